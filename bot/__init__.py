@@ -1,0 +1,1 @@
+"""calbot: a Discord calendar bot."""

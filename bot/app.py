@@ -1,0 +1,118 @@
+"""The Bot: composes the store and the extensions in `setup_hook`, and closes them on shutdown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.config import Config
+from bot.domain.models import GuildSettings
+from bot.exts import EXTENSIONS
+from bot.exts.tree import CalbotTree
+from bot.storage import Store, open_store
+
+log = logging.getLogger(__name__)
+
+COMMANDS_HASH_KEY = "global_commands_sha256"
+
+
+def route_to(bot: discord.Client, api_base_url: str, gateway_url: str | None) -> None:
+    """Send every REST call to `api_base_url` and, if set, every gateway connection to `gateway_url`.
+
+    discord.py builds REST URLs from `Route.BASE`, interaction responses included. Its first gateway
+    connection goes to a fixed URL and resumes go to READY's `resume_gateway_url`, but both pass through
+    `HTTPClient.ws_connect`, so rewriting the URL there covers them all (the query string is kept).
+    Without `gateway_url`, Discord's own URLs are used, resume URLs included, as Discord asks.
+    """
+    discord.http.Route.BASE = api_base_url
+    if gateway_url is None:
+        return
+    connect, base = bot.http.ws_connect, yarl.URL(gateway_url)
+
+    async def ws_connect(url: str, *, compress: int = 0):
+        return await connect(str(base.with_query(yarl.URL(url).query)), compress=compress)
+
+    bot.http.ws_connect = ws_connect
+
+
+class CalBot(commands.Bot):
+    def __init__(self, config: Config, *, clock: Callable[[], datetime] = discord.utils.utcnow) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents(guilds=True),
+            tree_cls=CalbotTree,
+            help_command=None,
+            # Nothing the bot sends pings anyone unless a send names who may be pinged.
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.config = config
+        self.clock = clock
+        self._store: Store | None = None
+        route_to(self, config.discord.api_base_url, config.discord.gateway_url)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store is opened in setup_hook")
+        return self._store
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """The guild's stored settings, or the configured defaults until it changes one."""
+        stored = await self.store.settings.get(guild_id)
+        if stored is not None:
+            return stored
+        defaults = self.config.defaults
+        return GuildSettings(
+            guild_id=guild_id,
+            timezone=defaults.timezone,
+            default_reminders=defaults.reminders,
+            default_channels=defaults.channels,
+        )
+
+    async def setup_hook(self) -> None:
+        self._store = await open_store(self.config.database.url, clock=self.clock)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync to the configured guilds (instant), or globally only when the command set changed."""
+        guilds = self.config.discord.command_guilds
+        if guilds:
+            for guild_id in guilds:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+            log.info("Synced commands to guilds %s", ", ".join(map(str, guilds)))
+            return
+        # Keyed by application too: a new token for another application must sync again.
+        commands_ = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        payload = json.dumps({"application": self.application_id, "commands": commands_}, sort_keys=True)
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        if await self.store.meta.get(COMMANDS_HASH_KEY) == digest:
+            log.info("Global commands unchanged; not syncing")
+            return
+        await self.tree.sync()
+        await self.store.meta.set(COMMANDS_HASH_KEY, digest)
+        log.info("Synced global commands")
+
+    async def on_ready(self) -> None:
+        log.info("Logged in as %s (%s) in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self._store is not None:
+                await self._store.close()
+                self._store = None

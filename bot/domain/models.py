@@ -1,0 +1,171 @@
+"""Calendars, events and guild settings, with the validation rules that guard them.
+
+Field names follow PERSCOM's event resource (seed 000); `color` and `image` are DisCal's (seed 004).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Self
+from urllib.parse import urlsplit
+
+from .colors import Color
+from .errors import InvalidField
+from .notifications import parse_channels, parse_intervals
+from .timeparse import wall_to_utc
+from .timezones import resolve_zone
+
+NAME_MAX = 100  # also Discord's limit for an autocomplete choice
+CALENDAR_DESCRIPTION_MAX = 1000
+DESCRIPTION_MAX = 4000  # an embed description holds 4096
+CONTENT_MAX = 10000
+LOCATION_MAX = 1024  # an embed field value
+URL_MAX = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    guild_id: int
+    timezone: str = "UTC"
+    manager_role_id: int | None = None
+    default_channel_id: int | None = None
+    default_reminders: tuple[str, ...] = ("pt15m",)
+    default_channels: tuple[str, ...] = ("discord_public",)
+
+    def validated(self) -> Self:
+        return dataclasses.replace(
+            self,
+            timezone=str(resolve_zone(self.timezone)),
+            default_reminders=parse_intervals(self.default_reminders),
+            default_channels=parse_channels(self.default_channels),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    guild_id: int
+    name: str
+    description: str = ""
+    color: Color = Color.NONE
+    channel_id: int | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def validated(self) -> Self:
+        return dataclasses.replace(
+            self,
+            name=_name(self.name, "name"),
+            description=_text(self.description, "description", CALENDAR_DESCRIPTION_MAX),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    guild_id: int
+    calendar_id: int
+    name: str
+    starts: datetime
+    timezone: str = "UTC"
+    ends: datetime | None = None
+    description: str = ""
+    content: str = ""
+    location: str = ""
+    url: str | None = None
+    author_id: int | None = None
+    all_day: bool = False
+    repeats: bool = False
+    registration_enabled: bool = True
+    registration_deadline: datetime | None = None
+    notifications_enabled: bool = True
+    notifications_interval: tuple[str, ...] = field(default=("pt15m",))
+    notifications_channels: tuple[str, ...] = field(default=("discord_public",))
+    color: Color = Color.NONE
+    image: str | None = None
+    card_channel_id: int | None = None
+    card_message_id: int | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def validated(self) -> Self:
+        """The event with its text trimmed and every rule checked; raises InvalidField naming the field."""
+        for name in ("starts", "ends", "registration_deadline"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise InvalidField(name, "must carry a time zone")
+        zone = str(resolve_zone(self.timezone))
+        starts, ends = self.starts.astimezone(UTC), self.ends and self.ends.astimezone(UTC)
+        if self.all_day:
+            starts, ends = all_day_bounds(starts, ends, zone)
+        if ends is not None and ends <= starts:
+            raise InvalidField("ends", "must be after the start")
+        deadline = self.registration_deadline and self.registration_deadline.astimezone(UTC)
+        if deadline is not None and deadline > (ends or starts):
+            raise InvalidField("registration_deadline", "must not be after the event ends")
+        return dataclasses.replace(
+            self,
+            name=_name(self.name, "name"),
+            description=_text(self.description, "description", DESCRIPTION_MAX),
+            content=_text(self.content, "content", CONTENT_MAX),
+            location=_text(self.location, "location", LOCATION_MAX),
+            url=_url(self.url, "url"),
+            image=_url(self.image, "image"),
+            timezone=zone,
+            starts=starts,
+            ends=ends,
+            registration_deadline=deadline,
+            notifications_interval=parse_intervals(self.notifications_interval, "notifications_interval"),
+            notifications_channels=parse_channels(self.notifications_channels, "notifications_channels"),
+        )
+
+    @property
+    def effective_end(self) -> datetime:
+        return self.ends or self.starts
+
+
+def all_day_bounds(starts: datetime, ends: datetime | None, zone_name: str) -> tuple[datetime, datetime]:
+    """An all-day event covers whole local days: midnight of its first day to midnight after its last.
+
+    `ends` names the last day the event runs on (any time that day), as people say "24 to 26 December".
+    """
+    zone = resolve_zone(zone_name)
+    first = starts.astimezone(zone).date()
+    last = ends.astimezone(zone).date() if ends is not None else first
+    if last < first:
+        raise InvalidField("ends", "must not be before the start day")
+    return _local_midnight(first, zone), _local_midnight(last + timedelta(days=1), zone)
+
+
+def _local_midnight(day: date, zone) -> datetime:
+    return wall_to_utc(datetime.combine(day, time(0, 0)), zone)
+
+
+def _name(value: str, field_name: str) -> str:
+    cleaned = " ".join((value or "").split())
+    if not cleaned:
+        raise InvalidField(field_name, "must not be empty")
+    if len(cleaned) > NAME_MAX:
+        raise InvalidField(field_name, f"is {len(cleaned)} characters long; the limit is {NAME_MAX}")
+    return cleaned
+
+
+def _text(value: str | None, field_name: str, limit: int) -> str:
+    cleaned = (value or "").strip()
+    if len(cleaned) > limit:
+        raise InvalidField(field_name, f"is {len(cleaned)} characters long; the limit is {limit}")
+    return cleaned
+
+
+def _url(value: str | None, field_name: str) -> str | None:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        return None
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in cleaned):
+        raise InvalidField(field_name, f"{cleaned!r} is not a web address (it must start with https://)")
+    if len(cleaned) > URL_MAX:
+        raise InvalidField(field_name, f"is longer than {URL_MAX} characters")
+    return cleaned

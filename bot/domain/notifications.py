@@ -1,0 +1,55 @@
+"""Reminder intervals and notification channels, as PERSCOM names them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .errors import InvalidField
+
+# Ordered from the latest reminder (at the start) to the earliest.
+INTERVALS: tuple[str, ...] = ("pt0m", "pt15m", "pt1h", "p1d", "p1w")
+
+CHANNELS: tuple[str, ...] = ("broadcast", "database", "discord_private", "discord_public", "mail", "sms")
+
+# Short names the slash commands offer for the two Discord channels.
+CHANNEL_ALIASES: dict[str, tuple[str, ...]] = {
+    "public": ("discord_public",),
+    "private": ("discord_private",),
+    "both": ("discord_public", "discord_private"),
+}
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def _split(text: str | Iterable[str]) -> list[str]:
+    items = _SEPARATORS.split(text) if isinstance(text, str) else list(text)
+    return [item.strip().lower() for item in items if item and item.strip()]
+
+
+def parse_intervals(value: str | Iterable[str], field: str = "reminders") -> tuple[str, ...]:
+    """`"pt15m p1d"` or `["PT15M", "p1d"]` → `("pt15m", "p1d")`, in INTERVALS order, without repeats.
+
+    `none` (or an empty value) means no reminders.
+    """
+    items = _split(value)
+    if items == ["none"]:
+        return ()
+    unknown = [item for item in items if item not in INTERVALS]
+    if unknown:
+        raise InvalidField(field, f"unknown interval {unknown[0]!r}; use any of {' '.join(INTERVALS)}")
+    return tuple(i for i in INTERVALS if i in items)
+
+
+def parse_channels(value: str | Iterable[str], field: str = "channels") -> tuple[str, ...]:
+    """Channel names or the aliases public/private/both → canonical names, in CHANNELS order."""
+    chosen: set[str] = set()
+    for item in _split(value):
+        if item in CHANNEL_ALIASES:
+            chosen.update(CHANNEL_ALIASES[item])
+        elif item in CHANNELS:
+            chosen.add(item)
+        else:
+            options = ", ".join([*CHANNEL_ALIASES, *CHANNELS])
+            raise InvalidField(field, f"unknown channel {item!r}; use one of {options}")
+    return tuple(c for c in CHANNELS if c in chosen)

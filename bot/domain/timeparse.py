@@ -1,0 +1,227 @@
+"""Reading the instants people type: ISO 8601 and everyday forms.
+
+Pure: `now` and the zone to read wall times in are arguments. Every result is an aware UTC datetime.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from .durations import parse_duration
+from .errors import InvalidField
+
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+_WEEKDAYS = {
+    name: index
+    for index, names in enumerate(
+        (
+            ("mon", "monday"),
+            ("tue", "tues", "tuesday"),
+            ("wed", "wednesday"),
+            ("thu", "thur", "thurs", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
+        )
+    )
+    for name in names
+}
+_MONTHS = {
+    name: index
+    for index, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+_TIME = re.compile(
+    r"(?<![\d.:/-])(?:"
+    r"(?P<h24>\d{1,2}):(?P<m24>\d{2})(?:\s*(?P<ampm1>[ap])\.?m\.?)?"
+    r"|(?P<h12>\d{1,2})\s*(?P<ampm2>[ap])\.?m\.?"
+    r"|(?P<hh>\d{1,2})h(?P<mh>\d{2})?"
+    r"|(?P<word>noon|midnight)"
+    r")(?![\d:])"
+)
+_ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")
+_DOTTED = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})?")
+_SLASHED = re.compile(r"(?P<a>\d{1,4})/(?P<b>\d{1,2})(?:/(?P<c>\d{2,4}))?")
+_DAY_MONTH = re.compile(
+    rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MONTH_NAMES})\.?(?:\s+(?P<y>\d{{4}}))?"
+)
+_MONTH_DAY = re.compile(rf"(?P<mon>{_MONTH_NAMES})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?P<y>\d{{4}}))?")
+_FILLER = re.compile(r"\b(?:at|on|the)\b|,")
+_HINT = "try '2026-12-24 18:00', 'tomorrow 18:00', 'friday 8pm' or 'in 2 hours'"
+
+
+def wall_to_utc(local: datetime, zone: tzinfo) -> datetime:
+    """A naive wall-clock time in `zone` → the UTC instant.
+
+    With fold=0 a time inside a spring-forward gap is read with the offset before the gap, so it
+    moves forward by the gap's length, as RFC 5545 §3.3.5 says; an ambiguous fall-back time takes
+    its first occurrence.
+    """
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def parse_when(
+    text: str,
+    *,
+    now: datetime,
+    zone: tzinfo,
+    field: str = "start",
+    date_order: str = "DMY",
+    require_time: bool = True,
+) -> datetime:
+    """Parse `text` as an instant; wall times without an offset are read in `zone`.
+
+    With `require_time` a date alone ("friday") is refused rather than guessed as midnight.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    raw = " ".join(text.strip().split())
+    if not raw:
+        raise InvalidField(field, f"is empty; {_HINT}")
+    lowered = raw.lower()
+
+    if lowered == "now":
+        return now.astimezone(UTC)
+    relative = re.fullmatch(r"in\s+(.+)|(.+?)\s+from\s+now", lowered)
+    if relative:
+        span = relative.group(1) or relative.group(2)
+        return now.astimezone(UTC) + parse_duration(span, field)
+
+    iso = _parse_iso(raw, zone)
+    if iso is not None:
+        instant, has_time = iso
+        if not has_time and require_time:
+            raise InvalidField(field, f"{text!r} has a date but no time; add one, e.g. '{raw} 18:00'")
+        return instant
+
+    local_now = now.astimezone(zone)
+    rest, wall_time = _take_time(lowered)
+    rest = " ".join(_FILLER.sub(" ", rest).split())
+    day, rolls_yearly = _parse_day(rest, local_now.date(), field, text, date_order)
+
+    if wall_time is None:
+        if day is None or require_time:
+            raise InvalidField(field, f"could not read {text!r}" + ("; it has no time" if day else "") + f"; {_HINT}")
+        wall_time = time(0, 0)
+    if day is None:
+        # A time alone means its next occurrence.
+        day = local_now.date()
+        if wall_to_utc(datetime.combine(day, wall_time), zone) <= now:
+            day += timedelta(days=1)
+    elif rolls_yearly and wall_to_utc(datetime.combine(day, wall_time), zone) <= now:
+        day = _same_day_next_year(day)
+    return wall_to_utc(datetime.combine(day, wall_time), zone)
+
+
+def _parse_iso(raw: str, zone: tzinfo) -> tuple[datetime, bool] | None:
+    if not re.match(r"\d{4}-\d{2}-\d{2}", raw):
+        return None
+    candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        return None
+    has_time = len(raw) > 10
+    if parsed.tzinfo is None:
+        return wall_to_utc(parsed, zone), has_time
+    return parsed.astimezone(UTC), has_time
+
+
+def _take_time(text: str) -> tuple[str, time | None]:
+    # The last time-looking token wins ("dec 24 6pm").
+    match = next(reversed(list(_TIME.finditer(text))), None)
+    if match is None:
+        return text, None
+    g = match.groupdict()
+    if g["word"]:
+        parsed = time(12, 0) if g["word"] == "noon" else time(0, 0)
+    else:
+        hour = int(g["h24"] or g["h12"] or g["hh"])
+        minute = int(g["m24"] or g["mh"] or 0)
+        ampm = g["ampm1"] or g["ampm2"]
+        if ampm:
+            if not 1 <= hour <= 12:
+                return text, None
+            hour = hour % 12 + (12 if ampm == "p" else 0)
+        if hour > 23 or minute > 59:
+            return text, None
+        parsed = time(hour, minute)
+    return text[: match.start()] + " " + text[match.end() :], parsed
+
+
+def _parse_day(text: str, today: date, field: str, original: str, date_order: str) -> tuple[date | None, bool]:
+    """The date `text` names, and whether it had no year (so a past date means next year's)."""
+    if not text:
+        return None, False
+    if text in ("today", "tonight"):
+        return today, False
+    if text == "tomorrow":
+        return today + timedelta(days=1), False
+    weekday = re.fullmatch(r"(?:(next|this)\s+)?([a-z]+)", text)
+    if weekday and weekday.group(2) in _WEEKDAYS:
+        ahead = (_WEEKDAYS[weekday.group(2)] - today.weekday()) % 7
+        if weekday.group(1) == "next" and ahead == 0:
+            ahead = 7
+        return today + timedelta(days=ahead), False
+
+    for pattern in (_ISO_DATE, _DOTTED, _DAY_MONTH, _MONTH_DAY, _SLASHED):
+        match = pattern.fullmatch(text)
+        if match:
+            break
+    else:
+        raise InvalidField(field, f"could not read the date in {original!r}; {_HINT}")
+
+    g = match.groupdict()
+    if pattern is _SLASHED:
+        year, month, day = _order_numeric(g["a"], g["b"], g["c"], date_order, field, original)
+    else:
+        month = _MONTHS[g["mon"]] if "mon" in g else int(g["m"])
+        day, year = int(g["d"]), g["y"]
+    if year is not None:
+        year = int(year)
+        if year < 100:
+            year += 2000
+    try:
+        return date(year if year is not None else today.year, int(month), int(day)), year is None
+    except ValueError:
+        raise InvalidField(field, f"{original!r} is not a real date") from None
+
+
+def _order_numeric(a: str, b: str, c: str | None, order: str, field: str, original: str) -> tuple[str | None, str, str]:
+    if order not in DATE_ORDERS:
+        raise ValueError(f"date_order must be one of {DATE_ORDERS}")
+    if len(a) == 4:  # 2026/12/24 is unambiguous whatever the order
+        if c is None:
+            raise InvalidField(field, f"could not read the date in {original!r}; {_HINT}")
+        return a, b, c
+    if order == "YMD":
+        raise InvalidField(field, f"{original!r} needs a four-digit year first (the guild writes Y/M/D)")
+    first, second = (b, a) if order == "DMY" else (a, b)  # month, day
+    return c, first, second
+
+
+def _same_day_next_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)

@@ -1,0 +1,161 @@
+"""Glue shared by the cogs: the manager check, transformers with autocomplete, time input and display."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+
+from bot.domain.colors import Color
+from bot.domain.errors import InvalidField, NotFound
+from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.timeparse import parse_when
+from bot.domain.timezones import resolve_zone, search_zones
+
+if TYPE_CHECKING:
+    from bot.app import CalBot
+
+AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
+COLOR_CHOICES = [app_commands.Choice(name=c.label, value=c.name) for c in Color]
+REMINDER_CHANNEL_CHOICES = [
+    app_commands.Choice(name="public: in the calendar's channel", value="public"),
+    app_commands.Choice(name="private: by DM to attendees", value="private"),
+    app_commands.Choice(name="both", value="both"),
+]
+
+
+class NotManager(app_commands.CheckFailure):
+    """The member may read the calendar but not change it."""
+
+    def __init__(self, manager_role_id: int | None) -> None:
+        super().__init__("manager permission required")
+        self.manager_role_id = manager_role_id
+
+
+def calbot(interaction: discord.Interaction) -> CalBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+async def settings_for(interaction: discord.Interaction) -> GuildSettings:
+    return await calbot(interaction).guild_settings(interaction.guild_id)
+
+
+def manager_only():
+    """Writes need Manage Server or the guild's manager role; reads are open to everyone."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        if interaction.permissions.manage_guild:
+            return True
+        settings = await settings_for(interaction)
+        roles = getattr(interaction.user, "roles", ())
+        if settings.manager_role_id is not None and any(r.id == settings.manager_role_id for r in roles):
+            return True
+        raise NotManager(settings.manager_role_id)
+
+    return app_commands.check(predicate)
+
+
+async def respond(interaction: discord.Interaction, content: str | None = None, **kwargs) -> None:
+    """Reply privately, whether or not the interaction was deferred."""
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True, **kwargs)
+    else:
+        await interaction.response.send_message(content, ephemeral=True, **kwargs)
+
+
+async def think(interaction: discord.Interaction) -> None:
+    """Acknowledge now: what follows calls Discord, and an interaction must be answered within 3 s."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+# ---- reading times
+
+
+async def read_time(interaction: discord.Interaction, text: str, field: str, *, require_time: bool = True) -> datetime:
+    """Parse what the member typed in the guild's time zone."""
+    settings = await settings_for(interaction)
+    return parse_when(
+        text, now=calbot(interaction).now(), zone=ZoneInfo(settings.timezone), field=field, require_time=require_time
+    )
+
+
+def wall_time(instant: datetime, zone: str) -> str:
+    """`2026-12-24 18:00 Europe/Berlin`: how a reply echoes the instant it understood."""
+    return f"{instant.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
+
+
+# ---- showing times: Discord timestamps render in each viewer's own time zone
+
+
+def timestamp(instant: datetime, style: str = "F") -> str:
+    return f"<t:{int(instant.timestamp())}:{style}>"
+
+
+def event_when(event: Event, *, short: bool = False) -> str:
+    """When an event happens. All-day events are dates in the event's zone, shown as text, since a
+    Discord timestamp would show a viewer west of that zone the day before."""
+    if event.all_day:
+        zone = ZoneInfo(event.timezone)
+        first = event.starts.astimezone(zone).date()
+        last = (event.effective_end.astimezone(zone) - timedelta(seconds=1)).date()
+        text = f"{first:%a %d %b %Y}" if last == first else f"{first:%a %d %b} to {last:%a %d %b %Y}"
+        return f"{text} (all day)"
+    if short:
+        return f"{timestamp(event.starts, 'f')} ({timestamp(event.starts, 'R')})"
+    return f"{timestamp(event.starts)} ({timestamp(event.starts, 'R')})"
+
+
+def choice_label(event: Event) -> str:
+    """An autocomplete label: plain text (timestamps do not render there), in the event's zone."""
+    local = event.starts.astimezone(ZoneInfo(event.timezone))
+    when = f"{local:%a %d %b %Y}" if event.all_day else f"{local:%a %d %b %Y %H:%M}"
+    suffix = f" · {when} · #{event.id}"
+    return event.name[: AUTOCOMPLETE_LIMIT * 4 - len(suffix)] + suffix
+
+
+# ---- transformers: options that resolve to domain objects, with autocomplete
+
+
+class CalendarOption(app_commands.Transformer):
+    async def transform(self, interaction: discord.Interaction, value: str) -> Calendar:
+        return await calbot(interaction).store.calendars.find(interaction.guild_id, value)
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
+        calendars = await calbot(interaction).store.calendars.list(interaction.guild_id)
+        needle = value.casefold().strip()
+        return [app_commands.Choice(name=c.name, value=c.name) for c in calendars if needle in c.name.casefold()][
+            :AUTOCOMPLETE_LIMIT
+        ]
+
+
+class EventOption(app_commands.Transformer):
+    async def transform(self, interaction: discord.Interaction, value: str) -> Event:
+        store = calbot(interaction).store
+        text = value.strip().lstrip("#")
+        if text.isdigit():
+            return await store.events.get(interaction.guild_id, int(text))
+        matches = await store.events.search(interaction.guild_id, text, calbot(interaction).now(), limit=2)
+        exact = [e for e in matches if e.name.casefold() == text.casefold()]
+        if len(exact) == 1 or len(matches) == 1:
+            return (exact or matches)[0]
+        if matches:
+            raise InvalidField("event", f"{value!r} matches several events; pick one from the list")
+        raise NotFound("event", value)
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
+        bot = calbot(interaction)
+        events = await bot.store.events.search(interaction.guild_id, value, bot.now(), limit=AUTOCOMPLETE_LIMIT)
+        return [app_commands.Choice(name=choice_label(e), value=str(e.id)) for e in events]
+
+
+class ZoneOption(app_commands.Transformer):
+    async def transform(self, interaction: discord.Interaction, value: str) -> str:
+        return str(resolve_zone(value))
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in search_zones(value, AUTOCOMPLETE_LIMIT)]

@@ -1,0 +1,441 @@
+"""/event: create, list, show, edit and delete events; each one has a card in its calendar's channel."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.colors import Color
+from bot.domain.durations import parse_duration
+from bot.domain.errors import InvalidField
+from bot.domain.models import Calendar, Event
+from bot.domain.notifications import parse_channels, parse_intervals
+from bot.domain.timeparse import wall_to_utc
+
+from .cards import event_details
+from .common import (
+    COLOR_CHOICES,
+    REMINDER_CHANNEL_CHOICES,
+    CalendarOption,
+    EventOption,
+    event_when,
+    manager_only,
+    read_time,
+    respond,
+    settings_for,
+    think,
+    timestamp,
+    wall_time,
+)
+from .posting import post_card, update_card
+
+if TYPE_CHECKING:
+    from bot.app import CalBot
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+PAGE_TIMEOUT = 300.0
+DEFAULT_CALENDAR = "General"
+PAST_GRACE = timedelta(minutes=1)  # "now" typed a moment ago is not the past
+CLEAR = "-"  # typed into an optional text option to clear it
+EVENT_OPTIONS = dict(
+    name="The event's name",
+    start="When it starts: 2026-12-24 18:00, tomorrow 18:00, friday 8pm, in 2 hours",
+    end="When it ends (or give a duration)",
+    duration="How long it lasts: 2h, 1h30m, 90 minutes",
+    calendar="The calendar it belongs to",
+    description="What it is about",
+    location="Where it takes place",
+    url="A link for details (https://...)",
+    all_day="Whether it lasts whole days (start and end are then dates)",
+    color="Colour of its card",
+    image="An image for its card (https://...)",
+    reminders="When to remind: pt0m pt15m pt1h p1d p1w, or none",
+    channels="Where reminders go",
+    registration="Whether members can sign up",
+    deadline="When sign-up closes",
+)
+
+
+def _optional_text(value: str | None) -> str | None:
+    """None: option not given; "": cleared with "-"."""
+    if value is None:
+        return None
+    return "" if value.strip() == CLEAR else value
+
+
+class EventPages(discord.ui.View):
+    """Previous / Next over a list too long for one message; only its requester can turn pages."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        fetch: Callable[[int], Awaitable[tuple[list[Event], int]]],
+        render: Callable[[list[Event], int, int], Awaitable[discord.Embed]],
+        total: int,
+    ) -> None:
+        super().__init__(timeout=PAGE_TIMEOUT)
+        self.owner_id, self.fetch, self.render = owner_id, fetch, render
+        self.page, self.pages = 0, max(1, -(-total // PAGE_SIZE))
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message("Run `/event list` yourself to page through it.", ephemeral=True)
+            return False
+        return True
+
+    async def _turn(self, interaction: discord.Interaction, step: int) -> None:
+        self.page = min(max(self.page + step, 0), self.pages - 1)
+        events, total = await self.fetch(self.page)
+        self.pages = max(1, -(-total // PAGE_SIZE))
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=await self.render(events, total, self.page), view=self)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, _button: discord.ui.Button) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.primary)
+    async def next(self, interaction: discord.Interaction, _button: discord.ui.Button) -> None:
+        await self._turn(interaction, +1)
+
+
+def _month_range(text: str, zone: ZoneInfo) -> tuple[datetime, datetime, str]:
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise InvalidField("month", f"{text!r} is not a month; write it as YYYY-MM, e.g. 2026-12")
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return _local_day(first, zone), _local_day(following, zone), f"{first:%B %Y}"
+
+
+def _local_day(day: date, zone: ZoneInfo) -> datetime:
+    return wall_to_utc(datetime.combine(day, time(0, 0)), zone)
+
+
+@app_commands.guild_only()
+class Events(commands.GroupCog, group_name="event", group_description="Plan the server's events"):
+    def __init__(self, bot: CalBot) -> None:
+        self.bot = bot
+
+    # ---- create
+
+    @app_commands.command(name="create")
+    @app_commands.describe(**EVENT_OPTIONS)
+    @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES)
+    @manager_only()
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, 100],
+        start: str,
+        end: str | None = None,
+        duration: str | None = None,
+        calendar: app_commands.Transform[Calendar, CalendarOption] | None = None,
+        description: app_commands.Range[str, 0, 4000] | None = None,
+        location: app_commands.Range[str, 0, 1024] | None = None,
+        url: str | None = None,
+        all_day: bool = False,
+        color: app_commands.Choice[str] | None = None,
+        image: str | None = None,
+        reminders: str | None = None,
+        channels: app_commands.Choice[str] | None = None,
+        registration: bool = True,
+        deadline: str | None = None,
+    ) -> None:
+        """Create an event and post its card."""
+        await think(interaction)
+        settings = await settings_for(interaction)
+        now = self.bot.now()
+        starts = await read_time(interaction, start, "start", require_time=not all_day)
+        ends = await self._end(interaction, starts, end, duration, all_day=all_day)
+        draft = Event(
+            guild_id=interaction.guild_id,
+            calendar_id=0,
+            name=name,
+            starts=starts,
+            ends=ends,
+            timezone=settings.timezone,
+            description=description or "",
+            location=location or "",
+            url=url,
+            author_id=interaction.user.id,
+            all_day=all_day,
+            registration_enabled=registration,
+            registration_deadline=deadline and await read_time(interaction, deadline, "deadline"),
+            notifications_interval=parse_intervals(reminders) if reminders else settings.default_reminders,
+            notifications_channels=parse_channels(channels.value) if channels else settings.default_channels,
+            color=Color[color.value] if color else Color.NONE,
+            image=image,
+        ).validated()  # validate before a default calendar may be created for it
+        if draft.effective_end < now - PAST_GRACE if draft.all_day else draft.starts < now - PAST_GRACE:
+            raise InvalidField("start", f"{timestamp(draft.starts)} is in the past; give a time still to come")
+
+        calendar = calendar or await self._default_calendar(interaction.guild_id)
+        event = await self.bot.store.events.create(dataclasses.replace(draft, calendar_id=calendar.id))
+        channel_id = calendar.channel_id or settings.default_channel_id or interaction.channel_id
+        event, problem = await post_card(self.bot, event, calendar, channel_id)
+        lines = [
+            f"Created **{event.name}** (`#{event.id}`) in **{calendar.name}**.",
+            self._echo(event),
+            problem or f"Its card is in <#{event.card_channel_id}>.",
+        ]
+        await respond(interaction, "\n".join(lines))
+
+    async def _end(
+        self,
+        interaction: discord.Interaction,
+        starts: datetime,
+        end: str | None,
+        duration: str | None,
+        *,
+        all_day: bool,
+    ) -> datetime | None:
+        if end is not None and duration is not None:
+            raise InvalidField("duration", "give either an end or a duration, not both")
+        if duration is not None:
+            return starts + parse_duration(duration)
+        if end is not None:
+            return await read_time(interaction, end, "end", require_time=not all_day)
+        return None
+
+    async def _default_calendar(self, guild_id: int) -> Calendar:
+        """A guild's first event creates "General"; with several calendars, "General" or the member's pick."""
+        calendars = await self.bot.store.calendars.list(guild_id)
+        if not calendars:
+            return await self.bot.store.calendars.get_or_create(guild_id, DEFAULT_CALENDAR)
+        if len(calendars) == 1:
+            return calendars[0]
+        for candidate in calendars:
+            if candidate.name.casefold() == DEFAULT_CALENDAR.casefold():
+                return candidate
+        names = ", ".join(c.name for c in calendars)
+        raise InvalidField("calendar", f"this server has several calendars ({names}); pick one")
+
+    @staticmethod
+    def _echo(event: Event) -> str:
+        """Every reply says which instant it understood, in the event's zone and as a timestamp."""
+        if event.all_day:
+            return f"When: {event_when(event)} in {event.timezone}."
+        text = f"Starts {timestamp(event.starts)}, read as `{wall_time(event.starts, event.timezone)}`"
+        if event.ends:
+            text += f"; ends {timestamp(event.ends)} (`{wall_time(event.ends, event.timezone)}`)"
+        return text + "."
+
+    # ---- list
+
+    @app_commands.command(name="list")
+    @app_commands.describe(
+        calendar="Only this calendar's events",
+        month="A month, as YYYY-MM",
+        date="A day: YYYY-MM-DD, today, tomorrow, friday...",
+    )
+    async def list_(
+        self,
+        interaction: discord.Interaction,
+        calendar: app_commands.Transform[Calendar, CalendarOption] | None = None,
+        month: str | None = None,
+        date: str | None = None,
+    ) -> None:
+        """List upcoming events, or those of a month or a day."""
+        if month is not None and date is not None:
+            raise InvalidField("date", "give a month or a date, not both")
+        settings = await settings_for(interaction)
+        zone = ZoneInfo(settings.timezone)
+        events_repo, guild_id = self.bot.store.events, interaction.guild_id
+        calendar_id = calendar.id if calendar else None
+
+        if month is not None:
+            start, end, title = _month_range(month, zone)
+        elif date is not None:
+            day = (await read_time(interaction, date, "date", require_time=False)).astimezone(zone).date()
+            start, end, title = _local_day(day, zone), _local_day(day + timedelta(days=1), zone), f"{day:%a %d %b %Y}"
+        else:
+            now = self.bot.now()
+
+            async def fetch(page: int) -> tuple[list[Event], int]:
+                return await events_repo.upcoming(
+                    guild_id, now, calendar_id=calendar_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
+                )
+
+            await self._send_list(interaction, "Upcoming events", calendar, fetch)
+            return
+
+        async def fetch(page: int) -> tuple[list[Event], int]:
+            return await events_repo.between(
+                guild_id, start, end, calendar_id=calendar_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
+            )
+
+        await self._send_list(interaction, f"Events in {title}" if month else f"Events on {title}", calendar, fetch)
+
+    async def _send_list(
+        self,
+        interaction: discord.Interaction,
+        title: str,
+        calendar: Calendar | None,
+        fetch: Callable[[int], Awaitable[tuple[list[Event], int]]],
+    ) -> None:
+        if calendar is not None:
+            title += f" · {calendar.name}"
+        names = {c.id: c.name for c in await self.bot.store.calendars.list(interaction.guild_id)}
+
+        async def render(events: list[Event], total: int, page: int) -> discord.Embed:
+            return self.render_list(title, events, total, page, names)
+
+        events, total = await fetch(0)
+        embed = await render(events, total, 0)
+        if total <= PAGE_SIZE:
+            await respond(interaction, embed=embed)
+            return
+        view = EventPages(interaction.user.id, fetch, render, total)
+        await respond(interaction, embed=embed, view=view)
+        if await view.wait():  # timed out: the buttons would no longer answer, so remove them
+            await interaction.edit_original_response(view=None)
+
+    @staticmethod
+    def render_list(title: str, events: list[Event], total: int, page: int, names: dict[int, str]) -> discord.Embed:
+        embed = discord.Embed(title=title)
+        if not events:
+            embed.description = "No events." if total == 0 else "No events on this page."
+            return embed
+        embed.description = "\n".join(
+            f"`#{e.id}` **{discord.utils.escape_markdown(e.name)}** · {event_when(e, short=True)}"
+            f" · {names.get(e.calendar_id, '?')}"
+            for e in events
+        )
+        pages = max(1, -(-total // PAGE_SIZE))
+        embed.set_footer(text=f"Page {page + 1} of {pages} · {total} event{'s' if total != 1 else ''}")
+        return embed
+
+    # ---- show
+
+    @app_commands.command(name="show")
+    @app_commands.describe(event="The event to show")
+    async def show(self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]) -> None:
+        """Show an event's details."""
+        calendar = await self.bot.store.calendars.get(interaction.guild_id, event.calendar_id)
+        content = None
+        if event.card_message_id:
+            content = (
+                f"Card: https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
+            )
+        await respond(interaction, content, embed=event_details(event, calendar))
+
+    # ---- edit
+
+    @app_commands.command(name="edit")
+    @app_commands.describe(
+        event="The event to change",
+        **{
+            k: v + ' ("-" clears it)' if k in ("end", "description", "location", "url", "image", "deadline") else v
+            for k, v in EVENT_OPTIONS.items()
+        },
+    )
+    @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES)
+    @manager_only()
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        event: app_commands.Transform[Event, EventOption],
+        name: app_commands.Range[str, 1, 100] | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        duration: str | None = None,
+        calendar: app_commands.Transform[Calendar, CalendarOption] | None = None,
+        description: app_commands.Range[str, 0, 4000] | None = None,
+        location: app_commands.Range[str, 0, 1024] | None = None,
+        url: str | None = None,
+        all_day: bool | None = None,
+        color: app_commands.Choice[str] | None = None,
+        image: str | None = None,
+        reminders: str | None = None,
+        channels: app_commands.Choice[str] | None = None,
+        registration: bool | None = None,
+        deadline: str | None = None,
+    ) -> None:
+        """Change an event; its card is updated."""
+        await think(interaction)
+        changes: dict[str, object] = {}
+        day_only = event.all_day if all_day is None else all_day
+        if all_day is not None:
+            changes["all_day"] = all_day
+        if start is not None:
+            changes["starts"] = await read_time(interaction, start, "start", require_time=not day_only)
+        starts = changes.get("starts", event.starts)
+        if _optional_text(end) == "":
+            changes["ends"] = None
+        elif end is not None or duration is not None:
+            changes["ends"] = await self._end(interaction, starts, end, duration, all_day=day_only)
+        elif "starts" in changes and event.ends is not None:
+            changes["ends"] = starts + (event.ends - event.starts)  # moving an event keeps its length
+        for option, value in (("description", description), ("location", location)):
+            if _optional_text(value) is not None:
+                changes[option] = _optional_text(value)
+        for option, value in (("url", url), ("image", image)):
+            if _optional_text(value) is not None:
+                changes[option] = _optional_text(value) or None
+        if _optional_text(deadline) == "":
+            changes["registration_deadline"] = None
+        elif deadline is not None:
+            changes["registration_deadline"] = await read_time(interaction, deadline, "deadline")
+        if name is not None:
+            changes["name"] = name
+        if calendar is not None:
+            changes["calendar_id"] = calendar.id
+        if color is not None:
+            changes["color"] = Color[color.value]
+        if reminders is not None:
+            changes["notifications_interval"] = parse_intervals(reminders)
+        if channels is not None:
+            changes["notifications_channels"] = parse_channels(channels.value)
+        if registration is not None:
+            changes["registration_enabled"] = registration
+        if not changes:
+            await respond(interaction, "Nothing to change: give at least one option.")
+            return
+
+        updated = await self.bot.store.events.update(dataclasses.replace(event, **changes))
+        calendar = calendar or await self.bot.store.calendars.get(updated.guild_id, updated.calendar_id)
+        problem = await update_card(self.bot, updated, calendar)
+        lines = [f"Updated **{updated.name}** (`#{updated.id}`).", self._echo(updated)]
+        if problem:
+            lines.append(problem)
+        await respond(interaction, "\n".join(lines))
+
+    # ---- delete
+
+    @app_commands.command(name="delete")
+    @app_commands.describe(event="The event to delete; its card is marked cancelled")
+    @manager_only()
+    async def delete(self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]) -> None:
+        """Delete an event and mark its card cancelled."""
+        await think(interaction)
+        deleted = await self.bot.store.events.delete(interaction.guild_id, event.id)
+        calendar = await self.bot.store.calendars.get(deleted.guild_id, deleted.calendar_id)
+        problem = await update_card(self.bot, deleted, calendar, cancelled=True)
+        lines = [
+            f"Deleted **{deleted.name}** (`#{deleted.id}`)."
+            + (" Its card now says cancelled." if deleted.card_message_id and not problem else "")
+        ]
+        if problem:
+            lines.append(problem)
+        await respond(interaction, "\n".join(lines))
+
+
+async def setup(bot: CalBot) -> None:
+    await bot.add_cog(Events(bot))

@@ -1,0 +1,58 @@
+"""Posting and updating event cards. A card that cannot be posted never undoes the event itself."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.domain.models import Calendar, Event
+
+from .cards import event_card
+
+if TYPE_CHECKING:
+    from bot.app import CalBot
+
+log = logging.getLogger(__name__)
+
+
+def describe_failure(error: discord.HTTPException) -> str:
+    if isinstance(error, discord.Forbidden):
+        return "I lack the View Channel, Send Messages or Embed Links permission there"
+    if isinstance(error, discord.NotFound):
+        return "that channel no longer exists"
+    return f"Discord answered {error.status}"
+
+
+async def post_card(bot: CalBot, event: Event, calendar: Calendar, channel_id: int) -> tuple[Event, str | None]:
+    """Post the card to `channel_id` and remember where; return the event and any problem, in words."""
+    channel = bot.get_partial_messageable(channel_id, guild_id=event.guild_id)
+    try:
+        message = await channel.send(embed=event_card(event, calendar), allowed_mentions=discord.AllowedMentions.none())
+    except discord.HTTPException as error:
+        log.warning("Could not post the card of event %s in channel %s: %s", event.id, channel_id, error)
+        return event, f"I could not post its card in <#{channel_id}>: {describe_failure(error)}."
+    await bot.store.events.set_card(event.guild_id, event.id, channel_id, message.id)
+    return await bot.store.events.get(event.guild_id, event.id), None
+
+
+async def update_card(bot: CalBot, event: Event, calendar: Calendar, *, cancelled: bool = False) -> str | None:
+    """Edit the event's card in place; return a problem in words, if any."""
+    if event.card_channel_id is None or event.card_message_id is None:
+        return None
+    channel = bot.get_partial_messageable(event.card_channel_id, guild_id=event.guild_id)
+    try:
+        await channel.get_partial_message(event.card_message_id).edit(
+            embed=event_card(event, calendar, cancelled=cancelled)
+        )
+    except discord.HTTPException as error:
+        log.warning("Could not update the card of event %s: %s", event.id, error)
+        return f"I could not update its card in <#{event.card_channel_id}>: {describe_failure(error)}."
+    return None
+
+
+async def cancel_cards(bot: CalBot, events: Iterable[Event], calendar: Calendar) -> None:
+    for event in events:
+        await update_card(bot, event, calendar, cancelled=True)

@@ -1,0 +1,88 @@
+"""/settings: the guild's time zone, manager role, default channel and default reminders."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.notifications import parse_channels, parse_intervals
+
+from .cards import settings_embed
+from .common import REMINDER_CHANNEL_CHOICES, ZoneOption, manager_only, respond, settings_for
+
+if TYPE_CHECKING:
+    from bot.app import CalBot
+
+
+@app_commands.guild_only()
+class Settings(commands.GroupCog, group_name="settings", group_description="How calbot works on this server"):
+    def __init__(self, bot: CalBot) -> None:
+        self.bot = bot
+
+    async def _save(self, interaction: discord.Interaction, note: str, **changes) -> None:
+        settings = await settings_for(interaction)
+        saved = await self.bot.store.settings.save(dataclasses.replace(settings, **changes))
+        await respond(interaction, note, embed=settings_embed(saved))
+
+    @app_commands.command(name="show")
+    async def show(self, interaction: discord.Interaction) -> None:
+        """Show this server's calendar settings."""
+        await respond(interaction, embed=settings_embed(await settings_for(interaction)))
+
+    @app_commands.command(name="timezone")
+    @app_commands.describe(timezone="An IANA time zone such as Europe/Berlin; times people type are read in it")
+    @manager_only()
+    async def timezone(
+        self, interaction: discord.Interaction, timezone: app_commands.Transform[str, ZoneOption]
+    ) -> None:
+        """Set the time zone that typed times are read in."""
+        await self._save(interaction, f"Times typed on this server are now read in **{timezone}**.", timezone=timezone)
+
+    @app_commands.command(name="manager-role")
+    @app_commands.rename(role="role")
+    @app_commands.describe(role="Members with this role may change calendars and events; leave empty to clear")
+    @manager_only()
+    async def manager_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        """Choose a role that may manage calendars, besides Manage Server."""
+        note = f"Members with {role.mention} may now manage calendars." if role else "The manager role is cleared."
+        await self._save(interaction, note, manager_role_id=role.id if role else None)
+
+    @app_commands.command(name="channel")
+    @app_commands.describe(channel="Where event cards go when their calendar has no channel; leave empty to clear")
+    @manager_only()
+    async def channel(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        """Set the default channel for event cards and reminders."""
+        note = f"Event cards now default to {channel.mention}." if channel else "The default channel is cleared."
+        await self._save(interaction, note, default_channel_id=channel.id if channel else None)
+
+    @app_commands.command(name="reminders")
+    @app_commands.describe(
+        intervals="Default reminders for new events: pt0m pt15m pt1h p1d p1w, or none",
+        channels="Where reminders go by default",
+    )
+    @app_commands.choices(channels=REMINDER_CHANNEL_CHOICES)
+    @manager_only()
+    async def reminders(
+        self,
+        interaction: discord.Interaction,
+        intervals: str | None = None,
+        channels: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Set the default reminders of new events."""
+        changes = {}
+        if intervals is not None:
+            changes["default_reminders"] = parse_intervals(intervals)
+        if channels is not None:
+            changes["default_channels"] = parse_channels(channels.value)
+        if not changes:
+            await respond(interaction, "Nothing to change: give intervals, channels or both.")
+            return
+        await self._save(interaction, "Default reminders updated; they apply to events created from now on.", **changes)
+
+
+async def setup(bot: CalBot) -> None:
+    await bot.add_cog(Settings(bot))

@@ -1,0 +1,58 @@
+"""The one global error handler: domain errors become friendly ephemeral replies; the rest is logged."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
+
+from .common import NotManager, respond
+
+log = logging.getLogger(__name__)
+
+# Domain field names → the option names people type them into.
+OPTION_NAMES = {
+    "starts": "start",
+    "ends": "end",
+    "registration_deadline": "deadline",
+    "notifications_interval": "reminders",
+    "notifications_channels": "channels",
+}
+
+
+def explain(error: Exception) -> str | None:
+    """The message for an error the user can fix, or None for a fault of ours."""
+    if isinstance(error, InvalidField):
+        return f"`{OPTION_NAMES.get(error.field, error.field)}`: {error.reason}"
+    if isinstance(error, NotFound):
+        return f"There is no {error.kind} `{error.ref}` on this server. Pick one from the list as you type."
+    if isinstance(error, Conflict):
+        return f"`{OPTION_NAMES.get(error.field, error.field)}`: {error.reason}"
+    if isinstance(error, NotManager):
+        role = f" or the <@&{error.manager_role_id}> role" if error.manager_role_id else ""
+        return f"Changing the calendar needs the **Manage Server** permission{role}."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "Use this command in a server."
+    if isinstance(error, DomainError):
+        return str(error)
+    return None
+
+
+class CalbotTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        cause = error
+        # Commands and transformers wrap what they raise; the domain error is underneath.
+        if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+            cause = error.__cause__ or error
+        message = explain(cause)
+        if message is None:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("Command /%s failed in guild %s", command, interaction.guild_id, exc_info=error)
+            message = "Something went wrong on our side; it has been logged. Nothing was changed by the failed step."
+        try:
+            await respond(interaction, f"⚠️ {message}")
+        except discord.HTTPException:
+            log.warning("Could not deliver an error reply for interaction %s", interaction.id)

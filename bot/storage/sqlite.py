@@ -1,0 +1,562 @@
+"""The SQLite backend (aiosqlite): the embedded default.
+
+One connection serves every repository. aiosqlite already runs its statements one at a time on the
+connection's thread; an asyncio lock around each operation keeps a multi-statement transaction from
+interleaving with another coroutine's statements (which would otherwise read its uncommitted rows or
+join its transaction). Writes run in `BEGIN IMMEDIATE`, so they take the write lock up front and
+another process's writer waits `busy_timeout` instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.colors import Color
+from bot.domain.errors import Conflict, NotFound
+from bot.domain.models import Calendar, Event, GuildSettings
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def _dt(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every bundled migration, in order."""
+    folder = resources.files("bot.storage").joinpath("migrations/sqlite")
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _statements(script: str) -> Iterable[str]:
+    # executescript() would COMMIT first; splitting lets all pending migrations share one transaction.
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer
+            buffer = ""
+    if buffer.strip() and not all(part.strip().startswith("--") for part in buffer.splitlines() if part.strip()):
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer[:80]!r}")
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///data/x.sqlite3` → data/x.sqlite3 (relative); `sqlite:////srv/x.sqlite3` → /srv/x.sqlite3."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not a sqlite URL: {url!r}")
+    return Path(url.removeprefix("sqlite:///"))
+
+
+class SqliteStore:
+    """Owns the connection; hands out the repositories."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path, clock: Clock) -> None:
+        self._db = connection
+        self.path = path
+        self._lock = _OperationLock(connection)
+        self.settings = SqliteSettings(self._lock, clock)
+        self.calendars = SqliteCalendars(self._lock, clock)
+        self.events = SqliteEvents(self._lock, clock)
+        self.meta = SqliteMeta(self._lock)
+
+    @classmethod
+    async def open(cls, url: str, *, clock: Clock = _utc_now) -> SqliteStore:
+        """Open (creating the folder and file if needed) and bring the schema up to date."""
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            connection.row_factory = sqlite3.Row
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            store = cls(connection, path, clock)
+            await store.migrate()
+        except BaseException:
+            await connection.close()
+            raise
+        return store
+
+    async def schema_version(self) -> int:
+        async with self._lock.read() as db, db.execute("PRAGMA user_version") as cursor:
+            return (await cursor.fetchone())[0]
+
+    async def migrate(self) -> list[str]:
+        """Apply every pending migration in one transaction; return the names applied."""
+        pending_all = migrations()
+        latest = pending_all[-1][0]
+        async with self._lock.write() as db:
+            async with db.execute("PRAGMA user_version") as cursor:
+                current = (await cursor.fetchone())[0]
+            if current > latest:
+                raise RuntimeError(
+                    f"database schema version {current} is newer than this calbot knows ({latest}); upgrade calbot"
+                )
+            pending = [m for m in pending_all if m[0] > current]
+            for _version, _name, sql in pending:
+                for statement in _statements(sql):
+                    await db.execute(statement)
+            if pending:
+                await db.execute(f"PRAGMA user_version = {latest}")
+        applied = [name for _v, name, _s in pending]
+        if applied:
+            log.info("Applied migrations %s to %s", ", ".join(applied), self.path)
+        return applied
+
+    async def close(self) -> None:
+        # A clean close checkpoints the WAL back into the main file.
+        await self._db.close()
+        log.info("Database %s closed", self.path)
+
+
+class _OperationLock:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+        self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            yield self._db
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+
+async def _one(db: aiosqlite.Connection, sql: str, params: dict[str, Any] | tuple = ()) -> sqlite3.Row | None:
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def _all(db: aiosqlite.Connection, sql: str, params: dict[str, Any] | tuple = ()) -> list[sqlite3.Row]:
+    async with db.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+class SqliteMeta:
+    def __init__(self, lock: _OperationLock) -> None:
+        self._lock = lock
+
+    async def get(self, key: str) -> str | None:
+        async with self._lock.read() as db:
+            row = await _one(db, "SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else row["value"]
+
+    async def set(self, key: str, value: str) -> None:
+        async with self._lock.write() as db:
+            await db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+
+class SqliteSettings:
+    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+        self._lock = lock
+        self._clock = clock
+
+    async def get(self, guild_id: int) -> GuildSettings | None:
+        async with self._lock.read() as db:
+            row = await _one(db, "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        if row is None:
+            return None
+        return GuildSettings(
+            guild_id=row["guild_id"],
+            timezone=row["timezone"],
+            manager_role_id=row["manager_role_id"],
+            default_channel_id=row["default_channel_id"],
+            default_reminders=tuple(json.loads(row["default_reminders"])),
+            default_channels=tuple(json.loads(row["default_channels"])),
+        )
+
+    async def save(self, settings: GuildSettings) -> GuildSettings:
+        settings = settings.validated()
+        async with self._lock.write() as db:
+            await db.execute(
+                """
+                INSERT INTO guild_settings (guild_id, timezone, manager_role_id, default_channel_id,
+                                            default_reminders, default_channels, updated_at)
+                VALUES (:guild_id, :timezone, :manager_role_id, :default_channel_id,
+                        :default_reminders, :default_channels, :updated_at)
+                ON CONFLICT (guild_id) DO UPDATE SET
+                    timezone = excluded.timezone, manager_role_id = excluded.manager_role_id,
+                    default_channel_id = excluded.default_channel_id,
+                    default_reminders = excluded.default_reminders,
+                    default_channels = excluded.default_channels, updated_at = excluded.updated_at
+                """,
+                {
+                    "guild_id": settings.guild_id,
+                    "timezone": settings.timezone,
+                    "manager_role_id": settings.manager_role_id,
+                    "default_channel_id": settings.default_channel_id,
+                    "default_reminders": json.dumps(list(settings.default_reminders)),
+                    "default_channels": json.dumps(list(settings.default_channels)),
+                    "updated_at": _ts(self._clock()),
+                },
+            )
+        return settings
+
+
+def _calendar(row: sqlite3.Row) -> Calendar:
+    return Calendar(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        name=row["name"],
+        description=row["description"],
+        color=Color[row["color"]],
+        channel_id=row["channel_id"],
+        created_at=_dt(row["created_at"]),
+        updated_at=_dt(row["updated_at"]),
+    )
+
+
+def _name_taken(calendar: Calendar) -> Conflict:
+    return Conflict("name", f"this server already has a calendar named {calendar.name!r}")
+
+
+class SqliteCalendars:
+    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+        self._lock = lock
+        self._clock = clock
+
+    async def create(self, calendar: Calendar) -> Calendar:
+        calendar = calendar.validated()
+        now = _ts(self._clock())
+        try:
+            async with self._lock.write() as db:
+                row = await _one(
+                    db,
+                    """
+                    INSERT INTO calendars (guild_id, name, description, color, channel_id, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *
+                    """,
+                    (
+                        calendar.guild_id,
+                        calendar.name,
+                        calendar.description,
+                        calendar.color.name,
+                        calendar.channel_id,
+                        now,
+                        now,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise _name_taken(calendar) from None
+        return _calendar(row)
+
+    async def get(self, guild_id: int, calendar_id: int) -> Calendar:
+        async with self._lock.read() as db:
+            row = await _one(db, "SELECT * FROM calendars WHERE guild_id = ? AND id = ?", (guild_id, calendar_id))
+        if row is None:
+            raise NotFound("calendar", calendar_id)
+        return _calendar(row)
+
+    async def find(self, guild_id: int, ref: str) -> Calendar:
+        """By name (any case), else by id."""
+        text = ref.strip()
+        async with self._lock.read() as db:
+            row = await _one(
+                db, "SELECT * FROM calendars WHERE guild_id = ? AND name = ? COLLATE NOCASE", (guild_id, text)
+            )
+            if row is None and text.lstrip("#").isdigit():
+                row = await _one(
+                    db, "SELECT * FROM calendars WHERE guild_id = ? AND id = ?", (guild_id, int(text.lstrip("#")))
+                )
+        if row is None:
+            raise NotFound("calendar", ref)
+        return _calendar(row)
+
+    async def list(self, guild_id: int) -> list[Calendar]:
+        async with self._lock.read() as db:
+            rows = await _all(
+                db, "SELECT * FROM calendars WHERE guild_id = ? ORDER BY name COLLATE NOCASE", (guild_id,)
+            )
+        return [_calendar(r) for r in rows]
+
+    async def update(self, calendar: Calendar) -> Calendar:
+        calendar = calendar.validated()
+        try:
+            async with self._lock.write() as db:
+                row = await _one(
+                    db,
+                    """
+                    UPDATE calendars SET name = ?, description = ?, color = ?, channel_id = ?, updated_at = ?
+                    WHERE guild_id = ? AND id = ? RETURNING *
+                    """,
+                    (
+                        calendar.name,
+                        calendar.description,
+                        calendar.color.name,
+                        calendar.channel_id,
+                        _ts(self._clock()),
+                        calendar.guild_id,
+                        calendar.id,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise _name_taken(calendar) from None
+        if row is None:
+            raise NotFound("calendar", calendar.id)
+        return _calendar(row)
+
+    async def delete(self, guild_id: int, calendar_id: int) -> list[Event]:
+        """Delete the calendar and its events in one transaction; return the events deleted."""
+        async with self._lock.write() as db:
+            scope = (guild_id, calendar_id)
+            events = await _all(db, "SELECT * FROM events WHERE guild_id = ? AND calendar_id = ?", scope)
+            await db.execute("DELETE FROM events WHERE guild_id = ? AND calendar_id = ?", scope)
+            cursor = await db.execute("DELETE FROM calendars WHERE guild_id = ? AND id = ?", (guild_id, calendar_id))
+            if cursor.rowcount == 0:
+                raise NotFound("calendar", calendar_id)
+        return [_event(r) for r in events]
+
+    async def count_events(self, guild_id: int, calendar_id: int) -> int:
+        async with self._lock.read() as db:
+            row = await _one(
+                db, "SELECT count(*) FROM events WHERE guild_id = ? AND calendar_id = ?", (guild_id, calendar_id)
+            )
+        return row[0]
+
+    async def get_or_create(self, guild_id: int, name: str) -> Calendar:
+        try:
+            return await self.find(guild_id, name)
+        except NotFound:
+            pass
+        try:
+            return await self.create(Calendar(guild_id=guild_id, name=name))
+        except Conflict:  # created meanwhile by another command
+            return await self.find(guild_id, name)
+
+
+_EVENT_COLUMNS = (
+    "guild_id",
+    "calendar_id",
+    "name",
+    "description",
+    "content",
+    "location",
+    "url",
+    "author_id",
+    "all_day",
+    "starts",
+    "ends",
+    "timezone",
+    "repeats",
+    "registration_enabled",
+    "registration_deadline",
+    "notifications_enabled",
+    "notifications_interval",
+    "notifications_channels",
+    "color",
+    "image",
+    "card_channel_id",
+    "card_message_id",
+)
+
+
+def _event_params(event: Event) -> dict[str, Any]:
+    params = {name: getattr(event, name) for name in _EVENT_COLUMNS}
+    params.update(
+        starts=_ts(event.starts),
+        ends=_ts(event.ends),
+        registration_deadline=_ts(event.registration_deadline),
+        notifications_interval=json.dumps(list(event.notifications_interval)),
+        notifications_channels=json.dumps(list(event.notifications_channels)),
+        color=event.color.name,
+        all_day=int(event.all_day),
+        repeats=int(event.repeats),
+        registration_enabled=int(event.registration_enabled),
+        notifications_enabled=int(event.notifications_enabled),
+    )
+    return params
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        calendar_id=row["calendar_id"],
+        name=row["name"],
+        description=row["description"],
+        content=row["content"],
+        location=row["location"],
+        url=row["url"],
+        author_id=row["author_id"],
+        all_day=bool(row["all_day"]),
+        starts=_dt(row["starts"]),
+        ends=_dt(row["ends"]),
+        timezone=row["timezone"],
+        repeats=bool(row["repeats"]),
+        registration_enabled=bool(row["registration_enabled"]),
+        registration_deadline=_dt(row["registration_deadline"]),
+        notifications_enabled=bool(row["notifications_enabled"]),
+        notifications_interval=tuple(json.loads(row["notifications_interval"])),
+        notifications_channels=tuple(json.loads(row["notifications_channels"])),
+        color=Color[row["color"]],
+        image=row["image"],
+        card_channel_id=row["card_channel_id"],
+        card_message_id=row["card_message_id"],
+        created_at=_dt(row["created_at"]),
+        updated_at=_dt(row["updated_at"]),
+    )
+
+
+class SqliteEvents:
+    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+        self._lock = lock
+        self._clock = clock
+
+    async def create(self, event: Event) -> Event:
+        event = event.validated()
+        params = _event_params(event)
+        params["created_at"] = params["updated_at"] = _ts(self._clock())
+        columns = (*_EVENT_COLUMNS, "created_at", "updated_at")
+        try:
+            async with self._lock.write() as db:
+                row = await _one(
+                    db,
+                    f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+                    "RETURNING *",
+                    params,
+                )
+        except sqlite3.IntegrityError:  # the (guild, calendar) foreign key
+            raise NotFound("calendar", event.calendar_id) from None
+        return _event(row)
+
+    async def get(self, guild_id: int, event_id: int) -> Event:
+        async with self._lock.read() as db:
+            row = await _one(db, "SELECT * FROM events WHERE guild_id = ? AND id = ?", (guild_id, event_id))
+        if row is None:
+            raise NotFound("event", event_id)
+        return _event(row)
+
+    async def update(self, event: Event) -> Event:
+        event = event.validated()
+        params = _event_params(event)
+        params.update(updated_at=_ts(self._clock()), id=event.id)
+        assignments = ", ".join(f"{c} = :{c}" for c in (*_EVENT_COLUMNS, "updated_at") if c != "guild_id")
+        try:
+            async with self._lock.write() as db:
+                row = await _one(
+                    db,
+                    f"UPDATE events SET {assignments} WHERE guild_id = :guild_id AND id = :id RETURNING *",
+                    params,
+                )
+        except sqlite3.IntegrityError:
+            raise NotFound("calendar", event.calendar_id) from None
+        if row is None:
+            raise NotFound("event", event.id)
+        return _event(row)
+
+    async def delete(self, guild_id: int, event_id: int) -> Event:
+        async with self._lock.write() as db:
+            row = await _one(db, "DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id))
+        if row is None:
+            raise NotFound("event", event_id)
+        return _event(row)
+
+    async def set_card(self, guild_id: int, event_id: int, channel_id: int, message_id: int) -> None:
+        async with self._lock.write() as db:
+            await db.execute(
+                "UPDATE events SET card_channel_id = ?, card_message_id = ? WHERE guild_id = ? AND id = ?",
+                (channel_id, message_id, guild_id, event_id),
+            )
+
+    async def _page(self, where: str, params: dict[str, Any], limit: int, offset: int) -> tuple[list[Event], int]:
+        async with self._lock.read() as db:
+            rows = await _all(
+                db,
+                f"SELECT * FROM events WHERE {where} ORDER BY starts, id LIMIT :limit OFFSET :offset",
+                {**params, "limit": limit, "offset": offset},
+            )
+            total = (await _one(db, f"SELECT count(*) FROM events WHERE {where}", params))[0]
+        return [_event(r) for r in rows], total
+
+    @staticmethod
+    def _scope(guild_id: int, calendar_id: int | None) -> tuple[str, dict[str, Any]]:
+        if calendar_id is None:
+            return "guild_id = :guild_id", {"guild_id": guild_id}
+        return "guild_id = :guild_id AND calendar_id = :calendar_id", {"guild_id": guild_id, "calendar_id": calendar_id}
+
+    async def between(
+        self,
+        guild_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        calendar_id: int | None = None,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> tuple[list[Event], int]:
+        """Events overlapping [start, end): starting inside it, or started before and still running."""
+        scope, params = self._scope(guild_id, calendar_id)
+        where = f"{scope} AND starts < :end AND (starts >= :start OR ends > :start)"
+        return await self._page(where, {**params, "start": _ts(start), "end": _ts(end)}, limit, offset)
+
+    async def upcoming(
+        self, guild_id: int, now: datetime, *, calendar_id: int | None = None, limit: int = 25, offset: int = 0
+    ) -> tuple[list[Event], int]:
+        """Events not over yet: starting from now, or running now."""
+        scope, params = self._scope(guild_id, calendar_id)
+        where = f"{scope} AND (starts >= :now OR ends > :now)"
+        return await self._page(where, {**params, "now": _ts(now)}, limit, offset)
+
+    async def search(self, guild_id: int, text: str, now: datetime, limit: int = 25) -> list[Event]:
+        """Events whose name contains `text` (or whose id is `text`): upcoming soonest first, then past."""
+        needle = text.strip().lstrip("#")
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        async with self._lock.read() as db:
+            rows = await _all(
+                db,
+                """
+                SELECT * FROM events
+                WHERE guild_id = :guild_id AND (name LIKE :pattern ESCAPE '\\' OR id = :id)
+                ORDER BY coalesce(ends, starts) < :now,
+                         CASE WHEN coalesce(ends, starts) < :now THEN -starts ELSE starts END
+                LIMIT :limit
+                """,
+                {
+                    "guild_id": guild_id,
+                    "pattern": f"%{escaped}%",
+                    "id": int(needle) if needle.isdigit() else -1,
+                    "now": _ts(now),
+                    "limit": limit,
+                },
+            )
+        return [_event(r) for r in rows]

@@ -1,0 +1,25 @@
+"""Fixtures shared by every test: a config whose database is a real SQLite file in a temp dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, load_config
+
+
+def write_config(folder: Path, body: str = "") -> Path:
+    path = folder / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{folder}/calbot.sqlite3"\n{body}', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(str(write_config(tmp_path)), environ={"DISCORD_TOKEN": "test-token"})
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/store.sqlite3"
