@@ -210,9 +210,24 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             raise InvalidField("duration", "give either an end or a duration, not both")
         if duration is not None:
             return starts + parse_duration(duration)
-        if end is not None:
-            return await read_time(interaction, end, "end", require_time=not all_day)
-        return None
+        if end is None:
+            return None
+        ends = await read_time(interaction, end, "end", require_time=not all_day)
+        if all_day:  # people name the last day ("5 to 7 January"); the event ends when that day does
+            zone = ZoneInfo((await settings_for(interaction)).timezone)
+            ends = _local_day(ends.astimezone(zone).date() + timedelta(days=1), zone)
+        return ends
+
+    async def _moved_end(
+        self, interaction: discord.Interaction, event: Event, starts: datetime, all_day: bool
+    ) -> datetime:
+        """Moving an event keeps its length: exact for timed events, whole days for all-day ones
+        (a day across a daylight saving change is 23 or 25 hours long)."""
+        if not all_day:
+            return starts + (event.ends - event.starts)
+        zone = ZoneInfo((await settings_for(interaction)).timezone)
+        days = event.ends.astimezone(zone).date() - event.starts.astimezone(zone).date()
+        return _local_day(starts.astimezone(zone).date() + days, zone)
 
     async def _default_calendar(self, guild_id: int) -> Calendar:
         """A guild's first event creates "General"; with several calendars, "General" or the member's pick."""
@@ -382,7 +397,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         elif end is not None or duration is not None:
             changes["ends"] = await self._end(interaction, starts, end, duration, all_day=day_only)
         elif "starts" in changes and event.ends is not None:
-            changes["ends"] = starts + (event.ends - event.starts)  # moving an event keeps its length
+            changes["ends"] = await self._moved_end(interaction, event, starts, day_only)
         for option, value in (("description", description), ("location", location)):
             if _optional_text(value) is not None:
                 changes[option] = _optional_text(value)

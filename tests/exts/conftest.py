@@ -42,6 +42,24 @@ class World:
     def bot(self) -> CalBot:
         return self.env.bot
 
+    def refused(self, result: simcord.InteractionResult, error_type: type[Exception], says: str) -> str:
+        """Assert the bot answered privately with a message naming the problem, caused by `error_type`.
+
+        Reading `env.errors` also acknowledges the error SimCord recorded (our tree handled it).
+        """
+        assert result.ephemeral, "errors must be private"
+        text = result.response.content
+        assert text.startswith("⚠️") and says in text, text
+        assert "Traceback" not in text
+        causes = [getattr(e, "original", None) or e.__cause__ or e for e in self.env.errors]
+        assert any(isinstance(c, error_type) for c in causes), causes
+        return text
+
+    def sent_json(self, channel: simcord.ChannelHandle) -> list[dict]:
+        """The bodies of the messages the bot posted to `channel`, as sent over REST."""
+        path = f"/channels/{channel.id}/messages"
+        return [r.json for r in self.env.http_requests if r.method == "POST" and r.path == path]
+
 
 @pytest.fixture
 def world(simcord_env: simcord.Env) -> World:
