@@ -6,9 +6,8 @@ import argparse
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
-
-import discord
 
 from bot.config import Config, ConfigError, load_config
 
@@ -87,9 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _setup_logging(config.logging.level)
     if command == "migrate":
-        asyncio.run(_migrate(config))
+        from bot.storage import SchemaTooNew
+
+        try:
+            asyncio.run(_migrate(config))
+        except (SchemaTooNew, OSError, sqlite3.Error) as error:
+            print(f"calbot: cannot migrate {config.database.url} (database.url): {error}", file=sys.stderr)
+            return 1
         print(f"Database {config.database.url} is up to date.")
         return 0
+    import discord  # only `run` needs it; check-config and migrate start faster without
+
     try:
         asyncio.run(_run(config, token))
     except discord.LoginFailure:

@@ -233,7 +233,10 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
         if not isinstance(raw[section], dict):
             raise ConfigError(section, f"expected a table, got {_kind(raw[section])}")
     if env.get("DISCORD_TOKEN"):
-        raw.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
+        discord = raw.setdefault("discord", {})
+        if "token" in discord:  # a broken file is reported even while the environment overrides it
+            _optional_string("discord.token", discord["token"])
+        discord["token"] = env["DISCORD_TOKEN"]
 
     sections = {}
     for section, keys in _SCHEMA.items():

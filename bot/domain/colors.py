@@ -33,7 +33,7 @@ def parse_color(value: str | Color | None, field: str = "color") -> Color:
         return Color.NONE
     if isinstance(value, Color):
         return value
-    key = value.strip().upper().replace(" ", "_").replace("-", "_")
+    key = "_".join(value.upper().replace("-", " ").replace("_", " ").split())
     try:
         return Color[key]
     except KeyError:

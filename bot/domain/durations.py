@@ -64,4 +64,7 @@ def parse_duration(text: str, field: str = "duration") -> timedelta:
             seconds += float(number) * _UNIT_SECONDS[unit]
     if seconds <= 0:
         raise InvalidField(field, "must be longer than zero")
-    return timedelta(seconds=round(seconds))
+    try:
+        return timedelta(seconds=round(seconds))
+    except OverflowError:  # beyond timedelta's 999,999,999 days (or a float that overflowed to inf)
+        raise InvalidField(field, f"{text!r} is too long") from None

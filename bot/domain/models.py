@@ -127,16 +127,25 @@ class Event:
 
 
 def all_day_bounds(starts: datetime, ends: datetime | None, zone_name: str) -> tuple[datetime, datetime]:
-    """An all-day event covers whole local days: midnight of its first day to midnight after its last.
+    """An all-day event covers whole local days: from midnight of its first day to the midnight that
+    ends its last day (exclusive, as RFC 5545's DTEND of a date).
 
-    `ends` names the last day the event runs on (any time that day), as people say "24 to 26 December".
+    Instants inside a day are snapped outwards to that day's midnights, so applying this twice changes
+    nothing; no `ends` means one day.
     """
     zone = resolve_zone(zone_name)
     first = starts.astimezone(zone).date()
-    last = ends.astimezone(zone).date() if ends is not None else first
-    if last < first:
-        raise InvalidField("ends", "must not be before the start day")
-    return _local_midnight(first, zone), _local_midnight(last + timedelta(days=1), zone)
+    if ends is None:
+        after_last = first + timedelta(days=1)
+    else:
+        local_end = ends.astimezone(zone)
+        # Compare with the day's first instant, not 00:00: where a DST change skips midnight
+        # (Africa/Cairo, America/Santiago...) the day starts at 01:00.
+        starts_day = ends == _local_midnight(local_end.date(), zone)
+        after_last = local_end.date() + timedelta(days=0 if starts_day else 1)
+        if after_last <= first:
+            raise InvalidField("ends", "must be after the start day")
+    return _local_midnight(first, zone), _local_midnight(after_last, zone)
 
 
 def _local_midnight(day: date, zone) -> datetime:

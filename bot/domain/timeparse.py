@@ -92,9 +92,20 @@ def parse_when(
     """Parse `text` as an instant; wall times without an offset are read in `zone`.
 
     With `require_time` a date alone ("friday") is refused rather than guessed as midnight.
+    Forms that leave something out mean their next occurrence: a time alone is today's if still to
+    come, else tomorrow's; a weekday ("saturday 9:00") is next week's if today's has passed; a date
+    without a year is next year's if this year's has passed. "today", "this saturday" and full
+    dates are taken as written, even when past.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    try:
+        return _parse_when(text, now, zone, field, date_order, require_time)
+    except OverflowError:  # "in 99999999 days", "9999-12-31 23:00" west of UTC
+        raise InvalidField(field, f"{text.strip()!r} is too far away") from None
+
+
+def _parse_when(text: str, now: datetime, zone: tzinfo, field: str, date_order: str, require_time: bool) -> datetime:
     raw = " ".join(text.strip().split())
     if not raw:
         raise InvalidField(field, f"is empty; {_HINT}")
@@ -117,9 +128,10 @@ def parse_when(
     local_now = now.astimezone(zone)
     rest, wall_time = _take_time(lowered)
     rest = " ".join(_FILLER.sub(" ", rest).split())
-    day, rolls_yearly = _parse_day(rest, local_now.date(), field, text, date_order)
+    day, roll = _parse_day(rest, local_now.date(), field, text, date_order)
 
-    if wall_time is None:
+    date_only = wall_time is None
+    if date_only:
         if day is None or require_time:
             raise InvalidField(field, f"could not read {text!r}" + ("; it has no time" if day else "") + f"; {_HINT}")
         wall_time = time(0, 0)
@@ -128,8 +140,11 @@ def parse_when(
         day = local_now.date()
         if wall_to_utc(datetime.combine(day, wall_time), zone) <= now:
             day += timedelta(days=1)
-    elif rolls_yearly and wall_to_utc(datetime.combine(day, wall_time), zone) <= now:
-        day = _same_day_next_year(day)
+    elif roll is not None:
+        # A date alone is past only once its whole day is ("friday" on a Friday is today).
+        past = day < local_now.date() if date_only else wall_to_utc(datetime.combine(day, wall_time), zone) <= now
+        if past:
+            day = _same_day_next_year(day) if roll == "year" else day + timedelta(days=7)
     return wall_to_utc(datetime.combine(day, wall_time), zone)
 
 
@@ -169,20 +184,21 @@ def _take_time(text: str) -> tuple[str, time | None]:
     return text[: match.start()] + " " + text[match.end() :], parsed
 
 
-def _parse_day(text: str, today: date, field: str, original: str, date_order: str) -> tuple[date | None, bool]:
-    """The date `text` names, and whether it had no year (so a past date means next year's)."""
+def _parse_day(text: str, today: date, field: str, original: str, date_order: str) -> tuple[date | None, str | None]:
+    """The date `text` names, and how to roll it if the instant turns out past: "week" for a bare
+    weekday, "year" for a date without a year, None to keep it as written."""
     if not text:
-        return None, False
+        return None, None
     if text in ("today", "tonight"):
-        return today, False
+        return today, None
     if text == "tomorrow":
-        return today + timedelta(days=1), False
+        return today + timedelta(days=1), None
     weekday = re.fullmatch(r"(?:(next|this)\s+)?([a-z]+)", text)
     if weekday and weekday.group(2) in _WEEKDAYS:
         ahead = (_WEEKDAYS[weekday.group(2)] - today.weekday()) % 7
         if weekday.group(1) == "next" and ahead == 0:
             ahead = 7
-        return today + timedelta(days=ahead), False
+        return today + timedelta(days=ahead), "week" if weekday.group(1) is None else None
 
     for pattern in (_ISO_DATE, _DOTTED, _DAY_MONTH, _MONTH_DAY, _SLASHED):
         match = pattern.fullmatch(text)
@@ -202,7 +218,7 @@ def _parse_day(text: str, today: date, field: str, original: str, date_order: st
         if year < 100:
             year += 2000
     try:
-        return date(year if year is not None else today.year, int(month), int(day)), year is None
+        return date(year if year is not None else today.year, int(month), int(day)), "year" if year is None else None
     except ValueError:
         raise InvalidField(field, f"{original!r} is not a real date") from None
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from .interface import Store
-from .sqlite import SqliteStore
+from .sqlite import SchemaTooNew, SqliteStore
 
 
 async def open_store(url: str, *, clock: Callable[[], datetime] | None = None) -> Store:
@@ -16,4 +16,4 @@ async def open_store(url: str, *, clock: Callable[[], datetime] | None = None) -
     raise ValueError(f"unsupported database URL {url!r}")
 
 
-__all__ = ["Store", "open_store"]
+__all__ = ["SchemaTooNew", "Store", "open_store"]

@@ -44,6 +44,27 @@ def _dt(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+_MAX_ID = 2**63 - 1  # SQLite's INTEGER is signed 64-bit; binding a larger int raises OverflowError
+
+
+def _storable(row_id: int) -> bool:
+    return -_MAX_ID <= row_id <= _MAX_ID
+
+
+def _text_id(text: str) -> int | None:
+    """The row id `text` spells ("12" or "#12"), else None. ASCII digits only: "²".isdigit() is true
+    but int("²") fails; and a number past 64 bits names no row."""
+    digits = text.strip().lstrip("#")
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    value = int(digits)
+    return value if _storable(value) else None
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer calbot than this one."""
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, file name, SQL) for every bundled migration, in order."""
     folder = resources.files("bot.storage").joinpath("migrations/sqlite")
@@ -91,13 +112,23 @@ class SqliteStore:
         """Open (creating the folder and file if needed) and bring the schema up to date."""
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection = aiosqlite.connect(path, isolation_level=None)
+        try:
+            await connection
+        except BaseException:
+            # aiosqlite 0.22 stops its worker thread after a failed connect without waiting for it. Wait
+            # here, or the thread reports back to a loop that asyncio.run() may have closed meanwhile and
+            # a stray "Event loop is closed" traceback follows the real error.
+            worker = getattr(connection, "_thread", None)
+            if worker is not None and worker.is_alive():
+                await asyncio.to_thread(worker.join, 5)
+            raise
         try:
             connection.row_factory = sqlite3.Row
-            await connection.execute("PRAGMA journal_mode = WAL")
-            await connection.execute("PRAGMA foreign_keys = ON")
-            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await connection.execute("PRAGMA synchronous = NORMAL")
+            await _execute(connection, "PRAGMA journal_mode = WAL")
+            await _execute(connection, "PRAGMA foreign_keys = ON")
+            await _execute(connection, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await _execute(connection, "PRAGMA synchronous = NORMAL")
             store = cls(connection, path, clock)
             await store.migrate()
         except BaseException:
@@ -117,15 +148,15 @@ class SqliteStore:
             async with db.execute("PRAGMA user_version") as cursor:
                 current = (await cursor.fetchone())[0]
             if current > latest:
-                raise RuntimeError(
+                raise SchemaTooNew(
                     f"database schema version {current} is newer than this calbot knows ({latest}); upgrade calbot"
                 )
             pending = [m for m in pending_all if m[0] > current]
             for _version, _name, sql in pending:
                 for statement in _statements(sql):
-                    await db.execute(statement)
+                    await _execute(db, statement)
             if pending:
-                await db.execute(f"PRAGMA user_version = {latest}")
+                await _execute(db, f"PRAGMA user_version = {latest}")
         applied = [name for _v, name, _s in pending]
         if applied:
             log.info("Applied migrations %s to %s", ", ".join(applied), self.path)
@@ -150,13 +181,20 @@ class _OperationLock:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await _execute(self._db, "BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await _execute(self._db, "ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+            await _execute(self._db, "COMMIT")
+
+
+async def _execute(db: aiosqlite.Connection, sql: str, params: dict[str, Any] | tuple = ()) -> int:
+    """Run a statement and close its cursor at once (an open cursor keeps a statement in progress,
+    which makes COMMIT fail); return the number of rows changed."""
+    async with db.execute(sql, params) as cursor:
+        return cursor.rowcount
 
 
 async def _one(db: aiosqlite.Connection, sql: str, params: dict[str, Any] | tuple = ()) -> sqlite3.Row | None:
@@ -180,7 +218,8 @@ class SqliteMeta:
 
     async def set(self, key: str, value: str) -> None:
         async with self._lock.write() as db:
-            await db.execute(
+            await _execute(
+                db,
                 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
@@ -208,7 +247,8 @@ class SqliteSettings:
     async def save(self, settings: GuildSettings) -> GuildSettings:
         settings = settings.validated()
         async with self._lock.write() as db:
-            await db.execute(
+            await _execute(
+                db,
                 """
                 INSERT INTO guild_settings (guild_id, timezone, manager_role_id, default_channel_id,
                                             default_reminders, default_channels, updated_at)
@@ -281,6 +321,8 @@ class SqliteCalendars:
         return _calendar(row)
 
     async def get(self, guild_id: int, calendar_id: int) -> Calendar:
+        if not _storable(calendar_id):
+            raise NotFound("calendar", calendar_id)
         async with self._lock.read() as db:
             row = await _one(db, "SELECT * FROM calendars WHERE guild_id = ? AND id = ?", (guild_id, calendar_id))
         if row is None:
@@ -294,10 +336,8 @@ class SqliteCalendars:
             row = await _one(
                 db, "SELECT * FROM calendars WHERE guild_id = ? AND name = ? COLLATE NOCASE", (guild_id, text)
             )
-            if row is None and text.lstrip("#").isdigit():
-                row = await _one(
-                    db, "SELECT * FROM calendars WHERE guild_id = ? AND id = ?", (guild_id, int(text.lstrip("#")))
-                )
+            if row is None and (calendar_id := _text_id(text)) is not None:
+                row = await _one(db, "SELECT * FROM calendars WHERE guild_id = ? AND id = ?", (guild_id, calendar_id))
         if row is None:
             raise NotFound("calendar", ref)
         return _calendar(row)
@@ -340,9 +380,8 @@ class SqliteCalendars:
         async with self._lock.write() as db:
             scope = (guild_id, calendar_id)
             events = await _all(db, "SELECT * FROM events WHERE guild_id = ? AND calendar_id = ?", scope)
-            await db.execute("DELETE FROM events WHERE guild_id = ? AND calendar_id = ?", scope)
-            cursor = await db.execute("DELETE FROM calendars WHERE guild_id = ? AND id = ?", (guild_id, calendar_id))
-            if cursor.rowcount == 0:
+            await _execute(db, "DELETE FROM events WHERE guild_id = ? AND calendar_id = ?", scope)
+            if await _execute(db, "DELETE FROM calendars WHERE guild_id = ? AND id = ?", scope) == 0:
                 raise NotFound("calendar", calendar_id)
         return [_event(r) for r in events]
 
@@ -460,6 +499,8 @@ class SqliteEvents:
         return _event(row)
 
     async def get(self, guild_id: int, event_id: int) -> Event:
+        if not _storable(event_id):
+            raise NotFound("event", event_id)
         async with self._lock.read() as db:
             row = await _one(db, "SELECT * FROM events WHERE guild_id = ? AND id = ?", (guild_id, event_id))
         if row is None:
@@ -485,6 +526,8 @@ class SqliteEvents:
         return _event(row)
 
     async def delete(self, guild_id: int, event_id: int) -> Event:
+        if not _storable(event_id):
+            raise NotFound("event", event_id)
         async with self._lock.write() as db:
             row = await _one(db, "DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id))
         if row is None:
@@ -493,7 +536,8 @@ class SqliteEvents:
 
     async def set_card(self, guild_id: int, event_id: int, channel_id: int, message_id: int) -> None:
         async with self._lock.write() as db:
-            await db.execute(
+            await _execute(
+                db,
                 "UPDATE events SET card_channel_id = ?, card_message_id = ? WHERE guild_id = ? AND id = ?",
                 (channel_id, message_id, guild_id, event_id),
             )
@@ -554,7 +598,7 @@ class SqliteEvents:
                 {
                     "guild_id": guild_id,
                     "pattern": f"%{escaped}%",
-                    "id": int(needle) if needle.isdigit() else -1,
+                    "id": _text_id(needle) or -1,
                     "now": _ts(now),
                     "limit": limit,
                 },

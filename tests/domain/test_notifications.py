@@ -1,0 +1,64 @@
+"""Reminder intervals and notification channels, as PERSCOM names them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.errors import InvalidField
+from bot.domain.notifications import CHANNELS, INTERVALS, parse_channels, parse_intervals
+
+
+def test_the_vocabularies_are_perscoms() -> None:
+    assert INTERVALS == ("pt0m", "pt15m", "pt1h", "p1d", "p1w")
+    assert set(CHANNELS) == {"broadcast", "database", "discord_private", "discord_public", "mail", "sms"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("pt15m", ("pt15m",)),
+        ("PT15M", ("pt15m",)),
+        ("pt15m p1d", ("pt15m", "p1d")),
+        ("p1w,pt0m; pt1h", ("pt0m", "pt1h", "p1w")),  # any separator, put in order
+        (["P1D", "PT15M", "pt15m"], ("pt15m", "p1d")),  # no repeats
+        (("p1w", "p1d", "pt1h", "pt15m", "pt0m"), INTERVALS),
+        ("none", ()),
+        ("NONE", ()),
+        ("", ()),
+        ([], ()),
+    ],
+)
+def test_parse_intervals(value: str | list[str], expected: tuple[str, ...]) -> None:
+    assert parse_intervals(value) == expected
+
+
+@pytest.mark.parametrize("value", ["pt2h", "15m", "p1d pt30m", ["pt15m", "tomorrow"], "none pt15m", "1 day"])
+def test_unknown_intervals_are_refused_naming_the_field(value: str | list[str]) -> None:
+    with pytest.raises(InvalidField) as caught:
+        parse_intervals(value, "notifications_interval")
+    assert caught.value.field == "notifications_interval"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("public", ("discord_public",)),
+        ("private", ("discord_private",)),
+        ("both", ("discord_private", "discord_public")),
+        ("Both", ("discord_private", "discord_public")),
+        ("discord_public", ("discord_public",)),
+        ("mail, sms private", ("discord_private", "mail", "sms")),
+        (["public", "discord_public"], ("discord_public",)),
+        (["broadcast", "database"], ("broadcast", "database")),
+        ("", ()),
+    ],
+)
+def test_parse_channels(value: str | list[str], expected: tuple[str, ...]) -> None:
+    assert parse_channels(value) == expected
+
+
+@pytest.mark.parametrize("value", ["pigeon", "public pigeon", ["discord"], "dm"])
+def test_unknown_channels_are_refused_naming_the_field(value: str | list[str]) -> None:
+    with pytest.raises(InvalidField) as caught:
+        parse_channels(value, "notifications_channels")
+    assert caught.value.field == "notifications_channels"

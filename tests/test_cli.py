@@ -1,0 +1,157 @@
+"""The command line, run as a user runs it: `python -m bot ...` in a fresh process."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.storage.sqlite import migrations
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.cli-secret-token-text"
+LATEST = migrations()[-1][0]
+
+
+def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "CALBOT_CONFIG")}
+    clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), clean.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def config_file(folder: Path, body: str = "", name: str = "config.toml", db: str = "data/calbot.sqlite3") -> Path:
+    path = folder / name
+    path.write_text(f'[database]\nurl = "sqlite:///{db}"\n{body}', encoding="utf-8")
+    return path
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_check_config_prints_the_settings_with_the_token_hidden(tmp_path: Path) -> None:
+    config_file(tmp_path, '[defaults]\ntimezone = "europe/berlin"\n')
+    result = run(tmp_path, "check-config", env={"DISCORD_TOKEN": TOKEN})
+    assert result.returncode == 0, result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    assert 'token = "<set, hidden>"' in result.stdout
+    assert 'timezone = "Europe/Berlin"' in result.stdout
+    assert 'url = "sqlite:///data/calbot.sqlite3"' in result.stdout
+
+
+def test_check_config_hides_a_token_from_the_file_too(tmp_path: Path) -> None:
+    config_file(tmp_path, f'[discord]\ntoken = "{TOKEN}"\n')
+    result = run(tmp_path, "check-config")
+    assert result.returncode == 0, result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("args", [["check-config"], ["run"], []])
+def test_a_missing_token_is_one_line_naming_the_key(tmp_path: Path, args: list[str]) -> None:
+    config_file(tmp_path)
+    assert_one_line_error(run(tmp_path, *args), 2, "discord.token", "DISCORD_TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ('[discord]\ntoken = "unterminated\n', "not valid TOML"),
+        ('[discord]\ntokn = "x"\n', "discord.tokn"),
+        ("[discord]\ncommand_guilds = [-1]\n", "discord.command_guilds"),
+        ('[defaults]\nreminders = "pt15m"\n', "defaults.reminders"),
+        ('[defaults]\ntimezone = "Mars/Base"\n', "defaults.timezone"),
+        ('[logging]\nlevel = "LOUD"\n', "logging.level"),
+        ("[reminder]\nx = 1\n", "reminder"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check-config", "migrate"])
+def test_a_bad_config_is_one_line_naming_the_key(tmp_path: Path, body: str, needle: str, command: str) -> None:
+    config_file(tmp_path, body)
+    result = run(tmp_path, command, env={"DISCORD_TOKEN": TOKEN})
+    assert_one_line_error(result, 2, needle)
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_non_sqlite_database_url_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[database]\nurl = "postgresql://u:secretpw@db/x"\n', encoding="utf-8")
+    result = run(tmp_path, "migrate")
+    assert_one_line_error(result, 2, "database.url")
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before-command", "after-command"])
+def test_config_path_works_before_or_after_the_command(tmp_path: Path, before: bool) -> None:
+    path = config_file(tmp_path, '[defaults]\ntimezone = "asia/tokyo"\n', name="elsewhere.toml")
+    args = ["--config", str(path), "check-config"] if before else ["check-config", "--config", str(path)]
+    result = run(tmp_path, *args, env={"DISCORD_TOKEN": TOKEN})
+    assert result.returncode == 0, result.stderr
+    assert 'timezone = "Asia/Tokyo"' in result.stdout
+    assert str(path) in result.stdout
+
+
+def test_a_missing_config_path_is_an_error(tmp_path: Path) -> None:
+    result = run(tmp_path, "check-config", "--config", "nope.toml", env={"DISCORD_TOKEN": TOKEN})
+    assert_one_line_error(result, 2, "nope.toml", "no such file")
+
+
+def test_calbot_config_in_the_environment_is_read(tmp_path: Path) -> None:
+    path = config_file(tmp_path, '[defaults]\ntimezone = "america/new york"\n', name="env.toml")
+    result = run(tmp_path, "check-config", env={"DISCORD_TOKEN": TOKEN, "CALBOT_CONFIG": str(path)})
+    assert result.returncode == 0, result.stderr
+    assert 'timezone = "America/New_York"' in result.stdout
+
+
+def test_migrate_creates_the_database_and_can_run_again(tmp_path: Path) -> None:
+    config_file(tmp_path)  # no token needed to migrate
+    database = tmp_path / "data" / "calbot.sqlite3"
+    assert not database.parent.exists()
+
+    first = run(tmp_path, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert "up to date" in first.stdout
+    assert database.is_file()
+    connection = sqlite3.connect(database)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone() == (LATEST,)
+    finally:
+        connection.close()
+
+    second = run(tmp_path, "migrate")
+    assert second.returncode == 0, second.stderr
+    assert "Traceback" not in second.stderr
+
+
+def test_migrate_refuses_a_database_from_a_newer_calbot_in_one_line(tmp_path: Path) -> None:
+    config_file(tmp_path)
+    assert run(tmp_path, "migrate").returncode == 0
+    connection = sqlite3.connect(tmp_path / "data" / "calbot.sqlite3")
+    connection.execute(f"PRAGMA user_version = {LATEST + 1}")
+    connection.close()
+    result = run(tmp_path, "migrate")
+    assert_one_line_error(result, 1, "database.url", "newer", "upgrade calbot")
+
+
+@pytest.mark.parametrize("blocker", ["file-as-folder", "folder-as-file"])
+def test_migrate_reports_a_database_it_cannot_open_in_one_line(tmp_path: Path, blocker: str) -> None:
+    if blocker == "file-as-folder":
+        (tmp_path / "data").write_text("not a folder")  # the database's folder is a file
+    else:
+        (tmp_path / "data" / "calbot.sqlite3").mkdir(parents=True)  # the database is a folder
+    config_file(tmp_path)
+    assert_one_line_error(run(tmp_path, "migrate"), 1, "database.url")

@@ -1,0 +1,203 @@
+"""Settings from TOML plus the environment, validated once, every problem naming its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_DATABASE_URL,
+    Config,
+    ConfigError,
+    DatabaseConfig,
+    load_config,
+)
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-text"
+
+
+def write(folder: Path, body: str, name: str = "config.toml") -> Path:
+    path = folder / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./config.toml here
+    config = load_config(environ={})
+    assert config.discord.token is None
+    assert config.discord.api_base_url == DEFAULT_API_BASE_URL
+    assert config.discord.gateway_url is None
+    assert config.discord.command_guilds == ()
+    assert config.database.url == DEFAULT_DATABASE_URL
+    assert (config.defaults.timezone, config.defaults.reminders, config.defaults.channels) == (
+        "UTC",
+        ("pt15m",),
+        ("discord_public",),
+    )
+    assert config.logging.level == "INFO"
+    assert "no config file" in config.source
+
+
+def test_config_toml_in_the_working_directory_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, '[logging]\nlevel = "debug"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_config(environ={}).logging.level == "DEBUG"
+
+
+def test_values_from_the_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"""
+[discord]
+token = "{TOKEN}"
+api_base_url = "http://127.0.0.1:8080/api/v10/"
+gateway_url = "ws://127.0.0.1:8080/gateway"
+command_guilds = [123456789012345678, "234567890123456789"]
+
+[database]
+url = "sqlite:////srv/calbot/db.sqlite3"
+
+[defaults]
+timezone = "europe/berlin"
+reminders = ["P1D", "pt15m"]
+channels = ["both"]
+
+[logging]
+level = "warning"
+""",
+    )
+    config = load_config(str(path), environ={})
+    assert config.discord.token == TOKEN
+    assert config.discord.api_base_url == "http://127.0.0.1:8080/api/v10"
+    assert config.discord.gateway_url == "ws://127.0.0.1:8080/gateway"
+    assert config.discord.command_guilds == (123456789012345678, 234567890123456789)
+    assert config.database.url == "sqlite:////srv/calbot/db.sqlite3"
+    assert config.defaults.timezone == "Europe/Berlin"
+    assert config.defaults.reminders == ("pt15m", "p1d")
+    assert config.defaults.channels == ("discord_private", "discord_public")
+    assert config.logging.level == "WARNING"
+    assert config.source == str(path)
+    assert config.require_token() == TOKEN
+
+
+def test_discord_token_in_the_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[discord]\ntoken = "from-file"\n')
+    assert load_config(str(path), environ={"DISCORD_TOKEN": "from-env"}).discord.token == "from-env"
+    assert load_config(str(path), environ={"DISCORD_TOKEN": ""}).discord.token == "from-file"
+    assert load_config(str(path), environ={}).discord.token == "from-file"
+
+
+def test_calbot_config_is_used_when_no_path_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, '[logging]\nlevel = "ERROR"\n')  # ./config.toml, which CALBOT_CONFIG beats
+    other = write(tmp_path, '[logging]\nlevel = "DEBUG"\n', name="other.toml")
+    assert load_config(environ={"CALBOT_CONFIG": str(other)}).logging.level == "DEBUG"
+    explicit = write(tmp_path, '[logging]\nlevel = "CRITICAL"\n', name="explicit.toml")
+    assert load_config(str(explicit), environ={"CALBOT_CONFIG": str(other)}).logging.level == "CRITICAL"
+
+
+@pytest.mark.parametrize("via", ["path", "env"])
+def test_a_named_file_that_is_missing_is_an_error(tmp_path: Path, via: str) -> None:
+    missing = str(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError) as caught:
+        if via == "path":
+            load_config(missing, environ={})
+        else:
+            load_config(environ={"CALBOT_CONFIG": missing})
+    assert caught.value.key == missing
+    assert "no such file" in str(caught.value)
+
+
+def test_require_token_names_the_key(tmp_path: Path) -> None:
+    config = load_config(str(write(tmp_path, "")), environ={})
+    with pytest.raises(ConfigError) as caught:
+        config.require_token()
+    assert caught.value.key == "discord.token"
+    assert "DISCORD_TOKEN" in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ("[discord]\ntoken = 1\n", "discord.token"),
+        ("[discord]\ntoken = true\n", "discord.token"),
+        ('[discord]\napi_base_url = "discord.com/api"\n', "discord.api_base_url"),
+        ('[discord]\napi_base_url = "ftp://discord.com"\n', "discord.api_base_url"),
+        ('[discord]\ngateway_url = "https://gateway.discord.gg"\n', "discord.gateway_url"),
+        ('[discord]\ncommand_guilds = "x"\n', "discord.command_guilds"),
+        ("[discord]\ncommand_guilds = 123\n", "discord.command_guilds"),
+        ("[discord]\ncommand_guilds = [-1]\n", "discord.command_guilds"),
+        ("[discord]\ncommand_guilds = [0]\n", "discord.command_guilds"),
+        ("[discord]\ncommand_guilds = [true]\n", "discord.command_guilds"),
+        ('[discord]\ncommand_guilds = ["abc"]\n', "discord.command_guilds"),
+        ("[discord]\ncommand_guilds = [1.5]\n", "discord.command_guilds"),
+        ('[discord]\ntokn = "typo"\n', "discord.tokn"),
+        ('[database]\nurl = "postgresql://u:p@localhost/calbot"\n', "database.url"),
+        ('[database]\nurl = "sqlite:///"\n', "database.url"),
+        ('[database]\nurl = "calbot.sqlite3"\n', "database.url"),
+        ("[database]\nurl = 5\n", "database.url"),
+        ('[defaults]\ntimezone = "Mars/Olympus_Mons"\n', "defaults.timezone"),
+        ("[defaults]\ntimezone = 1\n", "defaults.timezone"),
+        ('[defaults]\nreminders = ["pt2h"]\n', "defaults.reminders"),
+        ('[defaults]\nreminders = "pt15m"\n', "defaults.reminders"),
+        ("[defaults]\nreminders = [15]\n", "defaults.reminders"),
+        ('[defaults]\nchannels = ["pigeon"]\n', "defaults.channels"),
+        ('[defaults]\nchannels = "public"\n', "defaults.channels"),
+        ('[logging]\nlevel = "LOUD"\n', "logging.level"),
+        ("[logging]\nlevel = 10\n", "logging.level"),
+        ('[logging]\nformat = "json"\n', "logging.format"),
+        ('[reminder]\nlead = "pt15m"\n', "reminder"),  # unknown section
+        ('discord = "token"\n', "discord"),  # a section that is not a table
+        ('token = "top-level"\n', "token"),
+    ],
+)
+@pytest.mark.parametrize("environ", [{}, {"DISCORD_TOKEN": TOKEN}], ids=["no-env", "env-token"])
+def test_bad_values_name_their_key(tmp_path: Path, body: str, key: str, environ: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(write(tmp_path, body)), environ=environ)
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"{key}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_bad_toml_names_the_file_and_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[discord]\ntoken = "unterminated\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path), environ={})
+    assert caught.value.key == str(path)
+    assert "not valid TOML" in caught.value.problem
+    assert "line 2" in caught.value.problem
+
+
+def test_describe_never_shows_the_token(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[discord]\ntoken = "{TOKEN}"\n')
+    text = load_config(str(path), environ={}).describe()
+    assert TOKEN not in text
+    assert "very-secret" not in text
+    assert 'token = "<set, hidden>"' in text
+    assert 'token = "<NOT SET>"' in load_config(str(write(tmp_path, "")), environ={}).describe()
+
+
+def test_describe_shows_the_effective_settings(tmp_path: Path) -> None:
+    path = write(tmp_path, '[defaults]\ntimezone = "asia/tokyo"\nreminders = ["p1d", "pt1h"]\n')
+    text = load_config(str(path), environ={"DISCORD_TOKEN": TOKEN}).describe()
+    assert 'timezone = "Asia/Tokyo"' in text
+    assert 'reminders = ["pt1h", "p1d"]' in text
+    assert str(path) in text
+
+
+def test_describe_masks_a_database_password(config: Config) -> None:
+    import dataclasses
+
+    with_password = dataclasses.replace(config, database=DatabaseConfig(url="postgresql://calbot:hunter2@db/calbot"))
+    text = with_password.describe()
+    assert "hunter2" not in text
+    assert "postgresql://calbot:***@db/calbot" in text
+
+
+def test_the_shared_fixture_points_at_a_temp_sqlite_file(config: Config, tmp_path: Path) -> None:
+    assert config.database.url == f"sqlite:///{tmp_path}/calbot.sqlite3"
+    assert config.require_token() == "test-token"
