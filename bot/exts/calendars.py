@@ -25,31 +25,40 @@ CONFIRM_TIMEOUT = 60.0
 
 
 class ConfirmDelete(discord.ui.View):
-    """Two buttons; only the member who asked may press them."""
+    """Delete / Keep buttons for a calendar that still holds events; only the member who asked may answer."""
 
-    def __init__(self, owner_id: int) -> None:
+    def __init__(self, cog: Calendars, origin: discord.Interaction, calendar: Calendar) -> None:
         super().__init__(timeout=CONFIRM_TIMEOUT)
-        self.owner_id = owner_id
-        self.confirmed: bool | None = None
-        self.pressed: discord.Interaction | None = None
+        self.cog, self.origin, self.calendar = cog, origin, calendar
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner_id:
+        if interaction.user.id != self.origin.user.id:
             await respond(interaction, "Only the member who asked can answer this.")
             return False
         return True
 
-    async def _answer(self, interaction: discord.Interaction, confirmed: bool) -> None:
-        self.confirmed, self.pressed = confirmed, interaction
-        self.stop()
+    async def on_timeout(self) -> None:
+        try:
+            await self.origin.edit_original_response(
+                content="No answer, so nothing was deleted.", embed=None, view=None
+            )
+        except discord.HTTPException:
+            log.debug("Could not expire the confirmation of interaction %s", self.origin.id)
 
     @discord.ui.button(label="Delete calendar and events", style=discord.ButtonStyle.danger)
     async def delete(self, interaction: discord.Interaction, _button: discord.ui.Button) -> None:
-        await self._answer(interaction, True)
+        self.stop()
+        bot = self.cog.bot
+        events = await bot.store.calendars.delete(self.calendar.guild_id, self.calendar.id)
+        await interaction.response.edit_message(
+            content=f"Deleted calendar **{self.calendar.name}** and its {len(events)} event(s).", embed=None, view=None
+        )
+        await cancel_cards(bot, events, self.calendar)
 
     @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary)
     async def keep(self, interaction: discord.Interaction, _button: discord.ui.Button) -> None:
-        await self._answer(interaction, False)
+        self.stop()
+        await interaction.response.edit_message(content="Kept. Nothing was deleted.", embed=None, view=None)
 
 
 @app_commands.guild_only()
@@ -159,27 +168,13 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
             await respond(interaction, f"Deleted calendar **{calendar.name}**.")
             return
 
-        view = ConfirmDelete(interaction.user.id)
         warning = discord.Embed(
             title=f"Delete {calendar.name}?",
             description=f"It holds **{count}** event{'s' if count != 1 else ''}; they will be deleted too "
             "and their cards marked cancelled. This cannot be undone.",
             colour=calendar.color.value,
         )
-        await respond(interaction, embed=warning, view=view)
-        if await view.wait() or view.pressed is None:  # timed out
-            await interaction.edit_original_response(
-                content="No answer, so nothing was deleted.", embed=None, view=None
-            )
-            return
-        if not view.confirmed:
-            await view.pressed.response.edit_message(content="Kept. Nothing was deleted.", embed=None, view=None)
-            return
-        events = await self.bot.store.calendars.delete(interaction.guild_id, calendar.id)
-        await view.pressed.response.edit_message(
-            content=f"Deleted calendar **{calendar.name}** and its {len(events)} event(s).", embed=None, view=None
-        )
-        await cancel_cards(self.bot, events, calendar)
+        await respond(interaction, embed=warning, view=ConfirmDelete(self, interaction, calendar))
 
 
 async def setup(bot: CalBot) -> None:

@@ -79,23 +79,30 @@ class EventPages(discord.ui.View):
 
     def __init__(
         self,
-        owner_id: int,
+        origin: discord.Interaction,
         fetch: Callable[[int], Awaitable[tuple[list[Event], int]]],
         render: Callable[[list[Event], int, int], Awaitable[discord.Embed]],
         total: int,
     ) -> None:
         super().__init__(timeout=PAGE_TIMEOUT)
-        self.owner_id, self.fetch, self.render = owner_id, fetch, render
+        self.origin, self.fetch, self.render = origin, fetch, render
         self.page, self.pages = 0, max(1, -(-total // PAGE_SIZE))
         self._sync_buttons()
+
+    async def on_timeout(self) -> None:
+        # The buttons would no longer answer, so remove them.
+        try:
+            await self.origin.edit_original_response(view=None)
+        except discord.HTTPException:
+            log.debug("Could not remove the paging buttons of interaction %s", self.origin.id)
 
     def _sync_buttons(self) -> None:
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= self.pages - 1
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message("Run `/event list` yourself to page through it.", ephemeral=True)
+        if interaction.user.id != self.origin.user.id:
+            await respond(interaction, "Run `/event list` yourself to page through it.")
             return False
         return True
 
@@ -317,10 +324,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         if total <= PAGE_SIZE:
             await respond(interaction, embed=embed)
             return
-        view = EventPages(interaction.user.id, fetch, render, total)
-        await respond(interaction, embed=embed, view=view)
-        if await view.wait():  # timed out: the buttons would no longer answer, so remove them
-            await interaction.edit_original_response(view=None)
+        await respond(interaction, embed=embed, view=EventPages(interaction, fetch, render, total))
 
     @staticmethod
     def render_list(title: str, events: list[Event], total: int, page: int, names: dict[int, str]) -> discord.Embed:
