@@ -44,6 +44,8 @@ def route_to(bot: discord.Client, api_base_url: str, gateway_url: str | None) ->
 
 class CalBot(commands.Bot):
     def __init__(self, config: Config, *, clock: Callable[[], datetime] = discord.utils.utcnow) -> None:
+        # calbot never joins voice; without this discord.py warns at every start that voice is unsupported.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),

@@ -1,0 +1,58 @@
+"""Running calbot as a real process against the stand-in (end-to-end tests and benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+from .server import DiscordStandIn
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+SHUTDOWN_LIMIT = 5.0  # seconds a signalled bot may take to exit
+
+
+class BotProcess:
+    """`python -m bot run` in its own process, configured to talk to `standin` and log to a file."""
+
+    def __init__(self, standin: DiscordStandIn, folder: Path, guild_id: int) -> None:
+        self.config = folder / "config.toml"
+        self.database = folder / "data" / "calbot.sqlite3"
+        self.log = folder / "bot.log"
+        self.config.write_text(
+            "[discord]\n"
+            f'api_base_url = "{standin.api_base_url}"\n'
+            f'gateway_url = "{standin.gateway_url}"\n'
+            f"command_guilds = [{guild_id}]\n"
+            "[database]\n"
+            f'url = "sqlite:///{self.database}"\n'
+            "[logging]\n"
+            'level = "INFO"\n',
+            encoding="utf-8",
+        )
+        self.folder = folder
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, token: str) -> None:
+        env = {**os.environ, "DISCORD_TOKEN": token}
+        env.pop("CALBOT_CONFIG", None)
+        with self.log.open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--config", str(self.config),
+                cwd=REPOSITORY, env=env, stdout=log, stderr=log,
+            )  # fmt: skip
+
+    async def stop(self, signum: int) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signum)
+        code = await asyncio.wait_for(self.process.wait(), timeout=SHUTDOWN_LIMIT + 5)
+        return code, time.monotonic() - started
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wal_checkpointed(self) -> bool:
+        """After a clean close SQLite has folded its write-ahead log back into the database file."""
+        return self.database.exists() and not Path(f"{self.database}-wal").exists()
