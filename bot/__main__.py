@@ -85,27 +85,50 @@ def main(argv: list[str] | None = None) -> int:
         print(config.describe())
         return 0
     _setup_logging(config.logging.level)
-    if command == "migrate":
-        from bot.storage import SchemaTooNew
+    from bot.storage import SchemaTooNew
 
-        try:
+    try:
+        if command == "migrate":
             asyncio.run(_migrate(config))
-        except (SchemaTooNew, OSError, sqlite3.Error) as error:
-            print(f"calbot: cannot migrate {config.database.url} (database.url): {error}", file=sys.stderr)
-            return 1
-        print(f"Database {config.database.url} is up to date.")
-        return 0
-    import discord  # only `run` needs it; check-config and migrate start faster without
+            print(f"Database {config.database.url} is up to date.")
+        else:
+            _start(config, token)
+    except (SchemaTooNew, sqlite3.Error) as error:
+        print(f"calbot: cannot use the database {config.database.url} (database.url): {error}", file=sys.stderr)
+        return 1
+    except DiscordUnreachable as error:
+        print(f"calbot: cannot reach Discord at {error.url} (discord.api_base_url): {error.reason}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"calbot: cannot use the database {config.database.url} (database.url): {error}", file=sys.stderr)
+        return 1
+    except TokenRefused:
+        print("calbot: Discord refused the token (discord.token); check DISCORD_TOKEN", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+class DiscordUnreachable(Exception):
+    def __init__(self, url: str, reason: object) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url, self.reason = url, reason
+
+
+class TokenRefused(Exception):
+    pass
+
+
+def _start(config: Config, token: str) -> None:
+    """`run`: translate what discord.py raises at start-up into our own errors."""
+    import aiohttp  # only `run` needs discord.py; check-config and migrate start faster without
+    import discord
 
     try:
         asyncio.run(_run(config, token))
     except discord.LoginFailure:
-        print("calbot: Discord refused the token (discord.token); check DISCORD_TOKEN", file=sys.stderr)
-        return EXIT_CONFIG
-    except discord.PrivilegedIntentsRequired as error:
-        print(f"calbot: {error}", file=sys.stderr)
-        return 1
-    return 0
+        raise TokenRefused() from None
+    except (aiohttp.ClientError, discord.GatewayNotFound) as error:
+        raise DiscordUnreachable(config.discord.api_base_url, error) from None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -155,3 +156,16 @@ def test_migrate_reports_a_database_it_cannot_open_in_one_line(tmp_path: Path, b
         (tmp_path / "data" / "calbot.sqlite3").mkdir(parents=True)  # the database is a folder
     config_file(tmp_path)
     assert_one_line_error(run(tmp_path, "migrate"), 1, "database.url")
+
+
+def test_run_reports_an_unreachable_discord_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a local port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config_file(tmp_path, f'[discord]\napi_base_url = "http://127.0.0.1:{port}/api/v10"\n')
+    result = run(tmp_path, "run", env={"DISCORD_TOKEN": TOKEN})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert TOKEN not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"calbot: cannot reach Discord at http://127.0.0.1:{port}/api/v10 (discord.api_base_url)")

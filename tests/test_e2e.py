@@ -7,6 +7,7 @@ SIGTERM and SIGINT within 5 s with the database closed.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 
@@ -137,3 +138,31 @@ async def test_sigint_shuts_down_cleanly(running):
     assert took < SHUTDOWN_LIMIT
     assert "closed" in bot.output()
     assert bot.wal_checkpointed()
+
+
+async def stopped(bot: BotProcess) -> tuple[int, str]:
+    code = await asyncio.wait_for(bot.process.wait(), timeout=30)
+    return code, bot.output()
+
+
+async def test_a_refused_token_ends_in_one_line_with_status_2(standin, tmp_path):
+    bot = BotProcess(standin, tmp_path, standin.add_guild("Guild"))
+    await bot.start("not-the-token")
+    code, output = await stopped(bot)
+    assert code == 2, output
+    assert "Traceback" not in output
+    assert output.strip().splitlines()[-1] == ("calbot: Discord refused the token (discord.token); check DISCORD_TOKEN")
+    assert "not-the-token" not in output
+
+
+async def test_a_database_from_a_newer_calbot_ends_in_one_line(standin, tmp_path):
+    bot = BotProcess(standin, tmp_path, standin.add_guild("Guild"))
+    bot.database.parent.mkdir(parents=True)
+    with sqlite3.connect(bot.database) as db:
+        db.execute("PRAGMA user_version = 999")
+    await bot.start(standin.token)
+    code, output = await stopped(bot)
+    assert code == 1, output
+    assert "Traceback" not in output
+    last = output.strip().splitlines()[-1]
+    assert "cannot use the database" in last and "(database.url)" in last and "upgrade calbot" in last
