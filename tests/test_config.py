@@ -141,7 +141,7 @@ def test_require_token_names_the_key(tmp_path: Path) -> None:
         ("[database]\nurl = 5\n", "database.url"),
         ('[defaults]\ntimezone = "Mars/Olympus_Mons"\n', "defaults.timezone"),
         ("[defaults]\ntimezone = 1\n", "defaults.timezone"),
-        ('[defaults]\nreminders = ["pt2h"]\n', "defaults.reminders"),
+        ('[defaults]\nreminders = ["p5w"]\n', "defaults.reminders"),
         ('[defaults]\nreminders = "pt15m"\n', "defaults.reminders"),
         ("[defaults]\nreminders = [15]\n", "defaults.reminders"),
         ('[defaults]\nchannels = ["pigeon"]\n', "defaults.channels"),

@@ -50,6 +50,7 @@ class Calendar:
     description: str = ""
     color: Color = Color.NONE
     channel_id: int | None = None
+    ping_role_id: int | None = None  # mentioned by the calendar's public reminders
     id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -84,6 +85,7 @@ class Event:
     notifications_channels: tuple[str, ...] = field(default=("discord_public",))
     color: Color = Color.NONE
     image: str | None = None
+    capacity: int | None = None  # beyond it, "going" means waitlisted
     card_channel_id: int | None = None
     card_message_id: int | None = None
     id: int | None = None
@@ -102,6 +104,8 @@ class Event:
             starts, ends = all_day_bounds(starts, ends, zone)
         if ends is not None and ends <= starts:
             raise InvalidField("ends", "must be after the start")
+        if self.capacity is not None and self.capacity < 1:
+            raise InvalidField("capacity", "must be at least 1 (leave it empty for no limit)")
         deadline = self.registration_deadline and self.registration_deadline.astimezone(UTC)
         if deadline is not None and deadline > (ends or starts):
             raise InvalidField("registration_deadline", "must not be after the event ends")

@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterable
 
 from .errors import InvalidField
+from .reminders import parse_interval
 
-# Ordered from the latest reminder (at the start) to the earliest.
+# PERSCOM's codes, from the latest reminder (at the start) to the earliest.
 INTERVALS: tuple[str, ...] = ("pt0m", "pt15m", "pt1h", "p1d", "p1w")
 
 CHANNELS: tuple[str, ...] = ("broadcast", "database", "discord_private", "discord_public", "mail", "sms")
@@ -28,17 +29,16 @@ def _split(text: str | Iterable[str]) -> list[str]:
 
 
 def parse_intervals(value: str | Iterable[str], field: str = "reminders") -> tuple[str, ...]:
-    """`"pt15m p1d"` or `["PT15M", "p1d"]` → `("pt15m", "p1d")`, in INTERVALS order, without repeats.
+    """`"pt15m p1d"` or `["PT15M", "P1D"]` → `("pt15m", "p1d")`: canonical codes, shortest first, without
+    repeats. Besides PERSCOM's codes, any ISO 8601 duration up to four weeks (PT30M, P2D) is accepted.
 
     `none` (or an empty value) means no reminders.
     """
     items = _split(value)
     if items == ["none"]:
         return ()
-    unknown = [item for item in items if item not in INTERVALS]
-    if unknown:
-        raise InvalidField(field, f"unknown interval {unknown[0]!r}; use any of {' '.join(INTERVALS)}")
-    return tuple(i for i in INTERVALS if i in items)
+    intervals = sorted({parse_interval(item, field) for item in items})
+    return tuple(interval.code for interval in intervals)
 
 
 def parse_channels(value: str | Iterable[str], field: str = "channels") -> tuple[str, ...]:

@@ -3,10 +3,12 @@ and every method that reads or writes guild data takes the guild it is scoped to
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.reminders import PlannedReminder, Reminder
+from bot.domain.rsvp import Attendee, Change
 
 
 class SettingsRepository(Protocol):
@@ -47,6 +49,41 @@ class EventRepository(Protocol):
     async def search(self, guild_id: int, text: str, now: datetime, limit: int = 25) -> list[Event]: ...
 
 
+class AttendeeRepository(Protocol):
+    async def list(self, guild_id: int, event_id: int, occurrence: int) -> list[Attendee]: ...
+    async def respond(
+        self, guild_id: int, event_id: int, occurrence: int, user_id: int, wanted: str, capacity: int | None
+    ) -> list[Change]: ...
+    async def rebalance(self, guild_id: int, event_id: int, occurrence: int, capacity: int | None) -> list[Change]: ...
+    async def set_dm_error(
+        self, guild_id: int, event_id: int, occurrence: int, user_id: int, error: str | None
+    ) -> None: ...
+
+
+class ReminderRepository(Protocol):
+    """The outbox. Claims carry a worker id and a lease; finishing a claim needs the same worker."""
+
+    async def schedule(self, guild_id: int, event_id: int, planned: list[PlannedReminder]) -> datetime | None: ...
+    async def cancel_event(self, guild_id: int, event_id: int) -> int: ...
+    async def claim(self, now: datetime, worker: str, lease: timedelta, limit: int) -> list[Reminder]: ...
+    async def release_expired(self, now: datetime) -> int: ...
+    async def finish(
+        self,
+        reminder_id: int,
+        worker: str,
+        state: str,
+        *,
+        error: str | None = None,
+        message_id: int | None = None,
+        late: bool = False,
+    ) -> bool: ...
+    async def retry(self, reminder_id: int, worker: str, due: datetime, error: str) -> bool: ...
+    async def fan_out(self, parent: Reminder, worker: str, user_ids: list[int]) -> int: ...
+    async def next_due(self) -> datetime | None: ...
+    async def recent(self, guild_id: int, limit: int = 25) -> list[Reminder]: ...
+    async def for_event(self, guild_id: int, event_id: int) -> list[Reminder]: ...
+
+
 class MetaRepository(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str) -> None: ...
@@ -57,5 +94,7 @@ class Store(Protocol):
     calendars: CalendarRepository
     events: EventRepository
     meta: MetaRepository
+    attendees: AttendeeRepository
+    reminders: ReminderRepository
 
     async def close(self) -> None: ...

@@ -15,7 +15,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ import aiosqlite
 from bot.domain.colors import Color
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.reminders import PlannedReminder, Reminder
+from bot.domain.rsvp import Attendee, Change, promotions, respond
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,8 @@ class SqliteStore:
         self.calendars = SqliteCalendars(self._lock, clock)
         self.events = SqliteEvents(self._lock, clock)
         self.meta = SqliteMeta(self._lock)
+        self.attendees = SqliteAttendees(self._lock, clock)
+        self.reminders = SqliteReminders(self._lock, clock)
 
     @classmethod
     async def open(cls, url: str, *, clock: Clock = _utc_now) -> SqliteStore:
@@ -281,6 +285,7 @@ def _calendar(row: sqlite3.Row) -> Calendar:
         description=row["description"],
         color=Color[row["color"]],
         channel_id=row["channel_id"],
+        ping_role_id=row["ping_role_id"],
         created_at=_dt(row["created_at"]),
         updated_at=_dt(row["updated_at"]),
     )
@@ -303,8 +308,9 @@ class SqliteCalendars:
                 row = await _one(
                     db,
                     """
-                    INSERT INTO calendars (guild_id, name, description, color, channel_id, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *
+                    INSERT INTO calendars (guild_id, name, description, color, channel_id, ping_role_id,
+                                           created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
                     """,
                     (
                         calendar.guild_id,
@@ -312,6 +318,7 @@ class SqliteCalendars:
                         calendar.description,
                         calendar.color.name,
                         calendar.channel_id,
+                        calendar.ping_role_id,
                         now,
                         now,
                     ),
@@ -356,7 +363,8 @@ class SqliteCalendars:
                 row = await _one(
                     db,
                     """
-                    UPDATE calendars SET name = ?, description = ?, color = ?, channel_id = ?, updated_at = ?
+                    UPDATE calendars SET name = ?, description = ?, color = ?, channel_id = ?, ping_role_id = ?,
+                                         updated_at = ?
                     WHERE guild_id = ? AND id = ? RETURNING *
                     """,
                     (
@@ -364,6 +372,7 @@ class SqliteCalendars:
                         calendar.description,
                         calendar.color.name,
                         calendar.channel_id,
+                        calendar.ping_role_id,
                         _ts(self._clock()),
                         calendar.guild_id,
                         calendar.id,
@@ -424,6 +433,7 @@ _EVENT_COLUMNS = (
     "notifications_channels",
     "color",
     "image",
+    "capacity",
     "card_channel_id",
     "card_message_id",
 )
@@ -469,6 +479,7 @@ def _event(row: sqlite3.Row) -> Event:
         notifications_channels=tuple(json.loads(row["notifications_channels"])),
         color=Color[row["color"]],
         image=row["image"],
+        capacity=row["capacity"],
         card_channel_id=row["card_channel_id"],
         card_message_id=row["card_message_id"],
         created_at=_dt(row["created_at"]),
@@ -604,3 +615,258 @@ class SqliteEvents:
                 },
             )
         return [_event(r) for r in rows]
+
+
+def _attendee(row: sqlite3.Row) -> Attendee:
+    return Attendee(
+        guild_id=row["guild_id"],
+        event_id=row["event_id"],
+        occurrence=row["occurrence"],
+        user_id=row["user_id"],
+        status=row["status"],
+        seq=row["seq"],
+        dm_error=row["dm_error"],
+    )
+
+
+class SqliteAttendees:
+    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+        self._lock = lock
+        self._clock = clock
+
+    async def list(self, guild_id: int, event_id: int, occurrence: int) -> list[Attendee]:
+        async with self._lock.read() as db:
+            rows = await _all(
+                db,
+                "SELECT * FROM attendees WHERE guild_id = ? AND event_id = ? AND occurrence = ? ORDER BY seq",
+                (guild_id, event_id, occurrence),
+            )
+        return [_attendee(r) for r in rows]
+
+    async def _apply(self, guild_id: int, event_id: int, occurrence: int, decide) -> list[Change]:
+        """Read the attendees, let the domain decide, write its changes: all in one transaction."""
+        async with self._lock.write() as db:
+            scope = (guild_id, event_id, occurrence)
+            rows = await _all(
+                db, "SELECT * FROM attendees WHERE guild_id = ? AND event_id = ? AND occurrence = ?", scope
+            )
+            if await _one(db, "SELECT 1 FROM events WHERE guild_id = ? AND id = ?", (guild_id, event_id)) is None:
+                raise NotFound("event", event_id)
+            changes = decide([_attendee(r) for r in rows])
+            seq = max((r["seq"] for r in rows), default=0)
+            now = _ts(self._clock())
+            for change in changes:
+                seq += 1
+                await _execute(
+                    db,
+                    """
+                    INSERT INTO attendees (guild_id, event_id, occurrence, user_id, status, seq, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (event_id, occurrence, user_id) DO UPDATE SET
+                        status = excluded.status, seq = excluded.seq, updated_at = excluded.updated_at
+                    """,
+                    (*scope, change.user_id, change.status, seq, now),
+                )
+        return changes
+
+    async def respond(
+        self, guild_id: int, event_id: int, occurrence: int, user_id: int, wanted: str, capacity: int | None
+    ) -> list[Change]:
+        return await self._apply(guild_id, event_id, occurrence, lambda rows: respond(rows, user_id, wanted, capacity))
+
+    async def rebalance(self, guild_id: int, event_id: int, occurrence: int, capacity: int | None) -> list[Change]:
+        return await self._apply(guild_id, event_id, occurrence, lambda rows: promotions(rows, capacity))
+
+    async def set_dm_error(
+        self, guild_id: int, event_id: int, occurrence: int, user_id: int, error: str | None
+    ) -> None:
+        async with self._lock.write() as db:
+            await _execute(
+                db,
+                "UPDATE attendees SET dm_error = ? "
+                "WHERE guild_id = ? AND event_id = ? AND occurrence = ? AND user_id = ?",
+                (error, guild_id, event_id, occurrence, user_id),
+            )
+
+
+def _reminder(row: sqlite3.Row) -> Reminder:
+    return Reminder(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        event_id=row["event_id"],
+        occurrence_start=_dt(row["occurrence_start"]),
+        interval=row["interval"],
+        channel=row["channel"],
+        target=row["target"],
+        due=_dt(row["due"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        late=bool(row["late"]),
+        last_error=row["last_error"],
+        message_id=row["message_id"],
+        updated_at=_dt(row["updated_at"]),
+    )
+
+
+class SqliteReminders:
+    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+        self._lock = lock
+        self._clock = clock
+
+    async def schedule(self, guild_id: int, event_id: int, planned: list[PlannedReminder]) -> datetime | None:
+        """Make the event's pending reminders exactly `planned`: new ones are added, moved ones take their new
+        due time, those no longer planned are cancelled. Sent, failed and missed ones are history and stay.
+        Returns the earliest due time now pending for the event."""
+        now = _ts(self._clock())
+        keys = {(_ts(p.occurrence_start), p.interval, p.channel) for p in planned}
+        async with self._lock.write() as db:
+            pending = await _all(
+                db,
+                "SELECT id, occurrence_start, interval, channel FROM reminders "
+                "WHERE guild_id = ? AND event_id = ? AND state = 'pending' AND target = 0",
+                (guild_id, event_id),
+            )
+            for row in pending:
+                if (row["occurrence_start"], row["interval"], row["channel"]) not in keys:
+                    await _execute(
+                        db,
+                        "UPDATE reminders SET state = 'cancelled', updated_at = ? WHERE id = ?",
+                        (now, row["id"]),
+                    )
+            for p in planned:
+                await _execute(
+                    db,
+                    """
+                    INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target, due,
+                                           created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+                    ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO UPDATE SET
+                        due = excluded.due, updated_at = excluded.updated_at
+                    WHERE reminders.state = 'pending' AND reminders.due != excluded.due
+                    """,
+                    (guild_id, event_id, _ts(p.occurrence_start), p.interval, p.channel, _ts(p.due), now, now),
+                )
+            row = await _one(
+                db,
+                "SELECT min(due) FROM reminders WHERE guild_id = ? AND event_id = ? AND state = 'pending'",
+                (guild_id, event_id),
+            )
+        return _dt(row[0])
+
+    async def cancel_event(self, guild_id: int, event_id: int) -> int:
+        async with self._lock.write() as db:
+            return await _execute(
+                db,
+                "UPDATE reminders SET state = 'cancelled', updated_at = ? "
+                "WHERE guild_id = ? AND event_id = ? AND state = 'pending'",
+                (_ts(self._clock()), guild_id, event_id),
+            )
+
+    async def claim(self, now: datetime, worker: str, lease: timedelta, limit: int) -> list[Reminder]:
+        async with self._lock.write() as db:
+            rows = await _all(
+                db,
+                """
+                UPDATE reminders
+                SET state = 'claimed', claimed_by = :worker, lease_until = :lease_until,
+                    attempts = attempts + 1, updated_at = :now
+                WHERE id IN (SELECT id FROM reminders WHERE state = 'pending' AND due <= :now ORDER BY due LIMIT :limit)
+                RETURNING *
+                """,
+                {"worker": worker, "lease_until": _ts(now + lease), "now": _ts(now), "limit": limit},
+            )
+        return sorted((_reminder(r) for r in rows), key=lambda r: (r.due, r.id))
+
+    async def release_expired(self, now: datetime) -> int:
+        """Claims whose lease ran out (their worker died or hung) go back to pending."""
+        async with self._lock.write() as db:
+            return await _execute(
+                db,
+                "UPDATE reminders SET state = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE state = 'claimed' AND lease_until < ?",
+                (_ts(now), _ts(now)),
+            )
+
+    async def finish(
+        self,
+        reminder_id: int,
+        worker: str,
+        state: str,
+        *,
+        error: str | None = None,
+        message_id: int | None = None,
+        late: bool = False,
+    ) -> bool:
+        async with self._lock.write() as db:
+            changed = await _execute(
+                db,
+                """
+                UPDATE reminders SET state = ?, last_error = ?, message_id = ?, late = ?, lease_until = NULL,
+                                     updated_at = ?
+                WHERE id = ? AND state = 'claimed' AND claimed_by = ?
+                """,
+                (state, error, message_id, int(late), _ts(self._clock()), reminder_id, worker),
+            )
+        return changed == 1
+
+    async def retry(self, reminder_id: int, worker: str, due: datetime, error: str) -> bool:
+        async with self._lock.write() as db:
+            changed = await _execute(
+                db,
+                """
+                UPDATE reminders SET state = 'pending', due = ?, last_error = ?, claimed_by = NULL,
+                                     lease_until = NULL, updated_at = ?
+                WHERE id = ? AND state = 'claimed' AND claimed_by = ?
+                """,
+                (_ts(due), error, _ts(self._clock()), reminder_id, worker),
+            )
+        return changed == 1
+
+    async def fan_out(self, parent: Reminder, worker: str, user_ids: list[int]) -> int:
+        """Turn a due DM reminder into one pending row per recipient, in one transaction with marking it
+        done, so a crash cannot lose or double the recipients. Returns how many rows were added."""
+        now = _ts(self._clock())
+        added = 0
+        async with self._lock.write() as db:
+            for user_id in user_ids:
+                added += await _execute(
+                    db,
+                    """
+                    INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target, due,
+                                           created_at, updated_at)
+                    VALUES (?, ?, ?, ?, 'discord_private', ?, ?, ?, ?)
+                    ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO NOTHING
+                    """,
+                    (parent.guild_id, parent.event_id, _ts(parent.occurrence_start), parent.interval, user_id,
+                     _ts(parent.due), now, now),
+                )  # fmt: skip
+            await _execute(
+                db,
+                "UPDATE reminders SET state = 'sent', last_error = ?, lease_until = NULL, updated_at = ? "
+                "WHERE id = ? AND state = 'claimed' AND claimed_by = ?",
+                (f"sent as {len(user_ids)} DM(s)", now, parent.id, worker),
+            )
+        return added
+
+    async def next_due(self) -> datetime | None:
+        async with self._lock.read() as db:
+            row = await _one(db, "SELECT min(due) FROM reminders WHERE state = 'pending'")
+        return _dt(row[0])
+
+    async def recent(self, guild_id: int, limit: int = 25) -> list[Reminder]:
+        """The guild's latest finished reminders, newest first."""
+        async with self._lock.read() as db:
+            rows = await _all(
+                db,
+                "SELECT * FROM reminders WHERE guild_id = ? AND state IN ('sent', 'failed', 'missed') "
+                "ORDER BY updated_at DESC, id DESC LIMIT ?",
+                (guild_id, limit),
+            )
+        return [_reminder(r) for r in rows]
+
+    async def for_event(self, guild_id: int, event_id: int) -> list[Reminder]:
+        async with self._lock.read() as db:
+            rows = await _all(
+                db, "SELECT * FROM reminders WHERE guild_id = ? AND event_id = ? ORDER BY due, id", (guild_id, event_id)
+            )
+        return [_reminder(r) for r in rows]

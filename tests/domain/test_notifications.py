@@ -26,13 +26,19 @@ def test_the_vocabularies_are_perscoms() -> None:
         ("NONE", ()),
         ("", ()),
         ([], ()),
+        # any ISO 8601 duration up to four weeks, canonical and in order
+        ("PT30M P2D pt2h", ("pt30m", "pt2h", "p2d")),
+        ("P1DT12H pt90m", ("pt1h30m", "p1dt12h")),
+        ("P4W p28d", ("p4w",)),  # the same length, once
     ],
 )
 def test_parse_intervals(value: str | list[str], expected: tuple[str, ...]) -> None:
     assert parse_intervals(value) == expected
 
 
-@pytest.mark.parametrize("value", ["pt2h", "15m", "p1d pt30m", ["pt15m", "tomorrow"], "none pt15m", "1 day"])
+@pytest.mark.parametrize(
+    "value", ["p5w", "p29d", "15m", "p1m", ["pt15m", "tomorrow"], "none pt15m", "1 day", "pt", "p1dt"]
+)
 def test_unknown_intervals_are_refused_naming_the_field(value: str | list[str]) -> None:
     with pytest.raises(InvalidField) as caught:
         parse_intervals(value, "notifications_interval")

@@ -1,0 +1,193 @@
+"""When reminders fall due, what to send for an event, and what happens to one that is late. Pure.
+
+RFC 5545 §3.3.6: weeks and days are nominal (the same wall-clock time one day earlier in the
+event's zone, whatever daylight saving does in between); hours, minutes and seconds are exact.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from .errors import InvalidField
+from .timeparse import wall_to_utc
+
+MAX_INTERVAL = timedelta(weeks=4)
+ON_TIME = timedelta(seconds=60)  # sent within this of its due time, a reminder is on time
+START_GRACE = timedelta(minutes=15)  # "starting now" is still worth sending this long after the start
+NONCE_LENGTH = 25  # Discord's limit for a message nonce
+
+# Channels this version delivers; the others (broadcast, mail, sms) are stored but not delivered yet.
+DELIVERED_CHANNELS = ("database", "discord_private", "discord_public")
+
+_ISO = re.compile(r"p(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:t(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?)?")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Interval:
+    """How long before the start a reminder goes out: `days` nominal, `seconds` exact."""
+
+    days: int
+    seconds: int
+
+    @property
+    def code(self) -> str:
+        """Canonical, lower-case ISO 8601: pt0m, pt15m, pt1h, p1d, p1w, p2dt12h..."""
+        if self.days == 0 and self.seconds == 0:
+            return "pt0m"
+        weeks, days = divmod(self.days, 7)
+        date_part = f"{weeks}w" if weeks and not days and not self.seconds else ""
+        if not date_part and self.days:
+            date_part = f"{self.days}d"
+        hours, rest = divmod(self.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        time_part = "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (seconds, "s")) if n)
+        return "p" + date_part + (f"t{time_part}" if time_part else "")
+
+    @property
+    def at_start(self) -> bool:
+        return self.days == 0 and self.seconds == 0
+
+    def approximate(self) -> timedelta:
+        return timedelta(days=self.days, seconds=self.seconds)
+
+
+def parse_interval(text: str, field: str = "reminders") -> Interval:
+    """`pt15m`, `PT30M`, `p1d`, `P2DT12H`, `p1w`: any ISO 8601 duration up to four weeks."""
+    raw = text.strip().lower()
+    match = _ISO.fullmatch(raw)
+    if not match or raw in ("p", "pt") or raw.endswith("t"):
+        raise InvalidField(
+            field,
+            f"unknown interval {text!r}; use pt0m pt15m pt1h p1d p1w, or an ISO 8601 duration such as PT30M or P2D",
+        )
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    try:
+        interval = Interval(
+            days=parts.get("w", 0) * 7 + parts.get("d", 0),
+            seconds=parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0),
+        )
+        too_long = interval.approximate() > MAX_INTERVAL
+    except OverflowError:
+        too_long = True
+    if too_long:
+        raise InvalidField(field, f"{text!r} is longer than four weeks")
+    return interval
+
+
+def due_time(start: datetime, interval: Interval, zone: tzinfo) -> datetime:
+    """The UTC instant a reminder `interval` before `start` is due."""
+    due = start
+    if interval.days:
+        wall = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=interval.days)
+        due = wall_to_utc(wall, zone)
+    return due - timedelta(seconds=interval.seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedReminder:
+    occurrence_start: datetime
+    interval: str
+    channel: str
+    due: datetime
+
+
+def plan(
+    *,
+    occurrence_starts: list[datetime],
+    intervals: tuple[str, ...],
+    channels: tuple[str, ...],
+    enabled: bool,
+    zone: tzinfo,
+    now: datetime,
+) -> list[PlannedReminder]:
+    """The reminders to keep for these occurrences: one per occurrence, interval and delivered channel.
+
+    A reminder whose due time has already passed when it is planned was never due while it was
+    known (an event created ten minutes before it starts gets no 15-minute reminder), so it is left out.
+    """
+    if not enabled:
+        return []
+    planned = []
+    for start in occurrence_starts:
+        for code in intervals:
+            due = due_time(start, parse_interval(code), zone)
+            if due <= now:
+                continue
+            planned.extend(
+                PlannedReminder(start, code, channel, due) for channel in channels if channel in DELIVERED_CHANNELS
+            )
+    return planned
+
+
+class Verdict(enum.Enum):
+    ON_TIME = "on_time"
+    LATE = "late"  # still useful: sent, and says it is late
+    MISSED = "missed"  # no longer useful: recorded, not sent
+
+
+def judge(*, due: datetime, occurrence_start: datetime, interval: str, now: datetime) -> Verdict:
+    """The late policy: a reminder that came due while the bot was down is still sent if it is still
+    useful (before the start; "starting now" up to START_GRACE after it); otherwise it is missed."""
+    if now - due <= ON_TIME:
+        return Verdict.ON_TIME
+    if now < occurrence_start:
+        return Verdict.LATE
+    if parse_interval(interval).at_start and now - occurrence_start <= START_GRACE:
+        return Verdict.LATE
+    return Verdict.MISSED
+
+
+def delivery_key(event_id: int, occurrence_start: datetime, interval: str, channel: str, target: int) -> str:
+    return f"{event_id}:{int(occurrence_start.timestamp())}:{interval}:{channel}:{target}"
+
+
+def delivery_nonce(key: str) -> str:
+    """A Discord message nonce derived from the delivery key: a resend after a crash carries the same
+    nonce, so Discord answers with the message already posted instead of posting it twice."""
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest(), "big")
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+    chars = []
+    while len(chars) < NONCE_LENGTH:
+        digest, index = divmod(digest, 36)
+        chars.append(alphabet[index])
+    return "".join(chars)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after a transient failure: 5 s, 10 s, 20 s ... capped at 5 minutes."""
+    return timedelta(seconds=min(300, 5 * 2 ** max(0, attempts - 1)))
+
+
+PENDING, CLAIMED, SENT, FAILED, MISSED, CANCELLED = "pending", "claimed", "sent", "failed", "missed", "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """One row of the outbox."""
+
+    id: int
+    guild_id: int
+    event_id: int
+    occurrence_start: datetime
+    interval: str
+    channel: str
+    target: int  # the user for a DM; 0 for a channel post or the DM fan-out
+    due: datetime
+    state: str = PENDING
+    attempts: int = 0
+    late: bool = False
+    last_error: str | None = None
+    message_id: int | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return delivery_key(self.event_id, self.occurrence_start, self.interval, self.channel, self.target)
+
+    @property
+    def is_fan_out(self) -> bool:
+        return self.channel == "discord_private" and self.target == 0

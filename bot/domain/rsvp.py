@@ -1,0 +1,87 @@
+"""Who is coming: responses, capacity and the waitlist. Pure.
+
+Statuses are stored with PERSCOM's names; members say "maybe" for PERSCOM's `interested`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .errors import DomainError, InvalidField
+from .models import Event
+
+GOING, MAYBE, NOT_GOING, WAITLISTED = "going", "interested", "not_going", "waitlisted"
+# What members choose (buttons, /event rsvp) → the stored status.
+RESPONSES = {"going": GOING, "maybe": MAYBE, "not_going": NOT_GOING}
+LABELS = {GOING: "Going", MAYBE: "Maybe", NOT_GOING: "Not going", WAITLISTED: "Waitlisted"}
+# Who gets a reminder by DM.
+REMINDED = (GOING, MAYBE)
+ONE_OFF = 0  # the occurrence key of an event that does not repeat
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    guild_id: int
+    event_id: int
+    occurrence: int
+    user_id: int
+    status: str
+    seq: int = 0  # order of the latest change: the waitlist is served first come, first served
+    dm_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    user_id: int
+    status: str
+
+
+class RegistrationClosed(DomainError):
+    """RSVPs are refused: registration is off (`closed_at` None) or closed at `closed_at`."""
+
+    def __init__(self, closed_at: datetime | None) -> None:
+        super().__init__("registration is closed")
+        self.closed_at = closed_at
+
+
+def parse_response(text: str) -> str:
+    key = text.strip().lower().replace(" ", "_").replace("-", "_")
+    if key in RESPONSES:
+        return RESPONSES[key]
+    raise InvalidField("status", f"unknown answer {text!r}; use going, maybe or not_going")
+
+
+def ensure_open(event: Event, now: datetime) -> None:
+    """Refuse RSVPs when registration is off, past its deadline, or the event is over."""
+    if not event.registration_enabled:
+        raise RegistrationClosed(None)
+    closes = event.registration_deadline or event.effective_end
+    if now >= closes:
+        raise RegistrationClosed(closes)
+
+
+def respond(attendees: list[Attendee], user_id: int, wanted: str, capacity: int | None) -> list[Change]:
+    """The changes when `user_id` answers `wanted`: beyond `capacity` "going" means waitlisted; a place
+    that frees up goes to whoever has waited longest. Answering "going" again keeps one's place."""
+    current = next((a.status for a in attendees if a.user_id == user_id), None)
+    others_going = sum(1 for a in attendees if a.status == GOING and a.user_id != user_id)
+    if wanted == GOING and current in (GOING, WAITLISTED):
+        status = current
+    elif wanted == GOING and capacity is not None and others_going >= capacity:
+        status = WAITLISTED
+    else:
+        status = wanted
+    changes = [] if status == current else [Change(user_id, status)]
+    after = [a for a in attendees if a.user_id != user_id]
+    if status != NOT_GOING:
+        after.append(Attendee(0, 0, 0, user_id, status, seq=max((a.seq for a in attendees), default=0) + 1))
+    return changes + promotions(after, capacity)
+
+
+def promotions(attendees: list[Attendee], capacity: int | None) -> list[Change]:
+    """Waitlisted attendees who now have a place, longest-waiting first."""
+    waiting = sorted((a for a in attendees if a.status == WAITLISTED), key=lambda a: a.seq)
+    going = sum(1 for a in attendees if a.status == GOING)
+    free = len(waiting) if capacity is None else max(0, capacity - going)
+    return [Change(a.user_id, GOING) for a in waiting[:free]]
