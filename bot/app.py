@@ -15,7 +15,9 @@ from discord.ext import commands
 from bot.config import Config
 from bot.domain.models import GuildSettings
 from bot.exts import EXTENSIONS
+from bot.exts.delivery import DiscordSender
 from bot.exts.tree import CalbotTree
+from bot.reminders import ReminderEngine
 from bot.storage import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ class CalBot(commands.Bot):
         self.config = config
         self.clock = clock
         self._store: Store | None = None
+        self._reminders: ReminderEngine | None = None
         route_to(self, config.discord.api_base_url, config.discord.gateway_url)
 
     @property
@@ -64,6 +67,12 @@ class CalBot(commands.Bot):
         if self._store is None:
             raise RuntimeError("the store is opened in setup_hook")
         return self._store
+
+    @property
+    def reminders(self) -> ReminderEngine:
+        if self._reminders is None:
+            raise RuntimeError("the reminder engine starts in setup_hook")
+        return self._reminders
 
     def now(self) -> datetime:
         return self.clock()
@@ -83,6 +92,8 @@ class CalBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self._store = await open_store(self.config.database.url, clock=self.clock)
+        self._reminders = ReminderEngine(self._store, DiscordSender(self), clock=self.clock)
+        await self._reminders.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
@@ -113,6 +124,9 @@ class CalBot(commands.Bot):
 
     async def close(self) -> None:
         try:
+            if self._reminders is not None:
+                await self._reminders.stop()
+                self._reminders = None
             await super().close()
         finally:
             if self._store is not None:

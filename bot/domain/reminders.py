@@ -176,7 +176,8 @@ class Reminder:
     interval: str
     channel: str
     target: int  # the user for a DM; 0 for a channel post or the DM fan-out
-    due: datetime
+    scheduled_for: datetime  # when it is meant to go out
+    due: datetime  # when to try next
     state: str = PENDING
     attempts: int = 0
     late: bool = False

@@ -698,6 +698,7 @@ def _reminder(row: sqlite3.Row) -> Reminder:
         interval=row["interval"],
         channel=row["channel"],
         target=row["target"],
+        scheduled_for=_dt(row["scheduled_for"]),
         due=_dt(row["due"]),
         state=row["state"],
         attempts=row["attempts"],
@@ -737,14 +738,24 @@ class SqliteReminders:
                 await _execute(
                     db,
                     """
-                    INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target, due,
-                                           created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+                    INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target,
+                                           scheduled_for, due, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
                     ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO UPDATE SET
-                        due = excluded.due, updated_at = excluded.updated_at
-                    WHERE reminders.state = 'pending' AND reminders.due != excluded.due
+                        scheduled_for = excluded.scheduled_for, due = excluded.due, updated_at = excluded.updated_at
+                    WHERE reminders.state = 'pending' AND reminders.scheduled_for != excluded.scheduled_for
                     """,
-                    (guild_id, event_id, _ts(p.occurrence_start), p.interval, p.channel, _ts(p.due), now, now),
+                    (
+                        guild_id,
+                        event_id,
+                        _ts(p.occurrence_start),
+                        p.interval,
+                        p.channel,
+                        _ts(p.due),
+                        _ts(p.due),
+                        now,
+                        now,
+                    ),
                 )
             row = await _one(
                 db,
@@ -779,12 +790,20 @@ class SqliteReminders:
 
     async def release_expired(self, now: datetime) -> int:
         """Claims whose lease ran out (their worker died or hung) go back to pending."""
+        return await self._release(now, "AND lease_until < :now")
+
+    async def recover(self, now: datetime) -> int:
+        """At start-up: a SQLite file serves one bot process, so every claim left is from a run that
+        ended; release them all now rather than waiting for their leases."""
+        return await self._release(now)
+
+    async def _release(self, now: datetime, condition: str = "") -> int:
         async with self._lock.write() as db:
             return await _execute(
                 db,
-                "UPDATE reminders SET state = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = ? "
-                "WHERE state = 'claimed' AND lease_until < ?",
-                (_ts(now), _ts(now)),
+                "UPDATE reminders SET state = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = :now "
+                f"WHERE state = 'claimed' {condition}",
+                {"now": _ts(now)},
             )
 
     async def finish(
@@ -832,13 +851,13 @@ class SqliteReminders:
                 added += await _execute(
                     db,
                     """
-                    INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target, due,
-                                           created_at, updated_at)
-                    VALUES (?, ?, ?, ?, 'discord_private', ?, ?, ?, ?)
+                    INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target,
+                                           scheduled_for, due, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, 'discord_private', ?, ?, ?, ?, ?)
                     ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO NOTHING
                     """,
                     (parent.guild_id, parent.event_id, _ts(parent.occurrence_start), parent.interval, user_id,
-                     _ts(parent.due), now, now),
+                     _ts(parent.scheduled_for), _ts(parent.due), now, now),
                 )  # fmt: skip
             await _execute(
                 db,

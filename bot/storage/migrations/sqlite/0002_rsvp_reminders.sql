@@ -30,7 +30,8 @@ CREATE TABLE reminders (
     interval         TEXT NOT NULL,
     channel          TEXT NOT NULL,
     target           INTEGER NOT NULL DEFAULT 0,
-    due              INTEGER NOT NULL,
+    scheduled_for    INTEGER NOT NULL, -- when it is meant to go out: lateness is measured from here
+    due              INTEGER NOT NULL, -- when to try next: scheduled_for, or later after a failed try
     state            TEXT NOT NULL DEFAULT 'pending',
     lease_until      INTEGER,
     claimed_by       TEXT,

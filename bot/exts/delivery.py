@@ -1,0 +1,108 @@
+"""Delivering reminders through Discord: what a reminder says, where it goes, and how failures map
+onto the engine's retry-or-give-up decision."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from bot.domain.models import Event
+from bot.domain.reminders import Reminder, Verdict, delivery_nonce, parse_interval
+from bot.reminders import RetryLater, Undeliverable
+
+from .common import timestamp
+
+if TYPE_CHECKING:
+    from bot.app import CalBot
+
+log = logging.getLogger(__name__)
+
+# Discord JSON error codes worth naming to a server admin.
+ERROR_NAMES = {
+    50007: "the member's DMs are closed (50007)",
+    50001: "calbot cannot see that channel (50001)",
+    50013: "calbot lacks permission to post there (50013)",
+    10003: "the channel no longer exists (10003)",
+    10013: "the user no longer exists (10013)",
+}
+
+
+def card_link(event: Event) -> str | None:
+    if event.card_message_id is None:
+        return None
+    return f"https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
+
+
+def reminder_text(reminder: Reminder, event: Event, verdict: Verdict, *, guild_name: str | None = None) -> str:
+    name = discord.utils.escape_markdown(event.name)
+    where = f" on **{discord.utils.escape_markdown(guild_name)}**" if guild_name else ""
+    if parse_interval(reminder.interval).at_start:
+        line = f"🔔 **{name}**{where} is starting now ({timestamp(event.starts, 't')})."
+    else:
+        line = f"⏰ **{name}**{where} starts {timestamp(event.starts, 'R')} ({timestamp(event.starts)})."
+    if event.location:
+        line += f"\n📍 {discord.utils.escape_markdown(event.location)}"
+    if link := card_link(event):
+        line += f"\n{link}"
+    if verdict is Verdict.LATE:
+        line += "\n*This reminder is late: calbot was not running when it was due.*"
+    return line
+
+
+class DiscordSender:
+    def __init__(self, bot: CalBot) -> None:
+        self.bot = bot
+
+    async def deliver(self, reminder: Reminder, event: Event, verdict: Verdict) -> int | None:
+        nonce = delivery_nonce(reminder.key)
+        try:
+            if reminder.channel == "discord_public":
+                return await self._post(reminder, event, verdict, nonce)
+            return await self._direct_message(reminder, event, verdict, nonce)
+        except discord.Forbidden as error:
+            raise Undeliverable(ERROR_NAMES.get(error.code, f"Discord refused: {error.status} {error.text}")) from None
+        except discord.NotFound as error:
+            raise Undeliverable(ERROR_NAMES.get(error.code, f"not found: {error.text}")) from None
+        except discord.HTTPException as error:
+            if error.status == 429 or error.status >= 500:
+                raise RetryLater(f"Discord answered {error.status}", retry_after_of(error)) from None
+            raise Undeliverable(f"Discord refused the message: {error.status} {error.text}") from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise RetryLater(f"could not reach Discord: {error!r}") from None
+
+    async def _post(self, reminder: Reminder, event: Event, verdict: Verdict, nonce: str) -> int:
+        store = self.bot.store
+        calendar = await store.calendars.get(event.guild_id, event.calendar_id)
+        settings = await self.bot.guild_settings(event.guild_id)
+        channel_id = calendar.channel_id or settings.default_channel_id or event.card_channel_id
+        if channel_id is None:
+            raise Undeliverable("no channel to post in: set one with /calendar edit or /settings channel")
+        text = reminder_text(reminder, event, verdict)
+        mentions = discord.AllowedMentions.none()
+        if calendar.ping_role_id is not None:  # the one ping a reminder may carry, set by an admin
+            text = f"<@&{calendar.ping_role_id}> {text}"
+            mentions = discord.AllowedMentions(
+                everyone=False, users=False, roles=[discord.Object(calendar.ping_role_id)]
+            )
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=event.guild_id)
+        message = await channel.send(text, nonce=nonce, allowed_mentions=mentions)
+        return message.id
+
+    async def _direct_message(self, reminder: Reminder, event: Event, verdict: Verdict, nonce: str) -> int:
+        guild = self.bot.get_guild(event.guild_id)
+        channel = await self.bot.create_dm(discord.Object(reminder.target))
+        text = reminder_text(reminder, event, verdict, guild_name=guild.name if guild else None)
+        message = await channel.send(text, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
+        return message.id
+
+
+def retry_after_of(error: discord.HTTPException) -> float | None:
+    """Discord's Retry-After header, when the response carried one."""
+    headers = getattr(error.response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After"))
+    except (TypeError, ValueError):
+        return None
