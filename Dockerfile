@@ -2,7 +2,7 @@
 # Build stage: install calbot and its dependencies into a virtual environment.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 RUN python -m venv /opt/calbot \
  && /opt/calbot/bin/python -m pip install --no-cache-dir .

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calbot: cannot use the database {config.database.url} (database.url): {error}", file=sys.stderr)
         return 1
     except DiscordUnreachable as error:
-        print(f"calbot: cannot reach Discord at {error.url} (discord.api_base_url): {error.reason}", file=sys.stderr)
+        print(f"calbot: cannot reach Discord at {error.url} ({error.key}): {error.reason}", file=sys.stderr)
         return 1
     except OSError as error:
         print(f"calbot: cannot use the database {config.database.url} (database.url): {error}", file=sys.stderr)
@@ -109,9 +109,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class DiscordUnreachable(Exception):
-    def __init__(self, url: str, reason: object) -> None:
+    def __init__(self, key: str, url: str, reason: object) -> None:
         super().__init__(f"{url}: {reason}")
-        self.url, self.reason = url, reason
+        self.key, self.url, self.reason = key, url, reason
 
 
 class TokenRefused(Exception):
@@ -127,8 +127,11 @@ def _start(config: Config, token: str) -> None:
         asyncio.run(_run(config, token))
     except discord.LoginFailure:
         raise TokenRefused() from None
-    except (aiohttp.ClientError, discord.GatewayNotFound) as error:
-        raise DiscordUnreachable(config.discord.api_base_url, error) from None
+    except (aiohttp.WSServerHandshakeError, discord.GatewayNotFound, discord.ConnectionClosed) as error:
+        gateway = config.discord.gateway_url or "Discord's gateway"
+        raise DiscordUnreachable("discord.gateway_url", gateway, error) from None
+    except aiohttp.ClientError as error:
+        raise DiscordUnreachable("discord.api_base_url", config.discord.api_base_url, error) from None
 
 
 if __name__ == "__main__":

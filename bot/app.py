@@ -105,8 +105,12 @@ class CalBot(commands.Bot):
             for guild_id in guilds:
                 guild = discord.Object(id=guild_id)
                 self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
-            log.info("Synced commands to guilds %s", ", ".join(map(str, guilds)))
+                try:
+                    await self.tree.sync(guild=guild)
+                except discord.HTTPException as error:  # e.g. the bot is not in that guild
+                    log.warning("Could not sync commands to guild %s (discord.command_guilds): %s", guild_id, error)
+                else:
+                    log.info("Synced commands to guild %s", guild_id)
             return
         # Keyed by application too: a new token for another application must sync again.
         commands_ = [c.to_dict(self.tree) for c in self.tree.get_commands()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +33,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DiscordConfig:
-    token: str | None
+    token: str | None = field(repr=False)  # never in a log line or a traceback
     api_base_url: str
     gateway_url: str | None  # None: Discord's own gateway, and its resume URLs
     command_guilds: tuple[int, ...]

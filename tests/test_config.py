@@ -181,6 +181,12 @@ def test_describe_never_shows_the_token(tmp_path: Path) -> None:
     assert 'token = "<NOT SET>"' in load_config(str(write(tmp_path, "")), environ={}).describe()
 
 
+def test_the_token_is_not_in_the_configs_repr(tmp_path: Path) -> None:
+    config = load_config(str(write(tmp_path, "")), environ={"DISCORD_TOKEN": TOKEN})
+    assert config.discord.token == TOKEN
+    assert TOKEN not in repr(config) and TOKEN not in repr(config.discord)
+
+
 def test_describe_shows_the_effective_settings(tmp_path: Path) -> None:
     path = write(tmp_path, '[defaults]\ntimezone = "asia/tokyo"\nreminders = ["p1d", "pt1h"]\n')
     text = load_config(str(path), environ={"DISCORD_TOKEN": TOKEN}).describe()

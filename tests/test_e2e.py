@@ -22,7 +22,9 @@ MEMBER_ID = 3100000000000000002
 
 @pytest.fixture
 async def standin():
-    server = DiscordStandIn()
+    # READY hands out a resume URL where nothing listens: resumes reach the stand-in only because
+    # the bot sends every gateway connection to its configured gateway_url.
+    server = DiscordStandIn(resume_gateway_url="ws://127.0.0.1:9/unreachable")
     await server.start()
     yield server
     await server.close()
@@ -166,3 +168,20 @@ async def test_a_database_from_a_newer_calbot_ends_in_one_line(standin, tmp_path
     assert "Traceback" not in output
     last = output.strip().splitlines()[-1]
     assert "cannot use the database" in last and "(database.url)" in last and "upgrade calbot" in last
+
+
+async def test_a_command_guild_the_bot_is_not_in_is_reported_not_fatal(standin, tmp_path):
+    guild = standin.add_guild("Guild")
+    channel = standin.add_channel(guild, "general")
+    standin.add_member(guild, MEMBER_ID, "member")
+    bot = BotProcess(standin, tmp_path, guild)
+    bot.config.write_text(bot.config.read_text().replace(f"[{guild}]", f"[{guild}, 424242]"))
+    await bot.start(standin.token)
+    await standin.wait_for(lambda: guild in standin.commands, timeout=30, message="command sync")
+    listing = await standin.slash(guild, channel, MEMBER_ID, "event", subcommand_path=("list",))
+    assert listing["embeds"][0]["title"] == "Upcoming events"
+    code, _took = await bot.stop(signal.SIGTERM)
+    output = bot.output()
+    assert code == 0
+    assert "Could not sync commands to guild 424242 (discord.command_guilds)" in output
+    assert "Traceback" not in output

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Self
 from urllib.parse import urlsplit
 
 from .colors import Color
 from .errors import InvalidField
 from .notifications import parse_channels, parse_intervals
-from .timeparse import wall_to_utc
+from .timeparse import in_range, local_midnight
 from .timezones import resolve_zone
 
 NAME_MAX = 100  # also Discord's limit for an autocomplete choice
@@ -98,6 +98,8 @@ class Event:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise InvalidField(name, "must carry a time zone")
+            if value is not None:
+                in_range(value, name)
         zone = str(resolve_zone(self.timezone))
         starts, ends = self.starts.astimezone(UTC), self.ends and self.ends.astimezone(UTC)
         if self.all_day:
@@ -145,15 +147,11 @@ def all_day_bounds(starts: datetime, ends: datetime | None, zone_name: str) -> t
         local_end = ends.astimezone(zone)
         # Compare with the day's first instant, not 00:00: where a DST change skips midnight
         # (Africa/Cairo, America/Santiago...) the day starts at 01:00.
-        starts_day = ends == _local_midnight(local_end.date(), zone)
+        starts_day = ends == local_midnight(local_end.date(), zone)
         after_last = local_end.date() + timedelta(days=0 if starts_day else 1)
         if after_last <= first:
             raise InvalidField("ends", "must be after the start day")
-    return _local_midnight(first, zone), _local_midnight(after_last, zone)
-
-
-def _local_midnight(day: date, zone) -> datetime:
-    return wall_to_utc(datetime.combine(day, time(0, 0)), zone)
+    return local_midnight(first, zone), local_midnight(after_last, zone)
 
 
 def _name(value: str, field_name: str) -> str:

@@ -70,6 +70,16 @@ _FILLER = re.compile(r"\b(?:at|on|the)\b|,")
 _HINT = "try '2026-12-24 18:00', 'tomorrow 18:00', 'friday 8pm' or 'in 2 hours'"
 
 
+# Instants calbot accepts: far enough for any calendar, near enough that arithmetic never overflows.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
+
+
+def in_range(instant: datetime, field: str) -> datetime:
+    if not EARLIEST_YEAR <= instant.year <= LATEST_YEAR:
+        raise InvalidField(field, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return instant
+
+
 def wall_to_utc(local: datetime, zone: tzinfo) -> datetime:
     """A naive wall-clock time in `zone` → the UTC instant.
 
@@ -100,9 +110,30 @@ def parse_when(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     try:
-        return _parse_when(text, now, zone, field, date_order, require_time)
+        return in_range(_parse_when(text, now, zone, field, date_order, require_time), field)
     except OverflowError:  # "in 99999999 days", "9999-12-31 23:00" west of UTC
-        raise InvalidField(field, f"{text.strip()!r} is too far away") from None
+        raise InvalidField(field, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}") from None
+
+
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The UTC instant a local day begins (its first instant, where DST skips midnight)."""
+    return wall_to_utc(datetime.combine(day, time(0, 0)), zone)
+
+
+def day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    return local_midnight(day, zone), local_midnight(day + timedelta(days=1), zone)
+
+
+def month_bounds(text: str, zone: tzinfo, field: str = "month") -> tuple[datetime, datetime, date]:
+    """`2026-12` → the instants its first and the following month's first day begin, and that first day."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise InvalidField(field, f"{text[:40]!r} is not a month; write it as YYYY-MM, e.g. 2026-12")
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    if not EARLIEST_YEAR <= first.year <= LATEST_YEAR:
+        raise InvalidField(field, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return local_midnight(first, zone), local_midnight(following, zone), first
 
 
 def _parse_when(text: str, now: datetime, zone: tzinfo, field: str, date_order: str, require_time: bool) -> datetime:

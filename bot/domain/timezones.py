@@ -22,7 +22,7 @@ def _by_folded_name() -> dict[str, str]:
 def resolve_zone(name: str, field: str = "timezone") -> zoneinfo.ZoneInfo:
     """The zone called `name` (case-insensitive; spaces stand for underscores)."""
     key = name.strip().replace(" ", "_").casefold()
-    canonical = _by_folded_name().get(key) or _by_folded_name().get(key.replace("utc", "UTC").casefold())
+    canonical = _by_folded_name().get(key)
     if canonical is None:
         raise InvalidField(field, f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin")
     return zoneinfo.ZoneInfo(canonical)

@@ -11,10 +11,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.colors import Color
-from bot.domain.models import Calendar
+from bot.domain.errors import InvalidField
+from bot.domain.models import Calendar, Event
 
-from .common import COLOR_CHOICES, CalendarOption, manager_only, respond
+from .common import COLOR_CHOICES, CalendarOption, ensure_postable, manager_only, respond, think
 from .posting import cancel_cards
+from .tree import ReportingView
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 CONFIRM_TIMEOUT = 60.0
 
 
-class ConfirmDelete(discord.ui.View):
+class ConfirmDelete(ReportingView):
     """Delete / Keep buttons for a calendar that still holds events; only the member who asked may answer."""
 
     def __init__(self, cog: Calendars, origin: discord.Interaction, calendar: Calendar) -> None:
@@ -53,12 +55,17 @@ class ConfirmDelete(discord.ui.View):
         await interaction.response.edit_message(
             content=f"Deleted calendar **{self.calendar.name}** and its {len(events)} event(s).", embed=None, view=None
         )
-        await cancel_cards(bot, events, self.calendar)
+        await retire(bot, events, self.calendar)
 
     @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary)
     async def keep(self, interaction: discord.Interaction, _button: discord.ui.Button) -> None:
         self.stop()
         await interaction.response.edit_message(content="Kept. Nothing was deleted.", embed=None, view=None)
+
+
+LIST_FIELDS = 25  # an embed holds 25 fields
+LIST_BUDGET = 5500  # of the 6000 characters an embed may hold in all
+DESCRIPTION_SHOWN = 300
 
 
 @app_commands.guild_only()
@@ -72,6 +79,7 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         description="What the calendar is for",
         color="Colour of its event cards",
         channel="Where its event cards and reminders are posted",
+        ping_role="A role its channel reminders mention",
     )
     @app_commands.choices(color=COLOR_CHOICES)
     @manager_only()
@@ -82,8 +90,11 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         description: app_commands.Range[str, 0, 1000] | None = None,
         color: app_commands.Choice[str] | None = None,
         channel: discord.TextChannel | None = None,
+        ping_role: discord.Role | None = None,
     ) -> None:
         """Create a calendar."""
+        if channel is not None:
+            ensure_postable(interaction, channel)
         calendar = await self.bot.store.calendars.create(
             Calendar(
                 guild_id=interaction.guild_id,
@@ -91,6 +102,7 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
                 description=description or "",
                 color=Color[color.value] if color else Color.NONE,
                 channel_id=channel.id if channel else None,
+                ping_role_id=pingable(interaction, ping_role),
             )
         )
         where = f" Its cards go to <#{calendar.channel_id}>." if calendar.channel_id else ""
@@ -108,16 +120,20 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
             )
             return
         embed = discord.Embed(title=f"Calendars ({len(calendars)})")
-        for calendar in calendars[:25]:  # an embed holds 25 fields
+        for shown, calendar in enumerate(calendars):
             count = await store.calendars.count_events(interaction.guild_id, calendar.id)
-            lines = [calendar.description] if calendar.description else []
+            lines = [shorten(calendar.description, DESCRIPTION_SHOWN)] if calendar.description else []
             lines.append(f"{count} event{'s' if count != 1 else ''} · colour {calendar.color.label}")
             lines.append(
                 f"cards in <#{calendar.channel_id}>" if calendar.channel_id else "cards in the default channel"
             )
-            embed.add_field(name=calendar.name, value="\n".join(lines), inline=False)
-        if len(calendars) > 25:
-            embed.set_footer(text=f"and {len(calendars) - 25} more")
+            if calendar.ping_role_id:
+                lines.append(f"reminders mention <@&{calendar.ping_role_id}>")
+            value = "\n".join(lines)
+            if shown == LIST_FIELDS or len(embed) + len(calendar.name) + len(value) > LIST_BUDGET:
+                embed.set_footer(text=f"and {len(calendars) - shown} more")
+                break
+            embed.add_field(name=calendar.name, value=value, inline=False)
         await respond(interaction, embed=embed)
 
     @app_commands.command(name="edit")
@@ -127,6 +143,9 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         description='A new description ("-" clears it)',
         color="A new colour for its event cards",
         channel="A new channel for its event cards and reminders",
+        clear_channel="Post its cards in the server's default channel instead of its own",
+        ping_role="A role its channel reminders mention",
+        clear_ping_role="Stop mentioning a role in its reminders",
     )
     @app_commands.choices(color=COLOR_CHOICES)
     @manager_only()
@@ -138,8 +157,11 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         description: app_commands.Range[str, 0, 1000] | None = None,
         color: app_commands.Choice[str] | None = None,
         channel: discord.TextChannel | None = None,
+        clear_channel: bool = False,
+        ping_role: discord.Role | None = None,
+        clear_ping_role: bool = False,
     ) -> None:
-        """Change a calendar's name, description, colour or channel."""
+        """Change a calendar's name, description, colour, channel or ping role."""
         changes = {}
         if name is not None:
             changes["name"] = name
@@ -147,8 +169,19 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
             changes["description"] = "" if description.strip() == "-" else description
         if color is not None:
             changes["color"] = Color[color.value]
+        if channel is not None and clear_channel:
+            raise InvalidField("clear_channel", "give a channel or clear it, not both")
         if channel is not None:
+            ensure_postable(interaction, channel)
             changes["channel_id"] = channel.id
+        if clear_channel:
+            changes["channel_id"] = None
+        if ping_role is not None and clear_ping_role:
+            raise InvalidField("clear_ping_role", "give a ping role or clear it, not both")
+        if ping_role is not None:
+            changes["ping_role_id"] = pingable(interaction, ping_role)
+        if clear_ping_role:
+            changes["ping_role_id"] = None
         if not changes:
             await respond(interaction, "Nothing to change: give at least one option.")
             return
@@ -164,10 +197,12 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         """Delete a calendar (asks first when it still holds events)."""
         count = await self.bot.store.calendars.count_events(interaction.guild_id, calendar.id)
         if count == 0:
-            await self.bot.store.calendars.delete(interaction.guild_id, calendar.id)
+            await think(interaction)
+            # An event may have been added since the count: whatever the delete takes is cancelled too.
+            events = await self.bot.store.calendars.delete(interaction.guild_id, calendar.id)
             await respond(interaction, f"Deleted calendar **{calendar.name}**.")
+            await retire(self.bot, events, calendar)
             return
-
         warning = discord.Embed(
             title=f"Delete {calendar.name}?",
             description=f"It holds **{count}** event{'s' if count != 1 else ''}; they will be deleted too "
@@ -175,6 +210,26 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
             colour=calendar.color.value,
         )
         await respond(interaction, embed=warning, view=ConfirmDelete(self, interaction, calendar))
+
+
+def pingable(interaction: discord.Interaction, role: discord.Role | None) -> int | None:
+    """A ping role must be one a reminder can mention on purpose: not @everyone, not a bot's own role."""
+    if role is None:
+        return None
+    if role.is_default() or role.managed:
+        raise InvalidField("ping_role", f"{role.mention} cannot be a ping role; pick a role members can join")
+    return role.id
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def retire(bot: CalBot, events: list[Event], calendar: Calendar) -> None:
+    """Events deleted with their calendar: cancel their reminders and mark their cards cancelled."""
+    for event in events:
+        await bot.reminders.cancel(event)
+    await cancel_cards(bot, events, calendar)
 
 
 async def setup(bot: CalBot) -> None:

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.domain.colors import Color
-from bot.domain.errors import InvalidField, NotFound
+from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.timeparse import parse_when
 from bot.domain.timezones import resolve_zone, search_zones
@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from bot.app import CalBot
 
 AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
+CHOICE_NAME_MAX = 100  # characters in an autocomplete choice's label
+# Lengths Discord enforces on free-text options before calbot sees them.
+TimeText = app_commands.Range[str, 1, 100]
+UrlText = app_commands.Range[str, 1, 2048]
+ShortText = app_commands.Range[str, 1, 200]
 COLOR_CHOICES = [app_commands.Choice(name=c.label, value=c.name) for c in Color]
 REMINDER_CHANNEL_CHOICES = [
     app_commands.Choice(name="public: in the calendar's channel", value="public"),
@@ -43,8 +48,8 @@ async def settings_for(interaction: discord.Interaction) -> GuildSettings:
     return await calbot(interaction).guild_settings(interaction.guild_id)
 
 
-def manager_only():
-    """Writes need Manage Server or the guild's manager role; reads are open to everyone."""
+def manager_only(*, role_may: bool = True):
+    """Writes need Manage Server or (when `role_may`) the guild's manager role; reads are open to everyone."""
 
     async def predicate(interaction: discord.Interaction) -> bool:
         if interaction.guild is None:
@@ -52,12 +57,25 @@ def manager_only():
         if interaction.permissions.manage_guild:
             return True
         settings = await settings_for(interaction)
+        if not role_may:
+            raise NotManager(None)
         roles = getattr(interaction.user, "roles", ())
         if settings.manager_role_id is not None and any(r.id == settings.manager_role_id for r in roles):
             return True
         raise NotManager(settings.manager_role_id)
 
     return app_commands.check(predicate)
+
+
+def ensure_postable(
+    interaction: discord.Interaction, channel: discord.abc.GuildChannel, field: str = "channel"
+) -> None:
+    """calbot posts only where the member could post themselves, so the manager role cannot reach further."""
+    allowed = channel.permissions_for(interaction.user)
+    if not (allowed.view_channel and allowed.send_messages):
+        raise InvalidField(
+            field, f"you cannot post in {channel.mention} yourself, so calbot will not post there for you"
+        )
 
 
 async def respond(interaction: discord.Interaction, content: str | None = None, **kwargs) -> None:
@@ -76,12 +94,12 @@ async def think(interaction: discord.Interaction) -> None:
 # ---- reading times
 
 
-async def read_time(interaction: discord.Interaction, text: str, field: str, *, require_time: bool = True) -> datetime:
-    """Parse what the member typed in the guild's time zone."""
-    settings = await settings_for(interaction)
-    return parse_when(
-        text, now=calbot(interaction).now(), zone=ZoneInfo(settings.timezone), field=field, require_time=require_time
-    )
+async def read_time(
+    interaction: discord.Interaction, text: str, field: str, *, require_time: bool = True, zone: str | None = None
+) -> datetime:
+    """Parse what the member typed, in `zone` (an existing event's) or else the guild's time zone."""
+    zone = zone or (await settings_for(interaction)).timezone
+    return parse_when(text, now=calbot(interaction).now(), zone=ZoneInfo(zone), field=field, require_time=require_time)
 
 
 def wall_time(instant: datetime, zone: str) -> str:
@@ -115,7 +133,7 @@ def choice_label(event: Event) -> str:
     local = event.starts.astimezone(ZoneInfo(event.timezone))
     when = f"{local:%a %d %b %Y}" if event.all_day else f"{local:%a %d %b %Y %H:%M}"
     suffix = f" · {when} · #{event.id}"
-    return event.name[: AUTOCOMPLETE_LIMIT * 4 - len(suffix)] + suffix
+    return event.name[: CHOICE_NAME_MAX - len(suffix)] + suffix
 
 
 # ---- transformers: options that resolve to domain objects, with autocomplete
@@ -135,17 +153,7 @@ class CalendarOption(app_commands.Transformer):
 
 class EventOption(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: str) -> Event:
-        store = calbot(interaction).store
-        text = value.strip().lstrip("#")
-        if text.isdigit():
-            return await store.events.get(interaction.guild_id, int(text))
-        matches = await store.events.search(interaction.guild_id, text, calbot(interaction).now(), limit=2)
-        exact = [e for e in matches if e.name.casefold() == text.casefold()]
-        if len(exact) == 1 or len(matches) == 1:
-            return (exact or matches)[0]
-        if matches:
-            raise InvalidField("event", f"{value!r} matches several events; pick one from the list")
-        raise NotFound("event", value)
+        return await calbot(interaction).store.events.find(interaction.guild_id, value, calbot(interaction).now())
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
         bot = calbot(interaction)

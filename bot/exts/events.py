@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,7 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event
 from bot.domain.notifications import parse_channels, parse_intervals
-from bot.domain.timeparse import wall_to_utc
+from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
 
 from .cards import event_details
 from .common import (
@@ -27,6 +26,9 @@ from .common import (
     REMINDER_CHANNEL_CHOICES,
     CalendarOption,
     EventOption,
+    ShortText,
+    TimeText,
+    UrlText,
     event_when,
     manager_only,
     read_time,
@@ -37,6 +39,7 @@ from .common import (
     wall_time,
 )
 from .posting import post_card, update_card
+from .tree import ReportingView
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -47,6 +50,7 @@ PAGE_SIZE = 10
 PAGE_TIMEOUT = 300.0
 DEFAULT_CALENDAR = "General"
 PAST_GRACE = timedelta(minutes=1)  # "now" typed a moment ago is not the past
+LONGEST_EVENT = timedelta(days=366)
 CLEAR = "-"  # typed into an optional text option to clear it
 EVENT_OPTIONS = dict(
     name="The event's name",
@@ -74,7 +78,7 @@ def _optional_text(value: str | None) -> str | None:
     return "" if value.strip() == CLEAR else value
 
 
-class EventPages(discord.ui.View):
+class EventPages(ReportingView):
     """Previous / Next over a list too long for one message; only its requester can turn pages."""
 
     def __init__(
@@ -122,19 +126,6 @@ class EventPages(discord.ui.View):
         await self._turn(interaction, +1)
 
 
-def _month_range(text: str, zone: ZoneInfo) -> tuple[datetime, datetime, str]:
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InvalidField("month", f"{text!r} is not a month; write it as YYYY-MM, e.g. 2026-12")
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return _local_day(first, zone), _local_day(following, zone), f"{first:%B %Y}"
-
-
-def _local_day(day: date, zone: ZoneInfo) -> datetime:
-    return wall_to_utc(datetime.combine(day, time(0, 0)), zone)
-
-
 @app_commands.guild_only()
 class Events(commands.GroupCog, group_name="event", group_description="Plan the server's events"):
     def __init__(self, bot: CalBot) -> None:
@@ -150,27 +141,27 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         self,
         interaction: discord.Interaction,
         name: app_commands.Range[str, 1, 100],
-        start: str,
-        end: str | None = None,
-        duration: str | None = None,
+        start: TimeText,
+        end: TimeText | None = None,
+        duration: TimeText | None = None,
         calendar: app_commands.Transform[Calendar, CalendarOption] | None = None,
         description: app_commands.Range[str, 0, 4000] | None = None,
         location: app_commands.Range[str, 0, 1024] | None = None,
-        url: str | None = None,
+        url: UrlText | None = None,
         all_day: bool = False,
         color: app_commands.Choice[str] | None = None,
-        image: str | None = None,
-        reminders: str | None = None,
+        image: UrlText | None = None,
+        reminders: ShortText | None = None,
         channels: app_commands.Choice[str] | None = None,
         registration: bool = True,
-        deadline: str | None = None,
+        deadline: TimeText | None = None,
     ) -> None:
         """Create an event and post its card."""
         await think(interaction)
         settings = await settings_for(interaction)
         now = self.bot.now()
         starts = await read_time(interaction, start, "start", require_time=not all_day)
-        ends = await self._end(interaction, starts, end, duration, all_day=all_day)
+        ends = await self._end(interaction, starts, end, duration, all_day=all_day, zone=settings.timezone)
         draft = Event(
             guild_id=interaction.guild_id,
             calendar_id=0,
@@ -190,11 +181,10 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             color=Color[color.value] if color else Color.NONE,
             image=image,
         ).validated()  # validate before a default calendar may be created for it
-        if draft.effective_end < now - PAST_GRACE if draft.all_day else draft.starts < now - PAST_GRACE:
-            raise InvalidField("start", f"{timestamp(draft.starts)} is in the past; give a time still to come")
-
+        self._refuse_past(draft, now)
         calendar = calendar or await self._default_calendar(interaction.guild_id)
         event = await self.bot.store.events.create(dataclasses.replace(draft, calendar_id=calendar.id))
+        await self.bot.reminders.schedule(event)
         channel_id = calendar.channel_id or settings.default_channel_id or interaction.channel_id
         event, problem = await post_card(self.bot, event, calendar, channel_id)
         lines = [
@@ -212,29 +202,41 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         duration: str | None,
         *,
         all_day: bool,
+        zone: str,
     ) -> datetime | None:
         if end is not None and duration is not None:
             raise InvalidField("duration", "give either an end or a duration, not both")
         if duration is not None:
-            return starts + parse_duration(duration)
+            length = parse_duration(duration)
+            if length > LONGEST_EVENT:
+                raise InvalidField("duration", "must be at most a year")
+            return starts + length
         if end is None:
             return None
-        ends = await read_time(interaction, end, "end", require_time=not all_day)
+        ends = await read_time(interaction, end, "end", require_time=not all_day, zone=zone)
         if all_day:  # people name the last day ("5 to 7 January"); the event ends when that day does
-            zone = ZoneInfo((await settings_for(interaction)).timezone)
-            ends = _local_day(ends.astimezone(zone).date() + timedelta(days=1), zone)
+            tz = ZoneInfo(zone)
+            ends = local_midnight(ends.astimezone(tz).date() + timedelta(days=1), tz)
         return ends
 
-    async def _moved_end(
-        self, interaction: discord.Interaction, event: Event, starts: datetime, all_day: bool
-    ) -> datetime:
+    @staticmethod
+    def _moved_end(event: Event, starts: datetime, all_day: bool) -> datetime | None:
         """Moving an event keeps its length: exact for timed events, whole days for all-day ones
-        (a day across a daylight saving change is 23 or 25 hours long)."""
+        (a day across a daylight saving change is 23 or 25 hours long). An event switched between timed
+        and all-day has no length to keep: it gets the default (one day, or no end) unless given one."""
+        if all_day != event.all_day:
+            return None
         if not all_day:
             return starts + (event.ends - event.starts)
-        zone = ZoneInfo((await settings_for(interaction)).timezone)
+        zone = ZoneInfo(event.timezone)
         days = event.ends.astimezone(zone).date() - event.starts.astimezone(zone).date()
-        return _local_day(starts.astimezone(zone).date() + days, zone)
+        return local_midnight(starts.astimezone(zone).date() + days, zone)
+
+    @staticmethod
+    def _refuse_past(event: Event, now: datetime) -> None:
+        over = event.effective_end if event.all_day else event.starts
+        if over < now - PAST_GRACE:
+            raise InvalidField("start", f"{timestamp(event.starts)} is in the past; give a time still to come")
 
     async def _default_calendar(self, guild_id: int) -> Calendar:
         """A guild's first event creates "General"; with several calendars, "General" or the member's pick."""
@@ -253,11 +255,19 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     def _echo(event: Event) -> str:
         """Every reply says which instant it understood, in the event's zone and as a timestamp."""
         if event.all_day:
-            return f"When: {event_when(event)} in {event.timezone}."
+            text = f"When: {event_when(event)} in {event.timezone}."
+            if event.registration_enabled and event.registration_deadline:
+                deadline = event.registration_deadline
+                text += f"\nRegistration closes {timestamp(deadline)} (`{wall_time(deadline, event.timezone)}`)."
+            return text
         text = f"Starts {timestamp(event.starts)}, read as `{wall_time(event.starts, event.timezone)}`"
         if event.ends:
             text += f"; ends {timestamp(event.ends)} (`{wall_time(event.ends, event.timezone)}`)"
-        return text + "."
+        text += "."
+        if event.registration_enabled and event.registration_deadline:
+            deadline = event.registration_deadline
+            text += f"\nRegistration closes {timestamp(deadline)} (`{wall_time(deadline, event.timezone)}`)."
+        return text
 
     # ---- list
 
@@ -271,8 +281,8 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         self,
         interaction: discord.Interaction,
         calendar: app_commands.Transform[Calendar, CalendarOption] | None = None,
-        month: str | None = None,
-        date: str | None = None,
+        month: app_commands.Range[str, 1, 40] | None = None,
+        date: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         """List upcoming events, or those of a month or a day."""
         if month is not None and date is not None:
@@ -283,10 +293,11 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         calendar_id = calendar.id if calendar else None
 
         if month is not None:
-            start, end, title = _month_range(month, zone)
+            start, end, first = month_bounds(month, zone)
+            title = f"Events in {first:%B %Y}"
         elif date is not None:
             day = (await read_time(interaction, date, "date", require_time=False)).astimezone(zone).date()
-            start, end, title = _local_day(day, zone), _local_day(day + timedelta(days=1), zone), f"{day:%a %d %b %Y}"
+            (start, end), title = day_bounds(day, zone), f"Events on {day:%a %d %b %Y}"
         else:
             now = self.bot.now()
 
@@ -303,7 +314,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
                 guild_id, start, end, calendar_id=calendar_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
             )
 
-        await self._send_list(interaction, f"Events in {title}" if month else f"Events on {title}", calendar, fetch)
+        await self._send_list(interaction, title, calendar, fetch)
 
     async def _send_list(
         self,
@@ -372,20 +383,20 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         interaction: discord.Interaction,
         event: app_commands.Transform[Event, EventOption],
         name: app_commands.Range[str, 1, 100] | None = None,
-        start: str | None = None,
-        end: str | None = None,
-        duration: str | None = None,
+        start: TimeText | None = None,
+        end: TimeText | None = None,
+        duration: TimeText | None = None,
         calendar: app_commands.Transform[Calendar, CalendarOption] | None = None,
         description: app_commands.Range[str, 0, 4000] | None = None,
         location: app_commands.Range[str, 0, 1024] | None = None,
-        url: str | None = None,
+        url: UrlText | None = None,
         all_day: bool | None = None,
         color: app_commands.Choice[str] | None = None,
-        image: str | None = None,
-        reminders: str | None = None,
+        image: UrlText | None = None,
+        reminders: ShortText | None = None,
         channels: app_commands.Choice[str] | None = None,
         registration: bool | None = None,
-        deadline: str | None = None,
+        deadline: TimeText | None = None,
     ) -> None:
         """Change an event; its card is updated."""
         await think(interaction)
@@ -393,15 +404,16 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         day_only = event.all_day if all_day is None else all_day
         if all_day is not None:
             changes["all_day"] = all_day
+        zone = event.timezone  # the event's own zone, even if the guild's has changed since
         if start is not None:
-            changes["starts"] = await read_time(interaction, start, "start", require_time=not day_only)
+            changes["starts"] = await read_time(interaction, start, "start", require_time=not day_only, zone=zone)
         starts = changes.get("starts", event.starts)
         if _optional_text(end) == "":
             changes["ends"] = None
         elif end is not None or duration is not None:
-            changes["ends"] = await self._end(interaction, starts, end, duration, all_day=day_only)
-        elif "starts" in changes and event.ends is not None:
-            changes["ends"] = await self._moved_end(interaction, event, starts, day_only)
+            changes["ends"] = await self._end(interaction, starts, end, duration, all_day=day_only, zone=zone)
+        elif ("starts" in changes or day_only != event.all_day) and event.ends is not None:
+            changes["ends"] = self._moved_end(event, starts, day_only)
         for option, value in (("description", description), ("location", location)):
             if _optional_text(value) is not None:
                 changes[option] = _optional_text(value)
@@ -411,7 +423,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         if _optional_text(deadline) == "":
             changes["registration_deadline"] = None
         elif deadline is not None:
-            changes["registration_deadline"] = await read_time(interaction, deadline, "deadline")
+            changes["registration_deadline"] = await read_time(interaction, deadline, "deadline", zone=zone)
         if name is not None:
             changes["name"] = name
         if calendar is not None:
@@ -428,7 +440,11 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             await respond(interaction, "Nothing to change: give at least one option.")
             return
 
-        updated = await self.bot.store.events.update(dataclasses.replace(event, **changes))
+        edited = dataclasses.replace(event, **changes).validated()
+        if "starts" in changes:
+            self._refuse_past(edited, self.bot.now())
+        updated = await self.bot.store.events.update(edited)
+        await self.bot.reminders.schedule(updated)
         calendar = calendar or await self.bot.store.calendars.get(updated.guild_id, updated.calendar_id)
         problem = await update_card(self.bot, updated, calendar)
         lines = [f"Updated **{updated.name}** (`#{updated.id}`).", self._echo(updated)]
@@ -445,6 +461,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         """Delete an event and mark its card cancelled."""
         await think(interaction)
         deleted = await self.bot.store.events.delete(interaction.guild_id, event.id)
+        await self.bot.reminders.cancel(deleted)
         calendar = await self.bot.store.calendars.get(deleted.guild_id, deleted.calendar_id)
         problem = await update_card(self.bot, deleted, calendar, cancelled=True)
         lines = [

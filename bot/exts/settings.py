@@ -9,10 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.errors import InvalidField
 from bot.domain.notifications import parse_channels, parse_intervals
 
 from .cards import settings_embed
-from .common import REMINDER_CHANNEL_CHOICES, ZoneOption, manager_only, respond, settings_for
+from .common import REMINDER_CHANNEL_CHOICES, ZoneOption, ensure_postable, manager_only, respond, settings_for
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -45,9 +46,11 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
     @app_commands.command(name="manager-role")
     @app_commands.rename(role="role")
     @app_commands.describe(role="Members with this role may change calendars and events; leave empty to clear")
-    @manager_only()
+    @manager_only(role_may=False)  # the manager role must not be able to hand itself on
     async def manager_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
         """Choose a role that may manage calendars, besides Manage Server."""
+        if role is not None and role.is_default():
+            raise InvalidField("role", "@everyone cannot be the manager role; everyone would manage the calendars")
         note = f"Members with {role.mention} may now manage calendars." if role else "The manager role is cleared."
         await self._save(interaction, note, manager_role_id=role.id if role else None)
 
@@ -56,6 +59,8 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
     @manager_only()
     async def channel(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
         """Set the default channel for event cards and reminders."""
+        if channel is not None:
+            ensure_postable(interaction, channel)
         note = f"Event cards now default to {channel.mention}." if channel else "The default channel is cleared."
         await self._save(interaction, note, default_channel_id=channel.id if channel else None)
 

@@ -13,6 +13,8 @@ from .common import NotManager, respond
 
 log = logging.getLogger(__name__)
 
+MESSAGE_LIMIT = 1900  # Discord allows 2000 characters; a long echo of typed text must not break the reply
+
 # Domain field names → the option names people type them into.
 OPTION_NAMES = {
     "starts": "start",
@@ -41,18 +43,32 @@ def explain(error: Exception) -> str | None:
     return None
 
 
+async def report_error(interaction: discord.Interaction, error: Exception) -> None:
+    """Tell the member what went wrong: what to fix for their errors, an apology (and a log entry) for ours."""
+    cause = error
+    # Commands and transformers wrap what they raise; the domain error is underneath.
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        cause = error.__cause__ or error
+    message = explain(cause)
+    if message is None:
+        command = interaction.command.qualified_name if interaction.command else "a button"
+        log.error("/%s failed in guild %s", command, interaction.guild_id, exc_info=error)
+        message = "Something went wrong on our side; it has been logged. Nothing was changed by the failed step."
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 1] + "…"
+    try:
+        await respond(interaction, f"⚠️ {message}")
+    except discord.HTTPException:
+        log.warning("Could not deliver an error reply for interaction %s", interaction.id)
+
+
 class CalbotTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        cause = error
-        # Commands and transformers wrap what they raise; the domain error is underneath.
-        if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
-            cause = error.__cause__ or error
-        message = explain(cause)
-        if message is None:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error("Command /%s failed in guild %s", command, interaction.guild_id, exc_info=error)
-            message = "Something went wrong on our side; it has been logged. Nothing was changed by the failed step."
-        try:
-            await respond(interaction, f"⚠️ {message}")
-        except discord.HTTPException:
-            log.warning("Could not deliver an error reply for interaction %s", interaction.id)
+        await report_error(interaction, error)
+
+
+class ReportingView(discord.ui.View):
+    """A view whose button errors reach the member like command errors do."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, _item: discord.ui.Item) -> None:
+        await report_error(interaction, error)

@@ -23,7 +23,7 @@ from typing import Any
 import aiosqlite
 
 from bot.domain.colors import Color
-from bot.domain.errors import Conflict, NotFound
+from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.reminders import PlannedReminder, Reminder
 from bot.domain.rsvp import Attendee, Change, promotions, respond
@@ -522,7 +522,10 @@ class SqliteEvents:
         event = event.validated()
         params = _event_params(event)
         params.update(updated_at=_ts(self._clock()), id=event.id)
-        assignments = ", ".join(f"{c} = :{c}" for c in (*_EVENT_COLUMNS, "updated_at") if c != "guild_id")
+        # The card's place is written only by set_card: an edit that read the event before its card was
+        # posted must not erase it.
+        unchanged = ("guild_id", "card_channel_id", "card_message_id")
+        assignments = ", ".join(f"{c} = :{c}" for c in (*_EVENT_COLUMNS, "updated_at") if c not in unchanged)
         try:
             async with self._lock.write() as db:
                 row = await _one(
@@ -591,6 +594,31 @@ class SqliteEvents:
         scope, params = self._scope(guild_id, calendar_id)
         where = f"{scope} AND (starts >= :now OR ends > :now)"
         return await self._page(where, {**params, "now": _ts(now)}, limit, offset)
+
+    async def find(self, guild_id: int, ref: str, now: datetime) -> Event:
+        """The event `ref` names: its exact name (any case), else its id ("12", "#12"), else the one
+        event whose name contains it. Several matches → InvalidField asking to pick one."""
+        text = ref.strip()
+        async with self._lock.read() as db:
+            rows = await _all(
+                db, "SELECT * FROM events WHERE guild_id = ? AND name = ? COLLATE NOCASE LIMIT 2", (guild_id, text)
+            )
+        if len(rows) == 1:
+            return _event(rows[0])
+        several = InvalidField("event", f"{text[:60]!r} matches several events; pick one from the list")
+        if rows:
+            raise several
+        if (event_id := _text_id(text)) is not None:
+            try:
+                return await self.get(guild_id, event_id)
+            except NotFound:
+                pass
+        matches = await self.search(guild_id, text, now, limit=2)
+        if len(matches) > 1:
+            raise several
+        if not matches:
+            raise NotFound("event", text[:60])
+        return matches[0]
 
     async def search(self, guild_id: int, text: str, now: datetime, limit: int = 25) -> list[Event]:
         """Events whose name contains `text` (or whose id is `text`): upcoming soonest first, then past."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import discord
+
 from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.exts.common import NotManager
 
@@ -141,3 +143,52 @@ async def test_replies_never_ping(world):
     assert "@everyone party" in res.response.content
     callbacks = [r for r in world.env.http_requests if r.path.endswith("/callback")]
     assert callbacks[-1].json["data"]["allowed_mentions"] == {"parse": []}
+
+
+# ---- found in review: each of these once failed
+
+
+async def test_a_long_list_stays_within_discords_embed_limits(world):
+    for n in range(25):
+        await world.admin.slash(world.general, "calendar create", name=f"Calendar {n:02d}", description="d" * 1000)
+    embed = (await world.alice.slash(world.general, "calendar list")).response.embeds[0]
+    assert len(embed) <= 6000
+    assert all(len(f.value) <= 1024 for f in embed.fields)
+    assert embed.footer.text == f"and {25 - len(embed.fields)} more"
+
+
+async def test_confirming_a_delete_that_already_happened_says_so(world):
+    await _calendar_with_event(world)
+    first = await world.admin.slash(world.general, "calendar delete", calendar="Raids")
+    second = await world.admin.slash(world.general, "calendar delete", calendar="Raids")
+    await world.admin.click(first.response, label="Delete calendar and events")
+    answer = await world.admin.click(second.response, label="Delete calendar and events")
+    world.refused(answer, NotFound, "There is no calendar")
+
+
+async def test_cards_go_only_where_the_member_could_post(world):
+    role = world.guild.create_role("Planners")
+    planner = world.guild.add_member(world.env.create_user("planner"), roles=[role])
+    await world.admin.slash(world.general, "settings manager-role", role=role)
+    locked = world.guild.create_text_channel(
+        "announcements", overwrites={world.guild.default_role: discord.PermissionOverwrite(send_messages=False)}
+    )
+    res = await planner.slash(world.general, "calendar create", name="Sneaky", channel=locked)
+    world.refused(res, InvalidField, f"you cannot post in <#{locked.id}> yourself")
+    assert "no calendars yet" in (await world.alice.slash(world.general, "calendar list")).response.content
+
+
+async def test_channel_and_ping_role_can_be_set_and_cleared(world):
+    raiders = world.guild.create_role("Raiders")
+    await world.admin.slash(world.general, "calendar create", name="Raids", channel=world.events, ping_role=raiders)
+    field = (await world.alice.slash(world.general, "calendar list")).response.embeds[0].fields[0]
+    assert f"<#{world.events.id}>" in field.value and f"<@&{raiders.id}>" in field.value
+
+    await world.admin.slash(world.general, "calendar edit", calendar="Raids", clear_channel=True, clear_ping_role=True)
+    field = (await world.alice.slash(world.general, "calendar list")).response.embeds[0].fields[0]
+    assert "cards in the default channel" in field.value and "mention" not in field.value
+
+    everyone = await world.admin.slash(
+        world.general, "calendar edit", calendar="Raids", ping_role=world.guild.default_role
+    )
+    world.refused(everyone, InvalidField, "cannot be a ping role")

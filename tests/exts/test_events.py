@@ -324,3 +324,66 @@ async def test_user_text_never_pings(world):
     assert card_request["allowed_mentions"] == {"parse": []}
     followups = [r for r in world.env.http_requests if r.path.startswith("/webhooks/")]
     assert all(r.json.get("allowed_mentions") == {"parse": []} for r in followups if r.json)
+
+
+# ---- found in review: each of these once failed
+
+
+async def test_a_long_error_still_reaches_the_member(world):
+    for n in range(25):  # 25 calendars with 100-character names: the "pick one" list runs past 2000 characters
+        await world.admin.slash(world.general, "calendar create", name=f"{n:02d}" + "x" * 98)
+    res = await create(world)
+    text = world.refused(res, InvalidField, "several calendars")
+    assert len(text) <= 2000 and text.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "says"),
+    [
+        ("event list", {"month": "9999-12"}, "`month`: must be between the years 1970 and 9000"),
+        ("event list", {"month": "0001-01"}, "`month`: must be between the years"),
+        ("event list", {"date": "9999-12-31"}, "`date`: must be between the years"),
+        ("event create", {"name": "Long", "start": "tomorrow 10:00", "duration": "99999999 days"}, "at most a year"),
+        ("event create", {"name": "Far", "start": "9999-12-31", "all_day": True}, "`start`: must be between"),
+    ],
+)
+async def test_dates_at_the_edges_are_refused_not_crashed(world, command, options, says):
+    world.refused(await world.admin.slash(world.general, command, **options), InvalidField, says)
+
+
+async def test_edits_read_times_in_the_events_own_zone(world):
+    await world.admin.slash(world.general, "settings timezone", timezone="Europe/Berlin")
+    await create(world, start="2030-03-01 18:00")
+    await world.admin.slash(world.general, "settings timezone", timezone="America/New_York")
+    res = await world.admin.slash(world.general, "event edit", event="1", start="2030-03-02 18:00")
+    assert "read as `2030-03-02 18:00 Europe/Berlin`" in res.response.content
+
+
+async def test_switching_to_all_day_with_a_new_start_lasts_one_day(world):
+    await create(world, duration="2h")
+    res = await world.admin.slash(world.general, "event edit", event="1", all_day=True, start="2026-01-10")
+    assert "Sat 10 Jan 2026 (all day)" in res.response.content
+
+
+async def test_moving_an_event_into_the_past_is_refused(world):
+    await create(world)
+    res = await world.admin.slash(world.general, "event edit", event="1", start="2020-01-01 10:00")
+    world.refused(res, InvalidField, "is in the past")
+    shown = await world.alice.slash(world.general, "event show", event="1")
+    assert {f.name: f.value for f in shown.response.embeds[0].fields}["Starts"].startswith(f"<t:{TOMORROW_18}:F>")
+
+
+async def test_the_registration_deadline_is_echoed(world):
+    res = await create(world, deadline="tomorrow 12:00")
+    deadline = int(datetime(2026, 1, 2, 12, 0, tzinfo=UTC).timestamp())
+    assert f"Registration closes <t:{deadline}:F> (`2026-01-02 12:00 UTC`)." in res.response.content
+
+
+async def test_an_exact_name_wins_over_names_that_contain_it(world):
+    await create(world, name="Raid night")
+    await create(world, name="Raid")
+    await create(world, name="Raid 2")
+    shown = await world.alice.slash(world.general, "event show", event="raid")
+    assert shown.response.embeds[0].title == "Raid"
+    world.refused(await world.alice.slash(world.general, "event show", event="²"), NotFound, "no event `²`")
+    world.refused(await world.alice.slash(world.general, "event show", event="Rai"), InvalidField, "several events")

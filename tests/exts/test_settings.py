@@ -75,3 +75,15 @@ async def test_reminders_none_turns_them_off_and_bad_codes_are_refused(world):
 async def test_members_cannot_change_settings(world):
     res = await world.alice.slash(world.general, "settings timezone", timezone="Europe/Berlin")
     world.refused(res, NotManager, "Manage Server")
+
+
+async def test_the_manager_role_cannot_hand_itself_on(world):
+    role = world.guild.create_role("Planners")
+    planner = world.guild.add_member(world.env.create_user("planner"), roles=[role])
+    await world.admin.slash(world.general, "settings manager-role", role=role)
+    res = await planner.slash(world.general, "settings manager-role", role=world.guild.default_role)
+    world.refused(res, NotManager, "Manage Server")
+    everyone = await world.admin.slash(world.general, "settings manager-role", role=world.guild.default_role)
+    world.refused(everyone, InvalidField, "@everyone cannot be the manager role")
+    shown = await world.alice.slash(world.general, "settings show")
+    assert fields(shown.response.embeds[0])["Manager role"] == f"<@&{role.id}>"

@@ -443,6 +443,7 @@ class DiscordStandIn:
         allowed_intents: int | None = None,
         gateway_compression: bool = True,
         control_api: bool = True,
+        resume_gateway_url: str | None = None,
     ) -> None:
         self.bot_user_id = int(bot_user_id)
         self.application_id = int(application_id if application_id is not None else bot_user_id)
@@ -457,6 +458,9 @@ class DiscordStandIn:
         self.allowed_intents = allowed_intents
         self.gateway_compression = gateway_compression
         self.control_api = control_api
+        # What READY hands out for resumes; None: this server's own gateway URL. Point it somewhere
+        # unreachable to prove a bot sends resumes to its configured gateway instead.
+        self.resume_gateway_url = resume_gateway_url
 
         self.host = "127.0.0.1"
         self.port: int | None = None
@@ -1075,7 +1079,7 @@ class DiscordStandIn:
             "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds],
             "session_id": session.id,
             "session_type": "normal",
-            "resume_gateway_url": self.gateway_url,
+            "resume_gateway_url": self.resume_gateway_url or self.gateway_url,
             "application": {"id": str(self.application_id), "flags": (1 << 15) | (1 << 19)},
             "private_channels": [],
             "relationships": [],

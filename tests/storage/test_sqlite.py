@@ -399,6 +399,16 @@ async def test_the_card_is_remembered(store: SqliteStore) -> None:
     assert (fetched.card_channel_id, fetched.card_message_id) == (555, 666)
 
 
+async def test_an_edit_read_before_the_card_was_posted_keeps_the_card(store: SqliteStore) -> None:
+    calendar = await store.calendars.create(Calendar(guild_id=1, name="General"))
+    stale = await store.events.create(event(calendar))  # read by an edit while the card is being posted
+    await store.events.set_card(1, stale.id, 555, 666)
+    await store.events.update(dataclasses.replace(stale, name="Renamed"))
+    fetched = await store.events.get(1, stale.id)
+    assert fetched.name == "Renamed"
+    assert (fetched.card_channel_id, fetched.card_message_id) == (555, 666)
+
+
 @pytest.mark.parametrize("event_id", [2**63, 10**30, -(2**64)])
 async def test_ids_no_row_can_have_are_not_found(store: SqliteStore, event_id: int) -> None:
     for lookup in (store.events.get, store.events.delete, store.calendars.get):
