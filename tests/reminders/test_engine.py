@@ -1,0 +1,298 @@
+"""The reminder engine with an injected clock, a real SQLite outbox, and a sender that records what it
+was asked to deliver (Discord is faked only at that edge). Every state transition and the late policy."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.models import Event
+from bot.domain.reminders import Reminder, Verdict
+from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF
+from bot.reminders import ReminderEngine, RetryLater, Undeliverable
+from bot.storage import open_store
+from bot.storage.sqlite import SqliteStore
+
+GUILD = 1
+START = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, instant: datetime) -> None:
+        self.now = instant
+
+
+class RecordingSender:
+    """Stands in for Discord: records deliveries; `failures` makes the next calls raise."""
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[Reminder, Verdict]] = []
+        self.failures: list[Exception] = []
+
+    async def deliver(self, reminder: Reminder, event: Event, verdict: Verdict) -> int | None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.delivered.append((reminder, verdict))
+        return 9000 + len(self.delivered)
+
+    def sent(self) -> list[tuple[str, str, int, Verdict]]:
+        return [(r.interval, r.channel, r.target, v) for r, v in self.delivered]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START - timedelta(days=10))
+
+
+@pytest.fixture
+async def store(tmp_path, clock) -> AsyncIterator[SqliteStore]:
+    opened = await open_store(f"sqlite:///{tmp_path}/engine.sqlite3", clock=clock)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+async def engine(store, sender, clock) -> AsyncIterator[ReminderEngine]:
+    engine = ReminderEngine(store, sender, clock=clock)
+    yield engine
+    await engine.stop()
+
+
+async def make_event(store, **fields) -> Event:
+    calendar = await store.calendars.get_or_create(GUILD, "General")
+    defaults = dict(
+        guild_id=GUILD,
+        calendar_id=calendar.id,
+        name="Raid",
+        starts=START,
+        notifications_interval=("pt15m",),
+        notifications_channels=("discord_public",),
+    )
+    return await store.events.create(Event(**{**defaults, **fields}))
+
+
+async def rows(store) -> list[Reminder]:
+    return await store.reminders.for_event(GUILD, 1)
+
+
+async def test_planning_writes_one_row_per_interval_and_channel(store, engine):
+    event = await make_event(
+        store, notifications_interval=("pt0m", "pt15m", "p1d"), notifications_channels=("discord_public", "database")
+    )
+    await engine.schedule(event)
+    await engine.schedule(event)  # planning again changes nothing
+    planned = {(r.interval, r.channel, r.due) for r in await rows(store)}
+    assert planned == {
+        ("pt0m", "discord_public", START),
+        ("pt0m", "database", START),
+        ("pt15m", "discord_public", START - timedelta(minutes=15)),
+        ("pt15m", "database", START - timedelta(minutes=15)),
+        ("p1d", "discord_public", START - timedelta(days=1)),
+        ("p1d", "database", START - timedelta(days=1)),
+    }
+    assert all(r.state == "pending" for r in await rows(store))
+
+
+async def test_channels_not_delivered_yet_are_not_planned(store, engine):
+    await engine.schedule(await make_event(store, notifications_channels=("mail", "sms", "broadcast")))
+    assert await rows(store) == []
+
+
+async def test_a_day_before_is_the_same_wall_time_across_a_dst_change(store, engine, clock):
+    # Berlin moves its clocks forward on 29 March 2026: 18:00 that day is 16:00 UTC.
+    clock.at(datetime(2026, 3, 1, tzinfo=UTC))
+    start = datetime(2026, 3, 29, 16, 0, tzinfo=UTC)
+    event = await make_event(store, starts=start, timezone="Europe/Berlin", notifications_interval=("p1d", "pt1h"))
+    await engine.schedule(event)
+    dues = {r.interval: r.due for r in await rows(store)}
+    assert dues["p1d"] == datetime(2026, 3, 28, 17, 0, tzinfo=UTC)  # 18:00 CET the day before, not 23 h earlier
+    assert dues["pt1h"] == datetime(2026, 3, 29, 15, 0, tzinfo=UTC)  # exactly one hour
+
+
+async def test_nothing_is_sent_before_it_is_due_and_everything_when_it_is(store, engine, sender, clock):
+    await engine.schedule(await make_event(store))
+    clock.at(START - timedelta(minutes=16))
+    assert await engine.dispatch() == 0
+    clock.at(START - timedelta(minutes=15))
+    assert await engine.dispatch() == 1
+    assert sender.sent() == [("pt15m", "discord_public", 0, Verdict.ON_TIME)]
+    [row] = await rows(store)
+    assert (row.state, row.message_id, row.late, row.attempts) == ("sent", 9001, False, 1)
+    assert await engine.dispatch() == 0  # sent once, never again
+
+
+@pytest.mark.parametrize(
+    ("interval", "now", "verdict"),
+    [
+        ("pt15m", START - timedelta(minutes=14), Verdict.ON_TIME),  # within a minute of its due time
+        ("pt15m", START - timedelta(minutes=5), Verdict.LATE),  # still before the start
+        ("pt15m", START + timedelta(minutes=1), Verdict.MISSED),  # the event has started
+        ("pt0m", START + timedelta(minutes=14), Verdict.LATE),  # "starting now" is still worth it
+        ("pt0m", START + timedelta(minutes=16), Verdict.MISSED),
+        ("p1d", START - timedelta(hours=2), Verdict.LATE),
+    ],
+)
+async def test_the_late_policy(store, engine, sender, clock, interval, now, verdict):
+    await engine.schedule(await make_event(store, notifications_interval=(interval,)))
+    clock.at(now)
+    await engine.dispatch()
+    [row] = await rows(store)
+    if verdict is Verdict.MISSED:
+        assert sender.delivered == []
+        assert row.state == "missed" and "no longer useful" in row.last_error
+    else:
+        assert sender.sent() == [(interval, "discord_public", 0, verdict)]
+        assert row.state == "sent" and row.late is (verdict is Verdict.LATE)
+
+
+async def test_a_passing_failure_is_retried_with_backoff_and_judged_by_its_first_due(store, engine, sender, clock):
+    await engine.schedule(await make_event(store))
+    due = START - timedelta(minutes=15)
+    clock.at(due)
+    sender.failures = [RetryLater("Discord answered 500"), RetryLater("Discord answered 429", retry_after=30)]
+    await engine.dispatch()
+    [row] = await rows(store)
+    assert (row.state, row.attempts, row.last_error) == ("pending", 1, "Discord answered 500")
+    assert row.due == due + timedelta(seconds=5) and row.scheduled_for == due
+
+    clock.at(due + timedelta(seconds=5))
+    await engine.dispatch()
+    [row] = await rows(store)
+    assert row.due == due + timedelta(seconds=35)  # Discord's retry_after beats the 10 s backoff
+
+    clock.at(due + timedelta(seconds=35))
+    await engine.dispatch()
+    [row] = await rows(store)
+    assert row.state == "sent" and row.attempts == 3
+    assert sender.sent() == [("pt15m", "discord_public", 0, Verdict.ON_TIME)]
+
+
+async def test_failures_that_never_pass_end_as_failed_with_the_reason(store, sender, clock):
+    engine = ReminderEngine(store, sender, clock=clock, max_attempts=3)
+    await engine.schedule(await make_event(store))
+    clock.at(START - timedelta(minutes=15))
+    for _ in range(3):
+        sender.failures = [RetryLater("Discord answered 502")]
+        await engine.dispatch()
+        clock.at(clock.now + timedelta(minutes=1))
+    [row] = await rows(store)
+    assert row.state == "failed"
+    assert row.last_error == "gave up after 3 attempts: Discord answered 502"
+
+
+async def test_dm_reminders_go_to_those_going_or_maybe_and_closed_dms_are_recorded(store, engine, sender, clock):
+    event = await make_event(store, notifications_channels=("discord_private",))
+    for user, answer in ((101, GOING), (102, MAYBE), (103, NOT_GOING), (104, GOING)):
+        await store.attendees.respond(GUILD, event.id, ONE_OFF, user, answer, None)
+    await engine.schedule(event)
+    clock.at(START - timedelta(minutes=15))
+    sender.failures = [Undeliverable("the member's DMs are closed (50007)")]  # the first DM: user 101
+    await engine.dispatch()
+
+    assert sorted(target for _i, _c, target, _v in sender.sent()) == [102, 104]
+    by_target = {r.target: r for r in await rows(store)}
+    assert by_target[0].state == "sent" and by_target[0].last_error == "sent as 3 DM(s)"
+    assert by_target[101].state == "failed" and by_target[101].last_error == "the member's DMs are closed (50007)"
+    assert {by_target[102].state, by_target[104].state} == {"sent"}
+    assert 103 not in by_target
+    attendees = {a.user_id: a for a in await store.attendees.list(GUILD, event.id, ONE_OFF)}
+    assert attendees[101].dm_error == "the member's DMs are closed (50007)"
+    assert attendees[102].dm_error is None
+
+
+async def test_database_reminders_are_logged_without_a_message(store, engine, sender, clock):
+    await engine.schedule(await make_event(store, notifications_channels=("database",)))
+    clock.at(START - timedelta(minutes=15))
+    await engine.dispatch()
+    assert sender.delivered == []
+    [row] = await rows(store)
+    assert row.state == "sent"
+    assert [r.id for r in await store.reminders.recent(GUILD)] == [row.id]
+
+
+async def test_moving_an_event_reschedules_and_deleting_it_cancels(store, engine, sender, clock):
+    event = await make_event(store)
+    await engine.schedule(event)
+    moved = await store.events.update(dataclasses.replace(event, starts=START + timedelta(hours=2)))
+    await engine.schedule(moved)
+    states = {(r.occurrence_start, r.state) for r in await rows(store)}
+    assert states == {(START, "cancelled"), (START + timedelta(hours=2), "pending")}
+
+    clock.at(START - timedelta(minutes=15))  # the old due time: nothing
+    assert await engine.dispatch() == 0
+
+    await engine.cancel(moved)
+    clock.at(START + timedelta(hours=2) - timedelta(minutes=15))
+    assert await engine.dispatch() == 0
+    assert sender.delivered == []
+    assert {r.state for r in await rows(store)} == {"cancelled"}
+
+
+async def test_turning_reminders_off_cancels_the_pending_ones(store, engine, clock):
+    event = await make_event(store, notifications_interval=("pt15m", "pt1h"))
+    await engine.schedule(event)
+    await engine.schedule(dataclasses.replace(event, notifications_enabled=False))
+    assert {r.state for r in await rows(store)} == {"cancelled"}
+
+
+async def test_a_reminder_already_past_when_planned_is_not_created(store, engine, clock):
+    clock.at(START - timedelta(minutes=10))  # an event made ten minutes before it starts
+    await engine.schedule(await make_event(store, notifications_interval=("pt15m", "pt0m")))
+    assert [r.interval for r in await rows(store)] == ["pt0m"]
+
+
+async def test_a_claim_whose_worker_died_is_released_after_its_lease(store, sender, clock):
+    crashed = ReminderEngine(store, sender, clock=clock)
+    await crashed.schedule(await make_event(store))
+    clock.at(START - timedelta(minutes=15))
+    claimed = await store.reminders.claim(clock(), crashed.worker, crashed.lease, 10)
+    assert len(claimed) == 1  # ... and the worker dies before sending
+
+    survivor = ReminderEngine(store, sender, clock=clock)
+    assert await survivor.dispatch() == 0  # still leased to the dead worker
+    clock.at(clock.now + crashed.lease + timedelta(seconds=1))
+    await survivor.housekeeping()
+    await survivor.dispatch()
+    [row] = await rows(store)
+    assert row.state == "sent" and row.attempts == 2
+    assert len(sender.delivered) == 1
+    assert not await store.reminders.finish(row.id, crashed.worker, "sent")  # the dead worker's ack is refused
+    await survivor.stop()
+
+
+async def test_start_up_recovers_claims_left_by_a_crash(store, sender, clock):
+    crashed = ReminderEngine(store, sender, clock=clock)
+    await crashed.schedule(await make_event(store))
+    clock.at(START - timedelta(minutes=15))
+    await store.reminders.claim(clock(), crashed.worker, crashed.lease, 10)
+    restarted = ReminderEngine(store, sender, clock=clock)
+    await restarted.start()
+    try:
+        await restarted.dispatch()
+    finally:
+        await restarted.stop()
+    [row] = await rows(store)
+    assert row.state == "sent"
+
+
+async def test_a_burst_is_delivered_exactly_once(store, engine, sender, clock):
+    for n in range(500):
+        await engine.schedule(await make_event(store, name=f"Event {n}", notifications_interval=("pt0m",)))
+    clock.at(START)
+    assert await engine.dispatch() == 500
+    keys = [r.key for r, _v in sender.delivered]
+    assert len(keys) == 500 == len(set(keys))
