@@ -59,7 +59,8 @@ async def test_every_command_answers_end_to_end_then_sigterm_closes_cleanly(runn
         return await standin.slash(guild, general, user, command, subcommand_path=sub, options=options or None)
 
     synced = {c["name"] for c in standin.commands[guild]}
-    assert synced == {"calendar", "event", "settings"}
+    assert synced == {"calendar", "event", "settings", "notifications"}
+    assert (await run(MEMBER_ID, "notifications"))["embeds"][0]["description"] == "No reminder has gone out yet."
 
     # settings
     shown = await run(MEMBER_ID, "settings", "show")
@@ -177,6 +178,7 @@ async def test_a_command_guild_the_bot_is_not_in_is_reported_not_fatal(standin, 
     bot = BotProcess(standin, tmp_path, guild)
     bot.config.write_text(bot.config.read_text().replace(f"[{guild}]", f"[{guild}, 424242]"))
     await bot.start(standin.token)
+    await standin.wait_ready(timeout=30)
     await standin.wait_for(lambda: guild in standin.commands, timeout=30, message="command sync")
     listing = await standin.slash(guild, channel, MEMBER_ID, "event", subcommand_path=("list",))
     assert listing["embeds"][0]["title"] == "Upcoming events"

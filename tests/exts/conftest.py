@@ -16,16 +16,24 @@ from bot.config import Config
 
 
 @pytest.fixture
-def simcord_bot(config: Config) -> CalBot:
-    return CalBot(config)
+def bots() -> list[CalBot]:
+    """Every bot a test starts, the first and any it restarts with."""
+    return []
+
+
+@pytest.fixture
+def simcord_bot(config: Config, bots: list[CalBot]) -> CalBot:
+    bots.append(CalBot(config))
+    return bots[0]
 
 
 @pytest.fixture(autouse=True)
-async def _close_store(simcord_bot: CalBot):
+async def _close_stores(bots: list[CalBot]):
     # SimCord never calls bot.close(); this fixture is set up first, so it is torn down last.
     yield
-    if simcord_bot._store is not None:
-        await simcord_bot._store.close()
+    for bot in bots:
+        if bot._store is not None:
+            await bot._store.close()
 
 
 @dataclass
@@ -38,9 +46,24 @@ class World:
     alice: simcord.MemberActor  # an ordinary member
     bob: simcord.MemberActor  # another ordinary member
 
+    config: Config
+    bots: list[CalBot]
+
     @property
     def bot(self) -> CalBot:
         return self.env.bot
+
+    async def stop(self) -> None:
+        """calbot goes down (the simulated Discord and its clock go on)."""
+        await self.env.bot.close()
+
+    async def restart(self) -> CalBot:
+        """Start a fresh bot process on the same database; the old one is stopped first if it runs."""
+        if not self.env.bot.is_closed():
+            await self.stop()
+        self.bots.append(CalBot(self.config))
+        await self.env.restart_bot(self.bots[-1])
+        return self.bots[-1]
 
     def refused(self, result: simcord.InteractionResult, error_type: type[Exception], says: str) -> str:
         """Assert the bot answered privately with a message naming the problem, caused by `error_type`.
@@ -62,7 +85,7 @@ class World:
 
 
 @pytest.fixture
-def world(simcord_env: simcord.Env) -> World:
+def world(simcord_env: simcord.Env, config: Config, bots: list[CalBot]) -> World:
     env = simcord_env
     guild = env.create_guild(name="Guild")
     general = guild.create_text_channel("general")
@@ -76,4 +99,6 @@ def world(simcord_env: simcord.Env) -> World:
         admin=guild.add_member(env.create_user("admin"), roles=[admins]),
         alice=guild.add_member(env.create_user("alice")),
         bob=guild.add_member(env.create_user("bob")),
+        config=config,
+        bots=bots,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import discord
 import simcord
 
-from bot.app import CalBot
 from bot.domain.errors import NotFound
 
 COMMANDS = {
@@ -39,9 +38,7 @@ async def test_restart_keeps_data_and_does_not_resync_unchanged_commands(world, 
     puts = command_puts(world.env)
     assert len(puts) == 1  # the first start synced globally
 
-    old = world.env.bot
-    await old.close()
-    await world.env.restart_bot(CalBot(config))
+    await world.restart()
     assert command_puts(world.env) == puts  # the command set did not change: no new global sync
 
     shown = await world.alice.slash(world.general, "event show", event="Raid")
