@@ -1,0 +1,407 @@
+"""Recurring events: the rule, its RFC 5545 text, the PERSCOM and DisCal shapes, expansion, and words.
+
+A series is anchored as a local wall time in an IANA zone. Occurrences are generated on the wall
+clock with `dateutil.rrule` and converted to UTC one by one (`wall_to_utc`), so 18:00 stays 18:00
+across daylight saving changes; a wall time inside a spring-forward gap moves forward by the gap and
+an ambiguous fall-back time takes its first occurrence, as RFC 5545 §3.3.5 says. Pure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from dateutil import rrule as _rrule
+
+from .errors import InvalidField
+from .timeparse import wall_to_utc
+
+FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")  # fmt: skip
+MAX_INTERVAL = 999
+MAX_COUNT = 10_000
+_WEEKDAY_WORDS = {
+    **{code.lower(): code for code in WEEKDAYS},
+    **{name.lower(): WEEKDAYS[i] for i, name in enumerate(WEEKDAY_NAMES)},
+    **{name[:3].lower(): WEEKDAYS[i] for i, name in enumerate(WEEKDAY_NAMES)},
+    "tues": "TU", "thur": "TH", "thurs": "TH",
+}  # fmt: skip
+_ORDINAL_WORDS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+                  "fifth": 5, "5th": 5, "last": -1, "second-last": -2}  # fmt: skip
+_BY_DAY = re.compile(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """RFC 5545's RRULE, restricted to what calendars need (PERSCOM's schedule fields)."""
+
+    frequency: str
+    interval: int = 1
+    count: int | None = None
+    until: datetime | None = None  # an instant; the last occurrence starts at or before it
+    by_day: tuple[str, ...] = ()  # "TU", "2TU" (second Tuesday), "-1FR" (last Friday)
+    by_month: tuple[int, ...] = ()
+    by_month_day: tuple[int, ...] = ()
+    by_set_position: tuple[int, ...] = ()
+
+    def validated(self, field: str = "repeat") -> Recurrence:
+        frequency = str(self.frequency).strip().upper()
+        if frequency not in FREQUENCIES:
+            raise InvalidField(field, f"unknown frequency {self.frequency!r}; use daily, weekly, monthly or yearly")
+        if not 1 <= self.interval <= MAX_INTERVAL:
+            raise InvalidField("every", f"must be a whole number from 1 to {MAX_INTERVAL}")
+        if self.count is not None and not 1 <= self.count <= MAX_COUNT:
+            raise InvalidField("count", f"must be a whole number from 1 to {MAX_COUNT}")
+        if self.count is not None and self.until is not None:
+            raise InvalidField("until", "give a count or an end date, not both")
+        if self.until is not None and self.until.tzinfo is None:
+            raise InvalidField("until", "must carry a time zone")
+        by_day = tuple(_by_day(d) for d in self.by_day)
+        if any(_BY_DAY.fullmatch(d).group(1) for d in by_day) and frequency not in ("MONTHLY", "YEARLY"):
+            raise InvalidField("on", "a numbered weekday (2tu, -1fr) needs a monthly or yearly repeat")
+        if any(not 1 <= m <= 12 for m in self.by_month):
+            raise InvalidField("by_month", "months are 1 to 12")
+        if any(not (1 <= abs(d) <= 31) for d in self.by_month_day):
+            raise InvalidField("on", "days of the month are 1 to 31, or -1 to -31 counted from its end")
+        if any(not (1 <= abs(p) <= 366) for p in self.by_set_position):
+            raise InvalidField("by_set_position", "positions are 1 to 366, or -1 to -366 from the end")
+        return dataclasses.replace(
+            self,
+            frequency=frequency,
+            until=self.until and self.until.astimezone(UTC),
+            by_day=by_day,
+            by_month=tuple(sorted(set(self.by_month))),
+            by_month_day=tuple(sorted(set(self.by_month_day))),
+            by_set_position=tuple(sorted(set(self.by_set_position))),
+        )
+
+    # ---- RFC 5545 text
+
+    def rrule_text(self) -> str:
+        parts = [f"FREQ={self.frequency}"]
+        if self.interval != 1:
+            parts.append(f"INTERVAL={self.interval}")
+        if self.count is not None:
+            parts.append(f"COUNT={self.count}")
+        if self.until is not None:
+            parts.append(f"UNTIL={self.until.astimezone(UTC):%Y%m%dT%H%M%SZ}")
+        for name, values in (
+            ("BYDAY", self.by_day),
+            ("BYMONTH", self.by_month),
+            ("BYMONTHDAY", self.by_month_day),
+            ("BYSETPOS", self.by_set_position),
+        ):
+            if values:
+                parts.append(f"{name}={','.join(str(v) for v in values)}")
+        return ";".join(parts)
+
+
+def _by_day(text: str) -> str:
+    code = str(text).strip().upper().replace("+", "")
+    match = _BY_DAY.fullmatch(code)
+    if not match or (match.group(1) and not 1 <= abs(int(match.group(1))) <= 53):
+        raise InvalidField("on", f"{text!r} is not a weekday; use mo tu we th fr sa su, or 2tu, -1fr")
+    return f"{int(match.group(1))}{match.group(2)}" if match.group(1) else match.group(2)
+
+
+def parse_rrule(text: str, field: str = "repeat") -> Recurrence:
+    """`FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH` (with or without `RRULE:`)."""
+    raw = text.strip()
+    if raw.upper().startswith("RRULE:"):
+        raw = raw[6:]
+    values: dict[str, str] = {}
+    for part in filter(None, raw.split(";")):
+        name, sep, value = part.partition("=")
+        if not sep or not value:
+            raise InvalidField(field, f"{part!r} is not NAME=VALUE in the RRULE")
+        values[name.strip().upper()] = value.strip()
+    unknown = set(values) - {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTH", "BYMONTHDAY", "BYSETPOS", "WKST"}
+    if unknown:
+        raise InvalidField(field, f"RRULE part {sorted(unknown)[0]} is not supported")
+    if "FREQ" not in values:
+        raise InvalidField(field, "an RRULE needs FREQ (DAILY, WEEKLY, MONTHLY or YEARLY)")
+
+    def numbers(name: str) -> tuple[int, ...]:
+        try:
+            return tuple(int(v) for v in values[name].split(",")) if name in values else ()
+        except ValueError:
+            raise InvalidField(field, f"{name} must list whole numbers") from None
+
+    try:
+        interval = int(values.get("INTERVAL", "1"))
+        count = int(values["COUNT"]) if "COUNT" in values else None
+    except ValueError:
+        raise InvalidField(field, "INTERVAL and COUNT must be whole numbers") from None
+    return Recurrence(
+        frequency=values["FREQ"],
+        interval=interval,
+        count=count,
+        until=_rrule_until(values["UNTIL"], field) if "UNTIL" in values else None,
+        by_day=tuple(values["BYDAY"].split(",")) if "BYDAY" in values else (),
+        by_month=numbers("BYMONTH"),
+        by_month_day=numbers("BYMONTHDAY"),
+        by_set_position=numbers("BYSETPOS"),
+    ).validated(field)
+
+
+def _rrule_until(text: str, field: str) -> datetime:
+    for pattern in ("%Y%m%dT%H%M%SZ", "%Y%m%d"):
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise InvalidField(field, f"UNTIL={text} is not a UTC date-time like 20261231T235959Z")
+
+
+def from_options(
+    repeat: str,
+    *,
+    every: int | None = None,
+    count: int | None = None,
+    until: datetime | None = None,
+    on: str | None = None,
+) -> Recurrence:
+    """The slash-command form: `repeat` daily|weekly|monthly|yearly with `every`, `count` or `until`, `on`;
+    or `repeat` a raw RFC 5545 RRULE, which then says everything itself."""
+    text = repeat.strip()
+    if "=" in text:
+        if any(v is not None for v in (every, count, until, on)):
+            raise InvalidField("repeat", "an RRULE says everything itself; leave every, count, until and on empty")
+        return parse_rrule(text)
+    by_day, by_month_day = parse_on(on) if on else ((), ())
+    return Recurrence(
+        frequency=text, interval=every or 1, count=count, until=until, by_day=by_day, by_month_day=by_month_day
+    ).validated()
+
+
+def parse_on(text: str, field: str = "on") -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """`tue,thu` → weekdays; `2tu`, `-1fr`, `last friday`, `2nd tuesday` → numbered weekdays;
+    `1,15`, `-1` → days of the month."""
+    by_day: list[str] = []
+    by_month_day: list[int] = []
+    for item in filter(None, (i.strip().lower() for i in re.split(r"[,;]|\band\b", text))):
+        words = item.split()
+        if len(words) == 2 and words[0] in _ORDINAL_WORDS and words[1] in _WEEKDAY_WORDS:
+            by_day.append(f"{_ORDINAL_WORDS[words[0]]}{_WEEKDAY_WORDS[words[1]]}")
+        elif item in _WEEKDAY_WORDS:
+            by_day.append(_WEEKDAY_WORDS[item])
+        elif re.fullmatch(r"[+-]?\d{1,2}", item):
+            by_month_day.append(int(item))
+        elif _BY_DAY.fullmatch(item.upper().replace("+", "")):
+            by_day.append(_by_day(item))
+        else:
+            raise InvalidField(field, f"{item!r} is not a weekday (tue), a numbered weekday (2tu, -1fr) or a day (15)")
+    return tuple(by_day), tuple(by_month_day)
+
+
+# ---- the shapes of the two API documents
+
+
+def from_perscom(schedule: dict[str, Any], field: str = "schedule") -> Recurrence:
+    """PERSCOM's schedule: frequency, interval, end_type (never|on|after), count, until, by_day,
+    by_month, by_month_day, by_set_position. `until` is an instant (ISO 8601)."""
+    end_type = str(schedule.get("end_type") or "never").lower()
+    if end_type not in ("never", "on", "after"):
+        raise InvalidField(f"{field}.end_type", "must be never, on or after")
+    until = schedule.get("until")
+    if end_type == "on":
+        if not until:
+            raise InvalidField(f"{field}.until", "is required when end_type is on")
+        try:
+            until = datetime.fromisoformat(str(until).replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidField(f"{field}.until", f"{until!r} is not an ISO 8601 date-time") from None
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+    if end_type == "after" and not schedule.get("count"):
+        raise InvalidField(f"{field}.count", "is required when end_type is after")
+
+    def ints(name: str) -> tuple[int, ...]:
+        value = schedule.get(name) or []
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise InvalidField(f"{field}.{name}", "must be a list of whole numbers")
+        return tuple(values)
+
+    by_day = schedule.get("by_day") or []
+    return Recurrence(
+        frequency=str(schedule.get("frequency") or ""),
+        interval=_whole(schedule.get("interval", 1) or 1, f"{field}.interval"),
+        count=_whole(schedule["count"], f"{field}.count") if end_type == "after" else None,
+        until=until if end_type == "on" else None,
+        by_day=tuple(by_day if isinstance(by_day, list) else [by_day]),
+        by_month=ints("by_month"),
+        by_month_day=ints("by_month_day"),
+        by_set_position=ints("by_set_position"),
+    ).validated(f"{field}.frequency")
+
+
+def to_perscom(rule: Recurrence) -> dict[str, Any]:
+    end_type = "after" if rule.count else "on" if rule.until else "never"
+    return {
+        "frequency": rule.frequency,
+        "interval": rule.interval,
+        "end_type": end_type,
+        "count": rule.count,
+        "until": rule.until and f"{rule.until:%Y-%m-%dT%H:%M:%SZ}",
+        "by_day": list(rule.by_day),
+        "by_month": list(rule.by_month),
+        "by_month_day": list(rule.by_month_day),
+        "by_set_position": list(rule.by_set_position),
+    }
+
+
+def from_discal(recurrence: dict[str, Any], field: str = "recurrence") -> Recurrence | None:
+    """DisCal's {recur, frequency, count (-1 or 0: forever; also spelled recurCount), interval}."""
+    if not recurrence.get("recur"):
+        return None
+    count = recurrence.get("count", recurrence.get("recurCount", -1))
+    count = _whole(count if count is not None else -1, f"{field}.count", minimum=-1)
+    return Recurrence(
+        frequency=str(recurrence.get("frequency") or "DAILY"),
+        interval=_whole(recurrence.get("interval", 1) or 1, f"{field}.interval"),
+        count=count if count > 0 else None,
+    ).validated(f"{field}.frequency")
+
+
+def to_discal(rule: Recurrence | None) -> dict[str, Any]:
+    if rule is None:
+        return {"recur": False, "frequency": "DAILY", "count": -1, "interval": 1}
+    return {"recur": True, "frequency": rule.frequency, "count": rule.count or -1, "interval": rule.interval}
+
+
+def _whole(value: Any, field: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidField(field, f"must be a whole number of at least {minimum}")
+    return value
+
+
+# ---- expansion
+
+
+def _dateutil_rule(rule: Recurrence, start: datetime, zone: tzinfo) -> _rrule.rrule:
+    """The dateutil rule on the naive wall clock of `zone`, anchored at `start`'s local time."""
+    frequencies = {"DAILY": _rrule.DAILY, "WEEKLY": _rrule.WEEKLY, "MONTHLY": _rrule.MONTHLY, "YEARLY": _rrule.YEARLY}
+    weekdays = []
+    for code in rule.by_day:
+        match = _BY_DAY.fullmatch(code)
+        day = (_rrule.MO, _rrule.TU, _rrule.WE, _rrule.TH, _rrule.FR, _rrule.SA, _rrule.SU)[WEEKDAYS.index(match[2])]
+        weekdays.append(day(int(match[1])) if match[1] else day)
+    return _rrule.rrule(
+        frequencies[rule.frequency],
+        dtstart=start.astimezone(zone).replace(tzinfo=None),
+        interval=rule.interval,
+        count=rule.count,
+        until=rule.until and rule.until.astimezone(zone).replace(tzinfo=None, fold=0),
+        byweekday=weekdays or None,
+        bymonth=rule.by_month or None,
+        bymonthday=rule.by_month_day or None,
+        bysetpos=rule.by_set_position or None,
+        cache=False,
+    )
+
+
+def occurrences(
+    rule: Recurrence, start: datetime, zone: tzinfo, *, after: datetime, before: datetime, limit: int = 1000
+) -> list[datetime]:
+    """Occurrence starts (UTC) in [after, before), at most `limit`, in order.
+
+    Only the window is generated, so an endless series costs what the window holds.
+    """
+    dateutil_rule = _dateutil_rule(rule, start, zone)
+    # Bound the search on the wall clock with a day's margin either side; filter exactly in UTC.
+    low = (after.astimezone(zone) - timedelta(days=1)).replace(tzinfo=None)
+    high = (before.astimezone(zone) + timedelta(days=1)).replace(tzinfo=None)
+    found = []
+    for wall in dateutil_rule.xafter(low, inc=True):
+        if wall > high:
+            break
+        instant = wall_to_utc(wall, zone)
+        if after <= instant < before:
+            found.append(instant)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def next_occurrences(rule: Recurrence, start: datetime, zone: tzinfo, *, now: datetime, n: int) -> list[datetime]:
+    """The next `n` occurrence starts at or after `now` (looking at most 50 years ahead)."""
+    return occurrences(rule, start, zone, after=now, before=now + timedelta(days=366 * 50), limit=n)
+
+
+def count_before(rule: Recurrence, start: datetime, zone: tzinfo, instant: datetime) -> int:
+    """How many occurrences start before `instant`."""
+    return len(occurrences(rule, start, zone, after=start, before=instant, limit=MAX_COUNT + 1))
+
+
+def split(rule: Recurrence, start: datetime, zone: tzinfo, at: datetime) -> tuple[Recurrence, Recurrence]:
+    """Cut a series at occurrence `at` for "this and following": the rule up to just before it, and
+    the rule from it on (a counted series shares its count between the two)."""
+    done = count_before(rule, start, zone, at)
+    if done == 0:
+        raise InvalidField("occurrence", "the first occurrence starts the series: edit the whole series instead")
+    if rule.count is not None:
+        return dataclasses.replace(rule, count=done), dataclasses.replace(rule, count=rule.count - done)
+    return dataclasses.replace(rule, until=at - timedelta(seconds=1)), rule
+
+
+# ---- words
+
+
+def describe(rule: Recurrence, start: datetime, zone: tzinfo, zone_name: str, *, all_day: bool = False) -> str:
+    """ "every 2nd Tuesday of the month at 19:00 (Europe/Berlin)", "every 2 weeks on Tuesday and Thursday"..."""
+    unit = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}[rule.frequency]
+    local = start.astimezone(zone)
+    numbered = [d for d in rule.by_day if d[:-2]]
+    plain = [d for d in rule.by_day if not d[:-2]]
+    if numbered and rule.interval == 1:
+        text = "every " + _join(f"{_ordinal(int(d[:-2]))} {WEEKDAY_NAMES[WEEKDAYS.index(d[-2:])]}" for d in numbered)
+        text += " of the month" if rule.frequency == "MONTHLY" else ""
+    else:
+        every = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}[unit]
+        text = every if rule.interval == 1 else f"every {rule.interval} {unit}s"
+        if numbered:
+            text += " on the " + _join(
+                f"{_ordinal(int(d[:-2]))} {WEEKDAY_NAMES[WEEKDAYS.index(d[-2:])]}" for d in numbered
+            )
+        if plain:
+            text += " on " + _join(WEEKDAY_NAMES[WEEKDAYS.index(d)] for d in plain)
+        elif rule.frequency == "WEEKLY" and not numbered:
+            text += f" on {WEEKDAY_NAMES[local.weekday()]}"
+    if rule.by_month_day:
+        text += " on the " + _join(_ordinal(d) for d in rule.by_month_day)
+    elif rule.frequency == "MONTHLY" and not rule.by_day:
+        text += f" on the {_ordinal(local.day)}"
+    if rule.by_month:
+        text += " in " + _join(MONTH_NAMES[m - 1] for m in rule.by_month)
+    elif rule.frequency == "YEARLY" and not rule.by_day and not rule.by_month_day:
+        text += f" on {local.day} {MONTH_NAMES[local.month - 1]}"
+    if rule.by_set_position:
+        text += " (occurrence " + _join(_ordinal(p) for p in rule.by_set_position) + " of each period)"
+    if not all_day:
+        text += f" at {local:%H:%M} ({zone_name})"
+    if rule.count:
+        text += f", {rule.count} time{'s' if rule.count != 1 else ''}"
+    if rule.until:
+        text += f", until {rule.until.astimezone(zone):%Y-%m-%d}"
+    return text
+
+
+def _ordinal(n: int) -> str:
+    if n == -1:
+        return "last"
+    if n < 0:
+        return f"{_ordinal(-n)}-last"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _join(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

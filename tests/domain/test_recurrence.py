@@ -1,0 +1,312 @@
+"""Recurring events across daylight saving changes: tables pinned on both sides of each transition,
+and properties over random rules, zones and instants."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.errors import InvalidField
+from bot.domain.recurrence import (
+    Recurrence,
+    describe,
+    from_discal,
+    from_options,
+    from_perscom,
+    next_occurrences,
+    occurrences,
+    parse_on,
+    parse_rrule,
+    split,
+    to_discal,
+    to_perscom,
+)
+from bot.domain.reminders import delivery_key, due_time, parse_interval, plan
+from bot.domain.timeparse import wall_to_utc
+
+ZONES = {
+    name: ZoneInfo(name)
+    for name in (
+        "America/New_York",
+        "Europe/Berlin",
+        "Australia/Sydney",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+        "Pacific/Chatham",
+    )
+}
+
+
+def local(zone: str, *args) -> datetime:
+    """The instant a wall-clock time in `zone` names."""
+    return wall_to_utc(datetime(*args), ZONES[zone])  # noqa: DTZ001 - a wall time, read in `zone`
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def expand(rule: Recurrence, zone: str, start: datetime, n: int) -> list[datetime]:
+    return next_occurrences(rule, start, ZONES[zone], now=start, n=n)
+
+
+# A weekly Sunday 18:00 series across each zone's change: the local time stays 18:00, UTC moves.
+WEEKLY_ACROSS_CHANGES = [
+    ("America/New_York", (2026, 3, 1, 18), [utc(2026, 3, 1, 23), utc(2026, 3, 8, 22)]),
+    ("America/New_York", (2026, 10, 25, 18), [utc(2026, 10, 25, 22), utc(2026, 11, 1, 23)]),
+    ("Europe/Berlin", (2026, 3, 22, 18), [utc(2026, 3, 22, 17), utc(2026, 3, 29, 16)]),
+    ("Europe/Berlin", (2026, 10, 18, 18), [utc(2026, 10, 18, 16), utc(2026, 10, 25, 17)]),
+    ("Australia/Sydney", (2026, 3, 29, 18), [utc(2026, 3, 29, 7), utc(2026, 4, 5, 8)]),
+    ("Australia/Sydney", (2026, 9, 27, 18), [utc(2026, 9, 27, 8), utc(2026, 10, 4, 7)]),
+    ("Australia/Lord_Howe", (2026, 3, 29, 18), [utc(2026, 3, 29, 7), utc(2026, 4, 5, 7, 30)]),
+    ("Australia/Lord_Howe", (2026, 9, 27, 18), [utc(2026, 9, 27, 7, 30), utc(2026, 10, 4, 7)]),
+    ("Asia/Kolkata", (2026, 3, 22, 18), [utc(2026, 3, 22, 12, 30), utc(2026, 3, 29, 12, 30)]),
+    ("Pacific/Chatham", (2026, 3, 29, 18), [utc(2026, 3, 29, 4, 15), utc(2026, 4, 5, 5, 15)]),
+    ("Pacific/Chatham", (2026, 9, 20, 18), [utc(2026, 9, 20, 5, 15), utc(2026, 9, 27, 4, 15)]),
+]
+
+
+@pytest.mark.parametrize(("zone", "first", "expected"), WEEKLY_ACROSS_CHANGES)
+def test_a_weekly_series_keeps_its_wall_time_across_each_change(zone, first, expected):
+    start = local(zone, *first)
+    found = expand(Recurrence("WEEKLY"), zone, start, 2)
+    assert found == expected
+    assert all(o.astimezone(ZONES[zone]).hour == 18 and o.astimezone(ZONES[zone]).minute == 0 for o in found)
+
+
+@pytest.mark.parametrize(
+    ("zone", "first", "expected"),
+    [
+        # 02:30 does not exist on the spring-forward day: it moves forward by the gap (RFC 5545)
+        ("America/New_York", (2026, 3, 7, 2, 30),
+         [utc(2026, 3, 7, 7, 30), utc(2026, 3, 8, 7, 30), utc(2026, 3, 9, 6, 30)]),
+        ("Europe/Berlin", (2026, 3, 28, 2, 30),
+         [utc(2026, 3, 28, 1, 30), utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 0, 30)]),
+        # Lord Howe springs forward only 30 minutes (02:00 → 02:30): 02:15 falls in the gap
+        ("Australia/Lord_Howe", (2026, 10, 3, 2, 15),
+         [utc(2026, 10, 2, 15, 45), utc(2026, 10, 3, 15, 45), utc(2026, 10, 4, 15, 15)]),
+        # 01:30 happens twice on the fall-back day: the first one
+        ("America/New_York", (2026, 10, 31, 1, 30),
+         [utc(2026, 10, 31, 5, 30), utc(2026, 11, 1, 5, 30), utc(2026, 11, 2, 6, 30)]),
+        ("Europe/Berlin", (2026, 10, 24, 2, 30),
+         [utc(2026, 10, 24, 0, 30), utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30)]),
+        ("Australia/Sydney", (2026, 4, 4, 2, 30),
+         [utc(2026, 4, 3, 15, 30), utc(2026, 4, 4, 15, 30), utc(2026, 4, 5, 16, 30)]),
+    ],
+)  # fmt: skip
+def test_a_daily_series_through_a_gap_and_an_overlap(zone, first, expected):
+    assert expand(Recurrence("DAILY"), zone, local(zone, *first), 3) == expected
+
+
+def test_the_berlin_weekly_event_shows_1800_in_march_and_november():
+    zone = ZoneInfo("Europe/Berlin")
+    start = local("Europe/Berlin", 2026, 3, 3, 18)
+    found = occurrences(Recurrence("WEEKLY"), start, zone, after=start, before=utc(2026, 12, 1))
+    march = [o for o in found if o.astimezone(zone).month == 3]
+    november = [o for o in found if o.astimezone(zone).month == 11]
+    assert [o.astimezone(zone).strftime("%d %H:%M %Z") for o in march] == [
+        "03 18:00 CET", "10 18:00 CET", "17 18:00 CET", "24 18:00 CET", "31 18:00 CEST",
+    ]  # fmt: skip
+    assert all(o.astimezone(zone).strftime("%H:%M %Z") == "18:00 CET" for o in november)
+    # and its reminders fall on the right UTC instants
+    assert due_time(march[-1], parse_interval("pt1h"), zone) == utc(2026, 3, 31, 15)
+    assert due_time(march[-1], parse_interval("p1d"), zone) == utc(2026, 3, 30, 16)  # 18:00 CEST the day before
+    assert due_time(november[0], parse_interval("p1w"), zone) == utc(2026, 10, 27, 17)  # 18:00 CET a week before
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected_days"),
+    [
+        (from_options("weekly", on="tue,thu"), ["03", "05", "10", "12"]),
+        (from_options("monthly", on="2tu"), ["10", "14", "12", "09"]),  # 10 Mar, 14 Apr, 12 May, 9 Jun
+        (from_options("monthly", on="last friday"), ["27", "24", "29", "26"]),
+        (from_options("monthly", on="1, 15"), ["15", "01", "15", "01"]),
+        (from_options("weekly", every=2), ["03", "17", "31", "14"]),
+        (parse_rrule("RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1"), ["31", "30", "29", "30"]),
+    ],
+)
+def test_rules_people_ask_for(rule, expected_days):
+    start = local("Europe/Berlin", 2026, 3, 3, 19)  # Tuesday 3 March 19:00
+    found = expand(rule, "Europe/Berlin", start, 4)
+    assert [o.astimezone(ZONES["Europe/Berlin"]).strftime("%d") for o in found] == expected_days
+    assert all(o.astimezone(ZONES["Europe/Berlin"]).hour == 19 for o in found)
+
+
+def test_until_is_inclusive_and_count_is_exact():
+    start = local("America/New_York", 2026, 10, 26, 18)
+    until = local("America/New_York", 2026, 11, 9, 18)
+    assert len(expand(Recurrence("WEEKLY", until=until), "America/New_York", start, 10)) == 3
+    assert len(expand(Recurrence("WEEKLY", until=until - timedelta(seconds=1)), "America/New_York", start, 10)) == 2
+    assert len(expand(Recurrence("DAILY", count=5), "America/New_York", start, 10)) == 5
+
+
+def test_an_all_day_series_is_local_midnights():
+    zone = "Europe/Berlin"
+    start = local(zone, 2026, 3, 28, 0)
+    found = expand(Recurrence("DAILY"), zone, start, 3)
+    # Berlin changes at 02:00 on the 29th: that day still begins at 23:00 UTC, the next at 22:00
+    assert found == [utc(2026, 3, 27, 23), utc(2026, 3, 28, 23), utc(2026, 3, 29, 22)]
+
+
+def test_an_endless_series_only_generates_its_window():
+    start = local("Europe/Berlin", 2026, 1, 1, 9)
+    window = occurrences(
+        Recurrence("DAILY"), start, ZONES["Europe/Berlin"], after=utc(2030, 1, 1), before=utc(2030, 1, 8)
+    )
+    assert len(window) == 7
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        (from_options("monthly", on="2tu"), "every 2nd Tuesday of the month at 19:00 (Europe/Berlin)"),
+        (from_options("weekly"), "weekly on Tuesday at 19:00 (Europe/Berlin)"),
+        (from_options("weekly", every=2, on="tue,thu"),
+         "every 2 weeks on Tuesday and Thursday at 19:00 (Europe/Berlin)"),
+        (from_options("daily", count=10), "daily at 19:00 (Europe/Berlin), 10 times"),
+        (from_options("monthly"), "monthly on the 3rd at 19:00 (Europe/Berlin)"),
+        (from_options("monthly", on="-1fr"), "every last Friday of the month at 19:00 (Europe/Berlin)"),
+        (from_options("yearly"), "yearly on 3 March at 19:00 (Europe/Berlin)"),
+        (from_options("weekly", until=utc(2026, 6, 30, 12)),
+         "weekly on Tuesday at 19:00 (Europe/Berlin), until 2026-06-30"),
+    ],
+)  # fmt: skip
+def test_rules_in_words(rule, words):
+    start = local("Europe/Berlin", 2026, 3, 3, 19)
+    assert describe(rule, start, ZONES["Europe/Berlin"], "Europe/Berlin") == words
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("hourly", "repeat"),
+        ("FREQ=SECONDLY", "repeat"),
+        ("FREQ=WEEKLY;BYHOUR=9", "repeat"),
+        ("INTERVAL=2", "repeat"),
+        ("FREQ=WEEKLY;COUNT=x", "repeat"),
+        ("FREQ=WEEKLY;COUNT=3;UNTIL=20261231T000000Z", "until"),
+        ("FREQ=WEEKLY;BYDAY=2TU", "on"),  # a numbered weekday needs a monthly or yearly rule
+        ("FREQ=MONTHLY;BYMONTHDAY=32", "on"),
+    ],
+)
+def test_bad_rules_name_the_problem(text, field):
+    with pytest.raises(InvalidField) as caught:
+        from_options(text)
+    assert caught.value.field == field
+
+
+def test_rrule_text_round_trips():
+    text = "FREQ=MONTHLY;INTERVAL=2;UNTIL=20261231T235959Z;BYDAY=-1FR;BYMONTH=1,6"
+    assert parse_rrule(text).rrule_text() == text
+    assert parse_rrule("rrule:freq=daily;count=3").rrule_text() == "FREQ=DAILY;COUNT=3"
+
+
+def test_on_reads_weekdays_numbered_weekdays_and_days():
+    assert parse_on("tue, thu") == (("TU", "TH"), ())
+    assert parse_on("2tu, -1fr") == (("2TU", "-1FR"), ())
+    assert parse_on("second tuesday and last friday") == (("2TU", "-1FR"), ())
+    assert parse_on("1,15,-1") == ((), (1, 15, -1))
+    with pytest.raises(InvalidField):
+        parse_on("someday")
+
+
+def test_perscom_schedules_map_onto_the_rule_and_back():
+    schedule = {
+        "frequency": "WEEKLY", "interval": 2, "end_type": "after", "count": 6,
+        "by_day": ["TU", "TH"], "by_month": [], "by_month_day": [], "by_set_position": [],
+    }  # fmt: skip
+    rule = from_perscom(schedule)
+    assert rule == Recurrence("WEEKLY", interval=2, count=6, by_day=("TU", "TH"))
+    assert to_perscom(rule) == {**schedule, "until": None}
+    until = from_perscom({"frequency": "DAILY", "end_type": "on", "until": "2026-12-31T23:59:59Z"})
+    assert until.until == utc(2026, 12, 31, 23, 59, 59) and until.count is None
+    assert from_perscom({"frequency": "YEARLY", "end_type": "never", "count": 5}).count is None
+    with pytest.raises(InvalidField) as caught:
+        from_perscom({"frequency": "DAILY", "end_type": "after"})
+    assert caught.value.field == "schedule.count"
+
+
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        ({"recur": False, "frequency": "DAILY", "count": -1, "interval": 1}, None),
+        ({"recur": True, "frequency": "WEEKLY", "count": -1, "interval": 1}, Recurrence("WEEKLY")),
+        ({"recur": True, "frequency": "WEEKLY", "count": 0, "interval": 2}, Recurrence("WEEKLY", interval=2)),
+        ({"recur": True, "frequency": "DAILY", "recurCount": 4, "interval": 1}, Recurrence("DAILY", count=4)),
+    ],
+)
+def test_discal_recurrence_objects(body, rule):
+    assert from_discal(body) == rule
+    if rule is not None:
+        assert from_discal(to_discal(rule)) == rule
+
+
+def test_splitting_a_series_shares_it_between_two_rules():
+    zone = ZONES["Europe/Berlin"]
+    start = local("Europe/Berlin", 2026, 3, 3, 19)
+    counted = Recurrence("WEEKLY", count=6)
+    third = expand(counted, "Europe/Berlin", start, 3)[2]
+    head, tail = split(counted, start, zone, third)
+    assert (head.count, tail.count) == (2, 4)
+    endless = Recurrence("WEEKLY")
+    head, tail = split(endless, start, zone, third)
+    assert expand(head, "Europe/Berlin", start, 10) == expand(endless, "Europe/Berlin", start, 2)
+    assert expand(tail, "Europe/Berlin", third, 2) == expand(endless, "Europe/Berlin", start, 4)[2:]
+    with pytest.raises(InvalidField):
+        split(endless, start, zone, start)
+
+
+# ---- properties
+
+zones = st.sampled_from(sorted(ZONES))
+rules = st.builds(
+    Recurrence,
+    frequency=st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]),
+    interval=st.integers(1, 3),
+)
+# Wall-clock times, read in a zone by the properties below.
+starts = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31)).map(  # noqa: DTZ001
+    lambda d: d.replace(second=0, microsecond=0)
+)
+intervals = st.sampled_from(["pt0m", "pt15m", "pt1h", "pt30m", "p1d", "p2d", "p1w", "p1dt2h"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule=rules, zone=zones, wall=starts)
+def test_every_occurrence_keeps_the_wall_time_or_the_gap_shift(rule, zone, wall):
+    tz = ZONES[zone]
+    start = wall_to_utc(wall, tz)
+    for occurrence in expand(rule, zone, start, 12):
+        seen = occurrence.astimezone(tz).replace(tzinfo=None)
+        if seen.time() != wall.time():
+            # only where that day's wall time does not exist: it moved forward by the gap, never back
+            intended = datetime.combine(seen.date(), wall.time())
+            assert wall_to_utc(intended, tz).astimezone(tz).replace(tzinfo=None) != intended
+            assert timedelta(0) < seen - intended <= timedelta(hours=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule=rules, zone=zones, wall=starts, codes=st.lists(intervals, min_size=1, max_size=4, unique=True))
+def test_reminders_are_due_by_the_start_with_exact_offsets_and_unique_keys(rule, zone, wall, codes):
+    tz = ZONES[zone]
+    start = wall_to_utc(wall, tz)
+    series = expand(rule, zone, start, 8)
+    planned = plan(
+        occurrence_starts=series,
+        intervals=tuple(codes),
+        channels=("discord_public", "discord_private"),
+        enabled=True,
+        zone=tz,
+        now=start - timedelta(weeks=5),
+    )
+    keys = [delivery_key(1, p.occurrence_start, p.interval, p.channel, 0) for p in planned]
+    assert len(keys) == len(set(keys))
+    for p in planned:
+        interval = parse_interval(p.interval)
+        assert p.due <= p.occurrence_start
+        if interval.days == 0:
+            assert p.occurrence_start - p.due == timedelta(seconds=interval.seconds)
