@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from .colors import Color
 from .errors import InvalidField
 from .notifications import parse_channels, parse_intervals
-from .timeparse import in_range, local_midnight
+from .timeparse import DATE_ORDERS, in_range, local_midnight, parse_clock_time
 from .timezones import resolve_zone
 
 NAME_MAX = 100  # also Discord's limit for an autocomplete choice
@@ -33,14 +33,32 @@ class GuildSettings:
     default_channel_id: int | None = None
     default_reminders: tuple[str, ...] = ("pt15m",)
     default_channels: tuple[str, ...] = ("discord_public",)
+    date_order: str = "DMY"  # how numeric dates such as 03/04 are read
+    all_day_time: str = "09:00"  # local time the reminders of all-day events are counted from
 
     def validated(self) -> Self:
+        order = self.date_order.strip().upper()
+        if order not in DATE_ORDERS:
+            raise InvalidField("date_order", f"{self.date_order!r} is not one of {', '.join(DATE_ORDERS)}")
         return dataclasses.replace(
             self,
             timezone=str(resolve_zone(self.timezone)),
             default_reminders=parse_intervals(self.default_reminders),
             default_channels=parse_channels(self.default_channels),
+            date_order=order,
+            all_day_time=f"{parse_clock_time(self.all_day_time, 'all_day_time'):%H:%M}",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    """A member's own settings, the same in every guild."""
+
+    user_id: int
+    timezone: str
+
+    def validated(self) -> Self:
+        return dataclasses.replace(self, timezone=str(resolve_zone(self.timezone)))
 
 
 @dataclass(frozen=True, slots=True)

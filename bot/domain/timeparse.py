@@ -115,6 +115,14 @@ def parse_when(
         raise InvalidField(field, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}") from None
 
 
+def parse_clock_time(text: str, field: str) -> time:
+    """`09:00`, `9am`, `18h30`, `noon`: a time of day."""
+    rest, parsed = _take_time(text.strip().lower())
+    if parsed is None or rest.strip():
+        raise InvalidField(field, f"{text[:40]!r} is not a time of day; write it as 09:00 or 9am")
+    return parsed
+
+
 def local_midnight(day: date, zone: tzinfo) -> datetime:
     """The UTC instant a local day begins (its first instant, where DST skips midnight)."""
     return wall_to_utc(datetime.combine(day, time(0, 0)), zone)

@@ -1,3 +1,9 @@
 """discord.py cogs: thin glue from slash commands and buttons to the domain and storage."""
 
-EXTENSIONS = ("bot.exts.calendars", "bot.exts.events", "bot.exts.settings", "bot.exts.notifications")
+EXTENSIONS = (
+    "bot.exts.calendars",
+    "bot.exts.events",
+    "bot.exts.settings",
+    "bot.exts.notifications",
+    "bot.exts.me",
+)

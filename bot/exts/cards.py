@@ -65,4 +65,6 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
     )
     embed.add_field(name="Default reminders", value=" ".join(settings.default_reminders) or "none", inline=False)
     embed.add_field(name="Default reminder channels", value=", ".join(settings.default_channels) or "none")
+    embed.add_field(name="Date order", value=settings.date_order)
+    embed.add_field(name="All-day reminders from", value=settings.all_day_time)
     return embed

@@ -13,7 +13,7 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.timeparse import parse_when
-from bot.domain.timezones import resolve_zone, search_zones
+from bot.domain.timezones import zone_choices, zone_named
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -97,9 +97,23 @@ async def think(interaction: discord.Interaction) -> None:
 async def read_time(
     interaction: discord.Interaction, text: str, field: str, *, require_time: bool = True, zone: str | None = None
 ) -> datetime:
-    """Parse what the member typed, in `zone` (an existing event's) or else the guild's time zone."""
-    zone = zone or (await settings_for(interaction)).timezone
-    return parse_when(text, now=calbot(interaction).now(), zone=ZoneInfo(zone), field=field, require_time=require_time)
+    """Parse what the member typed: in their own zone (/me timezone) if they set one, else in `zone` (an
+    existing event's), else the guild's; numeric dates in the guild's date order."""
+    settings = await settings_for(interaction)
+    return parse_when(
+        text,
+        now=calbot(interaction).now(),
+        zone=ZoneInfo(await reading_zone(interaction, zone or settings.timezone)),
+        field=field,
+        require_time=require_time,
+        date_order=settings.date_order,
+    )
+
+
+async def reading_zone(interaction: discord.Interaction, otherwise: str) -> str:
+    """The zone a member's typed times are read in: their own, if they set one."""
+    own = await calbot(interaction).store.users.get(interaction.user.id)
+    return own.timezone if own else otherwise
 
 
 def wall_time(instant: datetime, zone: str) -> str:
@@ -163,7 +177,7 @@ class EventOption(app_commands.Transformer):
 
 class ZoneOption(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: str) -> str:
-        return str(resolve_zone(value))
+        return str(zone_named(value))
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in search_zones(value, AUTOCOMPLETE_LIMIT)]
+        return [app_commands.Choice(name=label, value=zone) for label, zone in zone_choices(value, AUTOCOMPLETE_LIMIT)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 import discord
@@ -25,8 +24,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
         self.bot = bot
 
     async def _save(self, interaction: discord.Interaction, note: str, **changes) -> None:
-        settings = await settings_for(interaction)
-        saved = await self.bot.store.settings.save(dataclasses.replace(settings, **changes))
+        saved = await self.bot.store.settings.change(await settings_for(interaction), **changes)
         await respond(interaction, note, embed=settings_embed(saved))
 
     @app_commands.command(name="show")
@@ -87,6 +85,32 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
             await respond(interaction, "Nothing to change: give intervals, channels or both.")
             return
         await self._save(interaction, "Default reminders updated; they apply to events created from now on.", **changes)
+
+    @app_commands.command(name="date-order")
+    @app_commands.describe(order="How numeric dates such as 03/04 are read")
+    @app_commands.choices(
+        order=[
+            app_commands.Choice(name="day/month/year (24/12)", value="DMY"),
+            app_commands.Choice(name="month/day/year (12/24)", value="MDY"),
+            app_commands.Choice(name="year/month/day (2026/12/24)", value="YMD"),
+        ]
+    )
+    @manager_only()
+    async def date_order(self, interaction: discord.Interaction, order: app_commands.Choice[str]) -> None:
+        """Choose how numeric dates are read on this server."""
+        await self._save(interaction, f"Numeric dates are now read as **{order.name}**.", date_order=order.value)
+
+    @app_commands.command(name="all-day-time")
+    @app_commands.describe(time="Local time reminders of all-day events count from, e.g. 09:00")
+    @manager_only()
+    async def all_day_time(self, interaction: discord.Interaction, time: app_commands.Range[str, 1, 20]) -> None:
+        """Set when all-day events' reminders go out (their 'start' for reminders)."""
+        saved = await self.bot.store.settings.change(await settings_for(interaction), all_day_time=time)
+        await respond(
+            interaction,
+            f"Reminders of all-day events now count from **{saved.all_day_time}** local time.",
+            embed=settings_embed(saved),
+        )
 
 
 async def setup(bot: CalBot) -> None:

@@ -4,9 +4,9 @@ and every method that reads or writes guild data takes the guild it is scoped to
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.models import Calendar, Event, GuildSettings, UserSettings
 from bot.domain.reminders import PlannedReminder, Reminder
 from bot.domain.rsvp import Attendee, Change
 
@@ -14,6 +14,13 @@ from bot.domain.rsvp import Attendee, Change
 class SettingsRepository(Protocol):
     async def get(self, guild_id: int) -> GuildSettings | None: ...
     async def save(self, settings: GuildSettings) -> GuildSettings: ...
+    async def change(self, defaults: GuildSettings, **changes: Any) -> GuildSettings: ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: int) -> UserSettings | None: ...
+    async def save(self, settings: UserSettings) -> UserSettings: ...
+    async def clear(self, user_id: int) -> None: ...
 
 
 class CalendarRepository(Protocol):
@@ -93,6 +100,7 @@ class MetaRepository(Protocol):
 
 class Store(Protocol):
     settings: SettingsRepository
+    users: UserRepository
     calendars: CalendarRepository
     events: EventRepository
     meta: MetaRepository

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -24,7 +25,7 @@ import aiosqlite
 
 from bot.domain.colors import Color
 from bot.domain.errors import Conflict, InvalidField, NotFound
-from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.models import Calendar, Event, GuildSettings, UserSettings
 from bot.domain.reminders import PlannedReminder, Reminder
 from bot.domain.rsvp import Attendee, Change, promotions, respond
 
@@ -105,6 +106,7 @@ class SqliteStore:
         self.path = path
         self._lock = _OperationLock(connection)
         self.settings = SqliteSettings(self._lock, clock)
+        self.users = SqliteUsers(self._lock, clock)
         self.calendars = SqliteCalendars(self._lock, clock)
         self.events = SqliteEvents(self._lock, clock)
         self.meta = SqliteMeta(self._lock)
@@ -229,6 +231,19 @@ class SqliteMeta:
             )
 
 
+def _guild_settings(row: sqlite3.Row) -> GuildSettings:
+    return GuildSettings(
+        guild_id=row["guild_id"],
+        timezone=row["timezone"],
+        manager_role_id=row["manager_role_id"],
+        default_channel_id=row["default_channel_id"],
+        default_reminders=tuple(json.loads(row["default_reminders"])),
+        default_channels=tuple(json.loads(row["default_channels"])),
+        date_order=row["date_order"],
+        all_day_time=row["all_day_time"],
+    )
+
+
 class SqliteSettings:
     def __init__(self, lock: _OperationLock, clock: Clock) -> None:
         self._lock = lock
@@ -237,44 +252,77 @@ class SqliteSettings:
     async def get(self, guild_id: int) -> GuildSettings | None:
         async with self._lock.read() as db:
             row = await _one(db, "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
-        if row is None:
-            return None
-        return GuildSettings(
-            guild_id=row["guild_id"],
-            timezone=row["timezone"],
-            manager_role_id=row["manager_role_id"],
-            default_channel_id=row["default_channel_id"],
-            default_reminders=tuple(json.loads(row["default_reminders"])),
-            default_channels=tuple(json.loads(row["default_channels"])),
-        )
+        return None if row is None else _guild_settings(row)
 
     async def save(self, settings: GuildSettings) -> GuildSettings:
         settings = settings.validated()
         async with self._lock.write() as db:
+            await self._write(db, settings)
+        return settings
+
+    async def change(self, defaults: GuildSettings, **changes: Any) -> GuildSettings:
+        """Apply `changes` to the stored settings (or `defaults`) in one transaction, so two admins
+        changing different settings at once both keep their change."""
+        async with self._lock.write() as db:
+            row = await _one(db, "SELECT * FROM guild_settings WHERE guild_id = ?", (defaults.guild_id,))
+            current = defaults if row is None else _guild_settings(row)
+            settings = dataclasses.replace(current, **changes).validated()
+            await self._write(db, settings)
+        return settings
+
+    async def _write(self, db: aiosqlite.Connection, settings: GuildSettings) -> None:
+        await _execute(
+            db,
+            """
+            INSERT INTO guild_settings (guild_id, timezone, manager_role_id, default_channel_id,
+                                        default_reminders, default_channels, date_order, all_day_time, updated_at)
+            VALUES (:guild_id, :timezone, :manager_role_id, :default_channel_id,
+                    :default_reminders, :default_channels, :date_order, :all_day_time, :updated_at)
+            ON CONFLICT (guild_id) DO UPDATE SET
+                timezone = excluded.timezone, manager_role_id = excluded.manager_role_id,
+                default_channel_id = excluded.default_channel_id,
+                default_reminders = excluded.default_reminders,
+                default_channels = excluded.default_channels, date_order = excluded.date_order,
+                all_day_time = excluded.all_day_time, updated_at = excluded.updated_at
+            """,
+            {
+                "guild_id": settings.guild_id,
+                "timezone": settings.timezone,
+                "manager_role_id": settings.manager_role_id,
+                "default_channel_id": settings.default_channel_id,
+                "default_reminders": json.dumps(list(settings.default_reminders)),
+                "default_channels": json.dumps(list(settings.default_channels)),
+                "date_order": settings.date_order,
+                "all_day_time": settings.all_day_time,
+                "updated_at": _ts(self._clock()),
+            },
+        )
+
+
+class SqliteUsers:
+    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+        self._lock = lock
+        self._clock = clock
+
+    async def get(self, user_id: int) -> UserSettings | None:
+        async with self._lock.read() as db:
+            row = await _one(db, "SELECT * FROM user_settings WHERE user_id = ?", (user_id,))
+        return None if row is None else UserSettings(user_id=row["user_id"], timezone=row["timezone"])
+
+    async def save(self, settings: UserSettings) -> UserSettings:
+        settings = settings.validated()
+        async with self._lock.write() as db:
             await _execute(
                 db,
-                """
-                INSERT INTO guild_settings (guild_id, timezone, manager_role_id, default_channel_id,
-                                            default_reminders, default_channels, updated_at)
-                VALUES (:guild_id, :timezone, :manager_role_id, :default_channel_id,
-                        :default_reminders, :default_channels, :updated_at)
-                ON CONFLICT (guild_id) DO UPDATE SET
-                    timezone = excluded.timezone, manager_role_id = excluded.manager_role_id,
-                    default_channel_id = excluded.default_channel_id,
-                    default_reminders = excluded.default_reminders,
-                    default_channels = excluded.default_channels, updated_at = excluded.updated_at
-                """,
-                {
-                    "guild_id": settings.guild_id,
-                    "timezone": settings.timezone,
-                    "manager_role_id": settings.manager_role_id,
-                    "default_channel_id": settings.default_channel_id,
-                    "default_reminders": json.dumps(list(settings.default_reminders)),
-                    "default_channels": json.dumps(list(settings.default_channels)),
-                    "updated_at": _ts(self._clock()),
-                },
+                "INSERT INTO user_settings (user_id, timezone, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at",
+                (settings.user_id, settings.timezone, _ts(self._clock())),
             )
         return settings
+
+    async def clear(self, user_id: int) -> None:
+        async with self._lock.write() as db:
+            await _execute(db, "DELETE FROM user_settings WHERE user_id = ?", (user_id,))
 
 
 def _calendar(row: sqlite3.Row) -> Calendar:

@@ -255,3 +255,25 @@ def test_valid_settings_come_back_canonical() -> None:
     assert settings.timezone == "America/New_York"
     assert settings.default_reminders == ("pt15m", "p1d")
     assert settings.default_channels == ("discord_private", "discord_public")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"date_order": "mdy"}, {"date_order": "MDY"}),
+        ({"all_day_time": "8am"}, {"all_day_time": "08:00"}),
+        ({"all_day_time": "18h30"}, {"all_day_time": "18:30"}),
+    ],
+)
+def test_guild_settings_are_normalised(changes, expected):
+    settings = GuildSettings(guild_id=1, **changes).validated()
+    assert {k: getattr(settings, k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"), [({"date_order": "DDMM"}, "date_order"), ({"all_day_time": "brunch"}, "all_day_time")]
+)
+def test_bad_guild_settings_name_the_field(changes, field):
+    with pytest.raises(InvalidField) as caught:
+        GuildSettings(guild_id=1, **changes).validated()
+    assert caught.value.field == field

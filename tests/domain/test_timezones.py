@@ -66,3 +66,17 @@ def test_search_honours_its_limit_and_offers_only_real_zones() -> None:
 
 def test_search_for_nothing_known_is_empty() -> None:
     assert search_zones("qqqzzz") == []
+
+
+def test_cities_name_their_zones():
+    from bot.domain.timezones import zone_choices, zone_named
+
+    assert str(zone_named("munich")) == "Europe/Berlin"
+    assert str(zone_named("New  Delhi")) == "Asia/Kolkata"
+    assert str(zone_named("europe/paris")) == "Europe/Paris"
+    with pytest.raises(InvalidField):
+        zone_named("Atlantis")
+    labels = [label for label, _zone in zone_choices("san")]
+    assert labels[:2] == ["San Diego (America/Los_Angeles)", "San Francisco (America/Los_Angeles)"]
+    assert "Salt Lake City (America/Denver)" not in labels  # "san" is not in "salt lake city"
+    assert zone_choices("berlin") == [("Europe/Berlin", "Europe/Berlin")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.domain.errors import InvalidField
 from bot.exts.common import NotManager
 
@@ -87,3 +89,38 @@ async def test_the_manager_role_cannot_hand_itself_on(world):
     world.refused(everyone, InvalidField, "@everyone cannot be the manager role")
     shown = await world.alice.slash(world.general, "settings show")
     assert fields(shown.response.embeds[0])["Manager role"] == f"<@&{role.id}>"
+
+
+async def test_numeric_dates_follow_the_servers_date_order(world):
+    res = await world.admin.slash(world.general, "event create", name="Ambiguous", start="03/04 18:00")
+    assert "read as `2026-04-03 18:00 UTC`" in res.response.content  # day first by default
+    changed = await world.admin.slash(world.general, "settings date-order", order="MDY")
+    assert fields(changed.response.embeds[0])["Date order"] == "MDY"
+    res = await world.admin.slash(world.general, "event create", name="American", start="03/04 18:00")
+    assert "read as `2026-03-04 18:00 UTC`" in res.response.content
+
+
+async def test_all_day_time_is_validated(world):
+    res = await world.admin.slash(world.general, "settings all-day-time", time="8am")
+    assert "count from **08:00**" in res.response.content
+    bad = await world.admin.slash(world.general, "settings all-day-time", time="breakfast")
+    world.refused(bad, InvalidField, "`all_day_time`: 'breakfast' is not a time of day")
+
+
+async def test_a_members_own_zone_reads_what_they_type(world):
+    choices = await world.admin.autocomplete(world.general, "me timezone", "timezone", "muni")
+    assert choices[0] == {"name": "Munich (Europe/Berlin)", "value": "Europe/Berlin"}
+    set_zone = await world.admin.slash(world.general, "me timezone", timezone="Munich")
+    assert "read in **Europe/Berlin**" in set_zone.response.content
+    shown = await world.admin.slash(world.general, "me show")
+    assert "**Europe/Berlin**" in shown.response.content
+
+    res = await world.admin.slash(world.general, "event create", name="Raid", start="tomorrow 18:00")
+    instant = int(datetime(2026, 1, 2, 17, 0, tzinfo=UTC).timestamp())  # 18:00 in Berlin
+    assert f"<t:{instant}:F>" in res.response.content
+
+    others = await world.alice.slash(world.general, "me show")
+    assert "server's time zone, **UTC**" in others.response.content
+    await world.admin.slash(world.general, "me timezone")  # cleared
+    res = await world.admin.slash(world.general, "event create", name="Raid 2", start="tomorrow 18:00")
+    assert "read as `2026-01-02 18:00 UTC`" in res.response.content

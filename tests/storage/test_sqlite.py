@@ -694,3 +694,23 @@ async def test_concurrent_reads_and_writes_do_not_interfere(store: SqliteStore) 
     )
     assert isinstance(outcomes[0], Conflict) and isinstance(outcomes[1], Event)
     assert (await store.events.upcoming(1, NOW, limit=100))[1] == 21
+
+
+async def test_settings_changes_apply_to_what_is_stored(store: SqliteStore) -> None:
+    defaults = GuildSettings(guild_id=1)
+    await store.settings.change(defaults, timezone="Europe/Berlin")
+    stale = defaults  # a second admin's command read the settings before the first saved
+    changed = await store.settings.change(stale, date_order="MDY")
+    assert (changed.timezone, changed.date_order) == ("Europe/Berlin", "MDY")
+    assert await store.settings.get(1) == changed
+    assert await store.settings.get(2) is None
+
+
+async def test_a_members_zone_is_kept_and_cleared(store: SqliteStore) -> None:
+    from bot.domain.models import UserSettings
+
+    assert await store.users.get(7) is None
+    await store.users.save(UserSettings(user_id=7, timezone="asia/tokyo"))
+    assert await store.users.get(7) == UserSettings(user_id=7, timezone="Asia/Tokyo")
+    await store.users.clear(7)
+    assert await store.users.get(7) is None
