@@ -72,11 +72,26 @@ def respond(attendees: list[Attendee], user_id: int, wanted: str, capacity: int 
         status = WAITLISTED
     else:
         status = wanted
-    changes = [] if status == current else [Change(user_id, status)]
+    if status == current:  # nothing to write, and one's place in the waitlist is kept
+        return promotions(attendees, capacity)
     after = [a for a in attendees if a.user_id != user_id]
     if status != NOT_GOING:
         after.append(Attendee(0, 0, 0, user_id, status, seq=max((a.seq for a in attendees), default=0) + 1))
-    return changes + promotions(after, capacity)
+    return [Change(user_id, status), *promotions(after, capacity)]
+
+
+def grouped(attendees: list[Attendee]) -> dict[str, list[Attendee]]:
+    """Attendees by status, each list in the order they answered: the waitlist's order of service."""
+    groups: dict[str, list[Attendee]] = {status: [] for status in LABELS}
+    for attendee in sorted(attendees, key=lambda a: a.seq):
+        groups.setdefault(attendee.status, []).append(attendee)
+    return groups
+
+
+def waitlist_place(attendees: list[Attendee], user_id: int) -> int | None:
+    """1 for whoever is next to get a place; None for someone not waitlisted."""
+    waiting = grouped(attendees)[WAITLISTED]
+    return next((n for n, a in enumerate(waiting, 1) if a.user_id == user_id), None)
 
 
 def promotions(attendees: list[Attendee], capacity: int | None) -> list[Change]:

@@ -4,6 +4,7 @@ EXTENSIONS = (
     "bot.exts.calendars",
     "bot.exts.events",
     "bot.exts.settings",
+    "bot.exts.rsvp",
     "bot.exts.notifications",
     "bot.exts.me",
 )

@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 
 from bot.domain.colors import Color
 from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, WAITLISTED, Attendee, grouped
 
 from .common import event_when, timestamp
 
 CANCELLED_COLOUR = 0x808080
+# Discord's embed limits.
+EMBED_TOTAL = 6000
+FIELD_VALUE = 1024
+DESCRIPTION = 4096
+# Names shown per status before "and N more": fewer when the rest of the card is long.
+CARD_NAMES = (20, 10, 5, 0)
+LIST_NAMES = (100, 50, 25, 10, 0)
+DMS_CLOSED = "⚠️ DMs closed"
 
 
 def event_colour(event: Event, calendar: Calendar) -> int:
     return (event.color if event.color is not Color.NONE else calendar.color).value
 
 
-def event_card(event: Event, calendar: Calendar, *, cancelled: bool = False) -> discord.Embed:
+def event_card(
+    event: Event, calendar: Calendar, *, attendees: Sequence[Attendee] = (), cancelled: bool = False
+) -> discord.Embed:
+    """The card: what, when, where, and who is coming (no one is listed on a cancelled card)."""
+    embed = _card(event, calendar, cancelled=cancelled)
+    return embed if cancelled else _with_attendees(embed, event, attendees)
+
+
+def _card(event: Event, calendar: Calendar, *, cancelled: bool = False) -> discord.Embed:
     embed = discord.Embed(
         title=("Cancelled: " if cancelled else "") + event.name,
         url=event.url,
@@ -37,9 +56,86 @@ def event_card(event: Event, calendar: Calendar, *, cancelled: bool = False) -> 
     return embed
 
 
-def event_details(event: Event, calendar: Calendar) -> discord.Embed:
+def _with_attendees(embed: discord.Embed, event: Event, attendees: Sequence[Attendee]) -> discord.Embed:
+    """Who is going, maybe, and waiting, with as many names as the embed has room for. An event without
+    registration and without answers has no list at all."""
+    if not (event.registration_enabled or attendees):
+        return embed
+    groups = grouped(list(attendees))
+    for shown in CARD_NAMES:
+        card = embed.copy()
+        going = groups[GOING]
+        card.add_field(
+            name=f"Going ({going_count(event, going)})", value=names(going, shown) or "No one yet", inline=False
+        )
+        if groups[MAYBE]:
+            card.add_field(name=f"Maybe ({len(groups[MAYBE])})", value=names(groups[MAYBE], shown), inline=False)
+        if groups[WAITLISTED]:
+            waiting = groups[WAITLISTED]
+            card.add_field(name=f"Waitlist ({len(waiting)})", value=names(waiting, shown), inline=False)
+        if len(card) <= EMBED_TOTAL and all(len(f.value) <= FIELD_VALUE for f in card.fields):
+            return card
+    return card  # unreachable in practice: with no names the fields are a few dozen characters
+
+
+def going_count(event: Event, going: Sequence[Attendee]) -> str:
+    """`3/10` with a capacity, else `3`."""
+    return f"{len(going)}/{event.capacity}" if event.capacity is not None else str(len(going))
+
+
+def who(attendee: Attendee) -> str:
+    """A member as a mention (embeds never ping), flagged when a reminder DM could not reach them."""
+    return f"<@{attendee.user_id}>" + (f" ({DMS_CLOSED})" if attendee.dm_error else "")
+
+
+def names(people: Sequence[Attendee], shown: int, *, separator: str = ", ", numbered: bool = False) -> str:
+    """The first `shown` people, then "and N more"; "" for no one."""
+    if not people:
+        return ""
+    if shown == 0:
+        return f"{len(people)} member{'s' if len(people) != 1 else ''}"
+    parts = [f"{n}. {who(a)}" if numbered else who(a) for n, a in enumerate(people[:shown], 1)]
+    if len(people) > shown:
+        parts.append(f"and {len(people) - shown} more")
+    return separator.join(parts)
+
+
+def attendees_embed(event: Event, calendar: Calendar, attendees: Sequence[Attendee]) -> discord.Embed:
+    """/event attendees: every status with its members, the waitlist numbered in its order of service."""
+    embed = discord.Embed(title=f"Attendees: {event.name}", colour=event_colour(event, calendar))
+    if not event.registration_enabled:
+        header = "Registration is off."
+    elif event.registration_deadline is not None:
+        deadline = event.registration_deadline
+        header = f"Registration deadline: {timestamp(deadline)} ({timestamp(deadline, 'R')})"
+    else:
+        header = None
+    groups = grouped(list(attendees))
+    sections = (
+        (f"Going ({going_count(event, groups[GOING])})", groups[GOING], False),
+        (f"Maybe ({len(groups[MAYBE])})", groups[MAYBE], False),
+        (f"Waitlisted ({len(groups[WAITLISTED])})", groups[WAITLISTED], True),
+        (f"Not going ({len(groups[NOT_GOING])})", groups[NOT_GOING], False),
+    )
+    for shown in LIST_NAMES:
+        lines = [header] if header else []
+        for title, people, numbered in sections:
+            lines.append(f"**{title}**")
+            lines.append(names(people, shown, separator="\n", numbered=numbered) or "No one")
+        text = "\n".join(lines)
+        if len(text) <= DESCRIPTION:
+            break
+    embed.description = text
+    footer = f"Event #{event.id}"
+    if any(a.dm_error for a in attendees):
+        footer += f" · {DMS_CLOSED}: reminders by DM cannot reach that member"
+    embed.set_footer(text=footer)
+    return embed
+
+
+def event_details(event: Event, calendar: Calendar, attendees: Sequence[Attendee] = ()) -> discord.Embed:
     """The card plus what only people looking closely need: reminders, registration, author."""
-    embed = event_card(event, calendar)
+    embed = _card(event, calendar)
     if event.notifications_enabled and event.notifications_interval:
         reminders = " ".join(event.notifications_interval)
         channels = ", ".join(event.notifications_channels) or "none"
@@ -49,7 +145,7 @@ def event_details(event: Event, calendar: Calendar) -> discord.Embed:
     embed.add_field(name="Registration", value="open" if event.registration_enabled else "off")
     if event.author_id:
         embed.add_field(name="Created by", value=f"<@{event.author_id}>")
-    return embed
+    return _with_attendees(embed, event, attendees)
 
 
 def settings_embed(settings: GuildSettings) -> discord.Embed:

@@ -1,4 +1,6 @@
-"""/event: create, list, show, edit and delete events; each one has a card in its calendar's channel."""
+"""/event: create, list, show, edit and delete events; each one has a card in its calendar's channel.
+Members answer with /event rsvp or the card's buttons (bot/exts/rsvp.py) and see who comes with
+/event attendees."""
 
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event
 from bot.domain.notifications import parse_channels, parse_intervals
+from bot.domain.rsvp import ONE_OFF, RegistrationClosed
 from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
 
-from .cards import event_details
+from .cards import attendees_embed, event_details
 from .common import (
     COLOR_CHOICES,
     REMINDER_CHANNEL_CHOICES,
@@ -39,6 +42,7 @@ from .common import (
     wall_time,
 )
 from .posting import post_card, update_card
+from .rsvp import ANSWERS, BUTTONS, answer, closed_text, confirmation, notify_promoted
 from .tree import ReportingView
 
 if TYPE_CHECKING:
@@ -52,6 +56,9 @@ DEFAULT_CALENDAR = "General"
 PAST_GRACE = timedelta(minutes=1)  # "now" typed a moment ago is not the past
 LONGEST_EVENT = timedelta(days=366)
 CLEAR = "-"  # typed into an optional text option to clear it
+MAX_CAPACITY = 100_000
+NO_LIMIT = 0  # /event edit capacity:0 removes the limit
+RSVP_CHOICES = [app_commands.Choice(name=BUTTONS[a][0], value=a) for a in ANSWERS]
 EVENT_OPTIONS = dict(
     name="The event's name",
     start="When it starts: 2026-12-24 18:00, tomorrow 18:00, friday 8pm, in 2 hours",
@@ -68,6 +75,7 @@ EVENT_OPTIONS = dict(
     channels="Where reminders go",
     registration="Whether members can sign up",
     deadline="When sign-up closes",
+    capacity="How many can go; beyond it members are waitlisted (empty: no limit)",
 )
 
 
@@ -155,6 +163,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         channels: app_commands.Choice[str] | None = None,
         registration: bool = True,
         deadline: TimeText | None = None,
+        capacity: app_commands.Range[int, 1, MAX_CAPACITY] | None = None,
     ) -> None:
         """Create an event and post its card."""
         await think(interaction)
@@ -180,6 +189,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             notifications_channels=parse_channels(channels.value) if channels else settings.default_channels,
             color=Color[color.value] if color else Color.NONE,
             image=image,
+            capacity=capacity,
         ).validated()  # validate before a default calendar may be created for it
         self._refuse_past(draft, now)
         calendar = calendar or await self._default_calendar(interaction.guild_id)
@@ -359,12 +369,13 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     async def show(self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]) -> None:
         """Show an event's details."""
         calendar = await self.bot.store.calendars.get(interaction.guild_id, event.calendar_id)
+        attendees = await self.bot.store.attendees.list(interaction.guild_id, event.id, ONE_OFF)
         content = None
         if event.card_message_id:
             content = (
                 f"Card: https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
             )
-        await respond(interaction, content, embed=event_details(event, calendar))
+        await respond(interaction, content, embed=event_details(event, calendar, attendees))
 
     # ---- edit
 
@@ -374,7 +385,8 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         **{
             k: v + ' ("-" clears it)' if k in ("end", "description", "location", "url", "image", "deadline") else v
             for k, v in EVENT_OPTIONS.items()
-        },
+        }
+        | {"capacity": "How many can go; beyond it members are waitlisted (0 removes the limit)"},
     )
     @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES)
     @manager_only()
@@ -397,6 +409,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         channels: app_commands.Choice[str] | None = None,
         registration: bool | None = None,
         deadline: TimeText | None = None,
+        capacity: app_commands.Range[int, NO_LIMIT, MAX_CAPACITY] | None = None,
     ) -> None:
         """Change an event; its card is updated."""
         await think(interaction)
@@ -436,6 +449,8 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             changes["notifications_channels"] = parse_channels(channels.value)
         if registration is not None:
             changes["registration_enabled"] = registration
+        if capacity is not None:
+            changes["capacity"] = None if capacity == NO_LIMIT else capacity
         if not changes:
             await respond(interaction, "Nothing to change: give at least one option.")
             return
@@ -445,12 +460,51 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             self._refuse_past(edited, self.bot.now())
         updated = await self.bot.store.events.update(edited)
         await self.bot.reminders.schedule(updated)
+        promoted = []
+        if "capacity" in changes:  # more room (or none needed) lets the waitlist in, longest-waiting first
+            changed = await self.bot.store.attendees.rebalance(updated.guild_id, updated.id, ONE_OFF, updated.capacity)
+            promoted = [c.user_id for c in changed]
+            await notify_promoted(self.bot, updated, ONE_OFF, promoted)
         calendar = calendar or await self.bot.store.calendars.get(updated.guild_id, updated.calendar_id)
         problem = await update_card(self.bot, updated, calendar)
         lines = [f"Updated **{updated.name}** (`#{updated.id}`).", self._echo(updated)]
+        if promoted:
+            lines.append(f"{len(promoted)} member{'s' if len(promoted) != 1 else ''} got a place off the waitlist.")
         if problem:
             lines.append(problem)
         await respond(interaction, "\n".join(lines))
+
+    # ---- answering, and who comes: open to every member
+
+    @app_commands.command(name="rsvp")
+    @app_commands.describe(event="The event to answer", status="Whether you're going")
+    @app_commands.choices(status=RSVP_CHOICES)
+    async def rsvp(
+        self,
+        interaction: discord.Interaction,
+        event: app_commands.Transform[Event, EventOption],
+        status: app_commands.Choice[str],
+    ) -> None:
+        """Say whether you're going to an event (the card's buttons do the same)."""
+        await think(interaction)
+        try:
+            result = await answer(self.bot, interaction.guild_id, event.id, ONE_OFF, interaction.user.id, status.value)
+        except RegistrationClosed as closed:
+            await respond(interaction, f"⚠️ {closed_text(closed)}")
+            return
+        await notify_promoted(self.bot, result.event, ONE_OFF, result.promoted)
+        problem = await update_card(self.bot, result.event, result.calendar)
+        await respond(interaction, "\n".join(filter(None, [confirmation(result), problem])))
+
+    @app_commands.command(name="attendees")
+    @app_commands.describe(event="The event whose attendees to list")
+    async def attendees(
+        self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]
+    ) -> None:
+        """List who is going, maybe going, waitlisted and not going."""
+        calendar = await self.bot.store.calendars.get(interaction.guild_id, event.calendar_id)
+        attendees = await self.bot.store.attendees.list(interaction.guild_id, event.id, ONE_OFF)
+        await respond(interaction, embed=attendees_embed(event, calendar, attendees))
 
     # ---- delete
 

@@ -1,4 +1,7 @@
-"""Posting and updating event cards. A card that cannot be posted never undoes the event itself."""
+"""Posting and updating event cards. A card that cannot be posted never undoes the event itself.
+
+Every card is rendered here, with its attendees loaded here, so whoever posts or updates one gets the
+whole card: details, who is coming, and the RSVP buttons while registration is on."""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.domain.models import Calendar, Event
+from bot.domain.rsvp import ONE_OFF
 
 from .cards import event_card
+from .rsvp import card_view
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -26,11 +31,20 @@ def describe_failure(error: discord.HTTPException) -> str:
     return f"Discord answered {error.status}"
 
 
+async def render_card(
+    bot: CalBot, event: Event, calendar: Calendar, *, cancelled: bool = False
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The card's embed and its buttons (None: no buttons). A cancelled card lists no one."""
+    attendees = [] if cancelled else await bot.store.attendees.list(event.guild_id, event.id, ONE_OFF)
+    return event_card(event, calendar, attendees=attendees, cancelled=cancelled), card_view(event, cancelled=cancelled)
+
+
 async def post_card(bot: CalBot, event: Event, calendar: Calendar, channel_id: int) -> tuple[Event, str | None]:
     """Post the card to `channel_id` and remember where; return the event and any problem, in words."""
     channel = bot.get_partial_messageable(channel_id, guild_id=event.guild_id)
+    embed, view = await render_card(bot, event, calendar)
     try:
-        message = await channel.send(embed=event_card(event, calendar), allowed_mentions=discord.AllowedMentions.none())
+        message = await channel.send(embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException as error:
         log.warning("Could not post the card of event %s in channel %s: %s", event.id, channel_id, error)
         return event, f"I could not post its card in <#{channel_id}>: {describe_failure(error)}."
@@ -43,10 +57,10 @@ async def update_card(bot: CalBot, event: Event, calendar: Calendar, *, cancelle
     if event.card_channel_id is None or event.card_message_id is None:
         return None
     channel = bot.get_partial_messageable(event.card_channel_id, guild_id=event.guild_id)
+    embed, view = await render_card(bot, event, calendar, cancelled=cancelled)
     try:
-        await channel.get_partial_message(event.card_message_id).edit(
-            embed=event_card(event, calendar, cancelled=cancelled)
-        )
+        # view=None takes the buttons off: registration turned off, or the event cancelled.
+        await channel.get_partial_message(event.card_message_id).edit(embed=embed, view=view)
     except discord.HTTPException as error:
         log.warning("Could not update the card of event %s: %s", event.id, error)
         return f"I could not update its card in <#{event.card_channel_id}>: {describe_failure(error)}."
