@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from .colors import Color
 from .errors import InvalidField
 from .notifications import parse_channels, parse_intervals
+from .recurrence import Recurrence
 from .timeparse import DATE_ORDERS, in_range, local_midnight, parse_clock_time
 from .timezones import resolve_zone
 
@@ -95,7 +96,8 @@ class Event:
     url: str | None = None
     author_id: int | None = None
     all_day: bool = False
-    repeats: bool = False
+    repeats: bool = False  # PERSCOM's flag; kept equal to `recurrence is not None`
+    recurrence: Recurrence | None = None
     registration_enabled: bool = True
     registration_deadline: datetime | None = None
     notifications_enabled: bool = True
@@ -124,6 +126,9 @@ class Event:
             starts, ends = all_day_bounds(starts, ends, zone)
         if ends is not None and ends <= starts:
             raise InvalidField("ends", "must be after the start")
+        recurrence = self.recurrence and self.recurrence.validated()
+        if recurrence is not None and recurrence.until is not None and recurrence.until < starts:
+            raise InvalidField("until", "must not be before the first occurrence")
         if self.capacity is not None and self.capacity < 1:
             raise InvalidField("capacity", "must be at least 1 (leave it empty for no limit)")
         deadline = self.registration_deadline and self.registration_deadline.astimezone(UTC)
@@ -143,6 +148,8 @@ class Event:
             registration_deadline=deadline,
             notifications_interval=parse_intervals(self.notifications_interval, "notifications_interval"),
             notifications_channels=parse_channels(self.notifications_channels, "notifications_channels"),
+            recurrence=recurrence,
+            repeats=recurrence is not None,
         )
 
     @property
@@ -198,3 +205,33 @@ def _url(value: str | None, field_name: str) -> str | None:
     if len(cleaned) > URL_MAX:
         raise InvalidField(field_name, f"is longer than {URL_MAX} characters")
     return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceChange:
+    """One occurrence of a series moved, edited or cancelled (RFC 5545's RECURRENCE-ID and EXDATE).
+    `occurrence` is the start the series gave it: its key, also for RSVPs."""
+
+    guild_id: int
+    event_id: int
+    occurrence: datetime
+    cancelled: bool = False
+    starts: datetime | None = None
+    ends: datetime | None = None
+    name: str | None = None
+    description: str | None = None
+    location: str | None = None
+
+    def validated(self) -> Self:
+        for name in ("occurrence", "starts", "ends"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise InvalidField(name, "must carry a time zone")
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise InvalidField("ends", "must be after the start")
+        return dataclasses.replace(
+            self,
+            name=None if self.name is None else _name(self.name, "name"),
+            description=None if self.description is None else _text(self.description, "description", DESCRIPTION_MAX),
+            location=None if self.location is None else _text(self.location, "location", LOCATION_MAX),
+        )

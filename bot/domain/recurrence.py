@@ -307,6 +307,22 @@ def _dateutil_rule(rule: Recurrence, start: datetime, zone: tzinfo) -> _rrule.rr
     )
 
 
+def _fast_forward(rule: Recurrence, start: datetime, zone: tzinfo, after: datetime) -> datetime:
+    """A later anchor that yields the same occurrences from `after` on, so a long-running series is not
+    walked from its first occurrence each time. Whole periods of a daily or weekly rule move the wall
+    time by whole days, which keeps the pattern exactly; counted rules must count from the start, and
+    monthly or yearly series are short enough to walk."""
+    if rule.count is not None or rule.frequency not in ("DAILY", "WEEKLY"):
+        return start
+    period = timedelta(days=rule.interval * (1 if rule.frequency == "DAILY" else 7))
+    wall = start.astimezone(zone).replace(tzinfo=None)
+    target = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=8)
+    if target <= wall:
+        return start
+    periods = (target - wall) // period
+    return wall_to_utc(wall + periods * period, zone)
+
+
 def occurrences(
     rule: Recurrence, start: datetime, zone: tzinfo, *, after: datetime, before: datetime, limit: int = 1000
 ) -> list[datetime]:
@@ -314,7 +330,8 @@ def occurrences(
 
     Only the window is generated, so an endless series costs what the window holds.
     """
-    dateutil_rule = _dateutil_rule(rule, start, zone)
+    anchor = _fast_forward(rule, start, zone, after)
+    dateutil_rule = _dateutil_rule(rule, anchor, zone)
     # Bound the search on the wall clock with a day's margin either side; filter exactly in UTC.
     low = (after.astimezone(zone) - timedelta(days=1)).replace(tzinfo=None)
     high = (before.astimezone(zone) + timedelta(days=1)).replace(tzinfo=None)

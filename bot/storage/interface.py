@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.domain.models import Calendar, Event, GuildSettings, UserSettings
+from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, UserSettings
 from bot.domain.reminders import PlannedReminder, Reminder
 from bot.domain.rsvp import Attendee, Change
 
@@ -40,6 +40,8 @@ class EventRepository(Protocol):
     async def update(self, event: Event) -> Event: ...
     async def delete(self, guild_id: int, event_id: int) -> Event: ...
     async def set_card(self, guild_id: int, event_id: int, channel_id: int, message_id: int) -> None: ...
+    async def series(self, guild_id: int, before: datetime, *, calendar_id: int | None = None) -> list[Event]: ...
+    async def all_series(self) -> list[Event]: ...
     async def between(
         self,
         guild_id: int,
@@ -47,11 +49,11 @@ class EventRepository(Protocol):
         end: datetime,
         *,
         calendar_id: int | None = None,
-        limit: int = 25,
+        limit: int | None = 25,
         offset: int = 0,
     ) -> tuple[list[Event], int]: ...
     async def upcoming(
-        self, guild_id: int, now: datetime, *, calendar_id: int | None = None, limit: int = 25, offset: int = 0
+        self, guild_id: int, now: datetime, *, calendar_id: int | None = None, limit: int | None = 25, offset: int = 0
     ) -> tuple[list[Event], int]: ...
     async def find(self, guild_id: int, ref: str, now: datetime) -> Event: ...
     async def search(self, guild_id: int, text: str, now: datetime, limit: int = 25) -> list[Event]: ...
@@ -93,6 +95,17 @@ class ReminderRepository(Protocol):
     async def for_event(self, guild_id: int, event_id: int) -> list[Reminder]: ...
 
 
+class OccurrenceChangeRepository(Protocol):
+    async def for_events(self, guild_id: int, event_ids: list[int]) -> dict[int, list[OccurrenceChange]]: ...
+    async def save(self, change: OccurrenceChange) -> OccurrenceChange: ...
+
+
+class EventSyncRepository(Protocol):
+    async def push(self, guild_id: int, event_id: int, deleted: Event | None = None) -> None: ...
+    async def take(self, limit: int = 100) -> list[tuple[int, int, int, Event | None]]: ...
+    async def done(self, entry_ids: list[int]) -> None: ...
+
+
 class MetaRepository(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str) -> None: ...
@@ -101,6 +114,8 @@ class MetaRepository(Protocol):
 class Store(Protocol):
     settings: SettingsRepository
     users: UserRepository
+    changes: OccurrenceChangeRepository
+    sync: EventSyncRepository
     calendars: CalendarRepository
     events: EventRepository
     meta: MetaRepository

@@ -25,7 +25,8 @@ import aiosqlite
 
 from bot.domain.colors import Color
 from bot.domain.errors import Conflict, InvalidField, NotFound
-from bot.domain.models import Calendar, Event, GuildSettings, UserSettings
+from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, UserSettings
+from bot.domain.recurrence import parse_rrule
 from bot.domain.reminders import PlannedReminder, Reminder
 from bot.domain.rsvp import Attendee, Change, promotions, respond
 
@@ -107,6 +108,8 @@ class SqliteStore:
         self._lock = _OperationLock(connection)
         self.settings = SqliteSettings(self._lock, clock)
         self.users = SqliteUsers(self._lock, clock)
+        self.changes = SqliteOccurrenceChanges(self._lock, clock)
+        self.sync = SqliteEventSync(self._lock, clock)
         self.calendars = SqliteCalendars(self._lock, clock)
         self.events = SqliteEvents(self._lock, clock)
         self.meta = SqliteMeta(self._lock)
@@ -482,6 +485,7 @@ _EVENT_COLUMNS = (
     "color",
     "image",
     "capacity",
+    "recurrence",
     "card_channel_id",
     "card_message_id",
 )
@@ -496,6 +500,7 @@ def _event_params(event: Event) -> dict[str, Any]:
         notifications_interval=json.dumps(list(event.notifications_interval)),
         notifications_channels=json.dumps(list(event.notifications_channels)),
         color=event.color.name,
+        recurrence=event.recurrence and event.recurrence.rrule_text(),
         all_day=int(event.all_day),
         repeats=int(event.repeats),
         registration_enabled=int(event.registration_enabled),
@@ -528,6 +533,7 @@ def _event(row: sqlite3.Row) -> Event:
         color=Color[row["color"]],
         image=row["image"],
         capacity=row["capacity"],
+        recurrence=parse_rrule(row["recurrence"]) if row["recurrence"] else None,
         card_channel_id=row["card_channel_id"],
         card_message_id=row["card_message_id"],
         created_at=_dt(row["created_at"]),
@@ -604,12 +610,14 @@ class SqliteEvents:
                 (channel_id, message_id, guild_id, event_id),
             )
 
-    async def _page(self, where: str, params: dict[str, Any], limit: int, offset: int) -> tuple[list[Event], int]:
+    async def _page(
+        self, where: str, params: dict[str, Any], limit: int | None, offset: int
+    ) -> tuple[list[Event], int]:
         async with self._lock.read() as db:
             rows = await _all(
                 db,
                 f"SELECT * FROM events WHERE {where} ORDER BY starts, id LIMIT :limit OFFSET :offset",
-                {**params, "limit": limit, "offset": offset},
+                {**params, "limit": -1 if limit is None else limit, "offset": offset},
             )
             total = (await _one(db, f"SELECT count(*) FROM events WHERE {where}", params))[0]
         return [_event(r) for r in rows], total
@@ -627,21 +635,45 @@ class SqliteEvents:
         end: datetime,
         *,
         calendar_id: int | None = None,
-        limit: int = 25,
+        limit: int | None = 25,
         offset: int = 0,
     ) -> tuple[list[Event], int]:
-        """Events overlapping [start, end): starting inside it, or started before and still running."""
+        """One-off events overlapping [start, end): starting inside it, or started before and still running.
+        `limit` None: all of them."""
         scope, params = self._scope(guild_id, calendar_id)
-        where = f"{scope} AND starts < :end AND (starts >= :start OR ends > :start)"
+        where = f"{scope} AND recurrence IS NULL AND starts < :end AND (starts >= :start OR ends > :start)"
         return await self._page(where, {**params, "start": _ts(start), "end": _ts(end)}, limit, offset)
 
     async def upcoming(
-        self, guild_id: int, now: datetime, *, calendar_id: int | None = None, limit: int = 25, offset: int = 0
+        self,
+        guild_id: int,
+        now: datetime,
+        *,
+        calendar_id: int | None = None,
+        limit: int | None = 25,
+        offset: int = 0,
     ) -> tuple[list[Event], int]:
-        """Events not over yet: starting from now, or running now."""
+        """One-off events not over yet: starting from now, or running now."""
         scope, params = self._scope(guild_id, calendar_id)
-        where = f"{scope} AND (starts >= :now OR ends > :now)"
+        where = f"{scope} AND recurrence IS NULL AND (starts >= :now OR ends > :now)"
         return await self._page(where, {**params, "now": _ts(now)}, limit, offset)
+
+    async def series(self, guild_id: int, before: datetime, *, calendar_id: int | None = None) -> list[Event]:
+        """Recurring events whose first occurrence is before `before` (their rule says what falls in a window)."""
+        scope, params = self._scope(guild_id, calendar_id)
+        async with self._lock.read() as db:
+            rows = await _all(
+                db,
+                f"SELECT * FROM events WHERE {scope} AND recurrence IS NOT NULL AND starts < :before ORDER BY id",
+                {**params, "before": _ts(before)},
+            )
+        return [_event(r) for r in rows]
+
+    async def all_series(self) -> list[Event]:
+        """Every recurring event of every guild: the reminder horizon is extended for each."""
+        async with self._lock.read() as db:
+            rows = await _all(db, "SELECT * FROM events WHERE recurrence IS NOT NULL ORDER BY id")
+        return [_event(r) for r in rows]
 
     async def find(self, guild_id: int, ref: str, now: datetime) -> Event:
         """The event `ref` names: its exact name (any case), else its id ("12", "#12"), else the one
@@ -965,3 +997,105 @@ class SqliteReminders:
                 db, "SELECT * FROM reminders WHERE guild_id = ? AND event_id = ? ORDER BY due, id", (guild_id, event_id)
             )
         return [_reminder(r) for r in rows]
+
+
+def _change(row: sqlite3.Row) -> OccurrenceChange:
+    return OccurrenceChange(
+        guild_id=row["guild_id"],
+        event_id=row["event_id"],
+        occurrence=_dt(row["occurrence"]),
+        cancelled=bool(row["cancelled"]),
+        starts=_dt(row["starts"]),
+        ends=_dt(row["ends"]),
+        name=row["name"],
+        description=row["description"],
+        location=row["location"],
+    )
+
+
+class SqliteOccurrenceChanges:
+    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+        self._lock = lock
+        self._clock = clock
+
+    async def for_events(self, guild_id: int, event_ids: list[int]) -> dict[int, list[OccurrenceChange]]:
+        found: dict[int, list[OccurrenceChange]] = {event_id: [] for event_id in event_ids}
+        if not event_ids:
+            return found
+        async with self._lock.read() as db:
+            rows = await _all(
+                db,
+                "SELECT * FROM occurrence_changes "
+                f"WHERE guild_id = ? AND event_id IN ({','.join('?' * len(event_ids))})",
+                (guild_id, *event_ids),
+            )
+        for row in rows:
+            found[row["event_id"]].append(_change(row))
+        return found
+
+    async def save(self, change: OccurrenceChange) -> OccurrenceChange:
+        change = change.validated()
+        async with self._lock.write() as db:
+            if (
+                await _one(db, "SELECT 1 FROM events WHERE guild_id = ? AND id = ?", (change.guild_id, change.event_id))
+                is None
+            ):
+                raise NotFound("event", change.event_id)
+            await _execute(
+                db,
+                """
+                INSERT INTO occurrence_changes (guild_id, event_id, occurrence, cancelled, starts, ends, name,
+                                                description, location, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (event_id, occurrence) DO UPDATE SET
+                    cancelled = excluded.cancelled, starts = excluded.starts, ends = excluded.ends,
+                    name = excluded.name, description = excluded.description, location = excluded.location,
+                    updated_at = excluded.updated_at
+                """,
+                (change.guild_id, change.event_id, _ts(change.occurrence), int(change.cancelled), _ts(change.starts),
+                 _ts(change.ends), change.name, change.description, change.location, _ts(self._clock())),
+            )  # fmt: skip
+        return change
+
+
+class SqliteEventSync:
+    """Events written outside the bot, waiting for the bot to post their cards and schedule reminders."""
+
+    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+        self._lock = lock
+        self._clock = clock
+
+    async def push(self, guild_id: int, event_id: int, deleted: Event | None = None) -> None:
+        snapshot = None
+        if deleted is not None:
+            snapshot = json.dumps(
+                {
+                    **_event_params(deleted),
+                    "id": deleted.id,
+                    "created_at": _ts(deleted.created_at),
+                    "updated_at": _ts(deleted.updated_at),
+                }
+            )
+        async with self._lock.write() as db:
+            await _execute(
+                db,
+                "INSERT INTO event_sync (guild_id, event_id, deleted, created_at) VALUES (?, ?, ?, ?)",
+                (guild_id, event_id, snapshot, _ts(self._clock())),
+            )
+
+    async def take(self, limit: int = 100) -> list[tuple[int, int, int, Event | None]]:
+        """The oldest waiting entries: (entry id, guild id, event id, the deleted event or None)."""
+        async with self._lock.read() as db:
+            rows = await _all(db, "SELECT * FROM event_sync ORDER BY id LIMIT ?", (limit,))
+        return [
+            (r["id"], r["guild_id"], r["event_id"], _event(json.loads(r["deleted"])) if r["deleted"] else None)
+            for r in rows
+        ]
+
+    async def done(self, entry_ids: list[int]) -> None:
+        if not entry_ids:
+            return
+        async with self._lock.write() as db:
+            await _execute(
+                db, f"DELETE FROM event_sync WHERE id IN ({','.join('?' * len(entry_ids))})", tuple(entry_ids)
+            )

@@ -16,6 +16,7 @@ import bot.storage.sqlite as sqlite_module
 from bot.domain.colors import Color
 from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.recurrence import parse_rrule
 from bot.storage import SchemaTooNew, open_store
 from bot.storage.sqlite import SqliteStore, migrations
 
@@ -320,6 +321,7 @@ async def test_an_event_round_trips_every_field(store: SqliteStore, clock: Clock
         author_id=1234567890123456789,
         all_day=False,
         repeats=True,
+        recurrence=parse_rrule("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;UNTIL=20301231T235959Z"),
         registration_enabled=False,
         registration_deadline=datetime(2026, 12, 24, 18, 0, tzinfo=UTC),
         notifications_enabled=False,
