@@ -52,6 +52,16 @@ class DefaultsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiConfig:
+    enabled: bool  # serve the HTTP API from `run` too (`python -m bot api` serves it alone)
+    host: str
+    port: int
+    public_url: str | None  # how the outside world reaches the API: feed links are built on it
+    rate_limit_per_minute: int  # per API token
+    sync_seconds: float  # how often the bot looks for events the API changed in another process
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str
 
@@ -62,6 +72,7 @@ class Config:
     database: DatabaseConfig
     defaults: DefaultsConfig
     logging: LoggingConfig
+    api: ApiConfig
     source: str  # the file read, or a note that none was
 
     def require_token(self) -> str:
@@ -90,6 +101,14 @@ class Config:
             "",
             "[logging]",
             f"level = {_toml(self.logging.level)}",
+            "",
+            "[api]",
+            f"enabled = {str(self.api.enabled).lower()}",
+            f"host = {_toml(self.api.host)}",
+            f"port = {self.api.port}",
+            f"public_url = {_toml(self.api.public_url or '')}",
+            f"rate_limit_per_minute = {self.api.rate_limit_per_minute}",
+            f"sync_seconds = {self.api.sync_seconds}",
         ]
         return "\n".join(lines)
 
@@ -148,6 +167,24 @@ def _guild_ids(key: str, value: Any) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"expected true or false, got {_kind(value)}")
+    return value
+
+
+def _number(low: float, high: float, *, whole: bool = True) -> Callable[[str, Any], float | int]:
+    def check(key: str, value: Any) -> float | int:
+        kinds = (int,) if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise ConfigError(key, f"expected {'a whole number' if whole else 'a number'}, got {_kind(value)}")
+        if not low <= value <= high:
+            raise ConfigError(key, f"must be between {low:g} and {high:g}")
+        return value
+
+    return check
+
+
 def _database_url(key: str, value: Any) -> str:
     text = _string(key, value)
     if not text.startswith("sqlite:///") or text == "sqlite:///":
@@ -193,8 +230,22 @@ _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
         "channels": (_domain(parse_channels, lists=True), ["discord_public"]),
     },
     "logging": {"level": (_log_level, "INFO")},
+    "api": {
+        "enabled": (_boolean, False),
+        "host": (_string, "127.0.0.1"),
+        "port": (_number(1, 65535), 8080),
+        "public_url": (_url(("http", "https")), ""),
+        "rate_limit_per_minute": (_number(1, 1_000_000), 120),
+        "sync_seconds": (_number(0.1, 86400, whole=False), 2.0),
+    },
 }
-_SECTIONS = {"discord": DiscordConfig, "database": DatabaseConfig, "defaults": DefaultsConfig, "logging": LoggingConfig}
+_SECTIONS = {
+    "discord": DiscordConfig,
+    "database": DatabaseConfig,
+    "defaults": DefaultsConfig,
+    "logging": LoggingConfig,
+    "api": ApiConfig,
+}
 
 
 def _kind(value: Any) -> str:

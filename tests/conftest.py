@@ -15,9 +15,14 @@ def write_config(folder: Path, body: str = "") -> Path:
     return path
 
 
+# Behaviour tests move SimCord's clock by hours; the bot looks for API changes only hourly there, so each
+# hour simulated costs no queue polling (tests of that sync set their own interval).
+QUIET_SYNC = "[api]\nsync_seconds = 3600\n"
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return load_config(str(write_config(tmp_path)), environ={"DISCORD_TOKEN": "test-token"})
+    return load_config(str(write_config(tmp_path, QUIET_SYNC)), environ={"DISCORD_TOKEN": "test-token"})
 
 
 @pytest.fixture

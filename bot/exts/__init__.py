@@ -7,4 +7,5 @@ EXTENSIONS = (
     "bot.exts.rsvp",
     "bot.exts.notifications",
     "bot.exts.me",
+    "bot.exts.sync",
 )
