@@ -331,12 +331,11 @@ def occurrences(
     Only the window is generated, so an endless series costs what the window holds.
     """
     anchor = _fast_forward(rule, start, zone, after)
-    dateutil_rule = _dateutil_rule(rule, anchor, zone)
     # Bound the search on the wall clock with a day's margin either side; filter exactly in UTC.
     low = (after.astimezone(zone) - timedelta(days=1)).replace(tzinfo=None)
     high = (before.astimezone(zone) + timedelta(days=1)).replace(tzinfo=None)
     found = []
-    for wall in dateutil_rule.xafter(low, inc=True):
+    for wall in _walls(rule, anchor, zone, low):
         if wall > high:
             break
         instant = wall_to_utc(wall, zone)
@@ -345,6 +344,27 @@ def occurrences(
             if len(found) >= limit:
                 break
     return found
+
+
+def _walls(rule: Recurrence, anchor: datetime, zone: tzinfo, low: datetime):
+    """Wall-clock occurrence times from `low` on. A plain daily or weekly rule is whole days apart on the
+    wall clock, so it is counted out directly; anything else goes through dateutil."""
+    plain = rule.frequency in ("DAILY", "WEEKLY") and not (
+        rule.count or rule.by_day or rule.by_month or rule.by_month_day or rule.by_set_position
+    )
+    if not plain:
+        yield from _dateutil_rule(rule, anchor, zone).xafter(low, inc=True)
+        return
+    period = timedelta(days=rule.interval * (1 if rule.frequency == "DAILY" else 7))
+    wall = anchor.astimezone(zone).replace(tzinfo=None)
+    if wall < low:
+        wall += ((low - wall) // period) * period
+        if wall < low:
+            wall += period
+    last = rule.until and rule.until.astimezone(zone).replace(tzinfo=None, fold=0)
+    while last is None or wall <= last:
+        yield wall
+        wall += period
 
 
 def next_occurrences(rule: Recurrence, start: datetime, zone: tzinfo, *, now: datetime, n: int) -> list[datetime]:
