@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|migrate|check-config] [--config PATH]`."""
+"""Command line: `python -m bot [run|api|migrate|check-config|token ...] [--config PATH]`."""
 
 from __future__ import annotations
 
@@ -32,7 +32,25 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", parents=[common], help="start the bot (the default)")
     commands.add_parser("migrate", parents=[common], help="apply database migrations and exit")
     commands.add_parser("check-config", parents=[common], help="validate the config and print it, secrets masked")
+    commands.add_parser("api", parents=[common], help="serve the HTTP API alone, without logging in to Discord")
+    token = commands.add_parser("token", parents=[common], help="create, list and revoke HTTP API tokens")
+    actions = token.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", parents=[common], help="create a token; it is printed once, last")
+    create.add_argument("--guild", type=_snowflake, required=True, metavar="ID", help="the guild it may reach")
+    create.add_argument("--name", default="", help="what it is for")
+    create.add_argument("--scope", choices=("read", "write"), default="write", help="read, or read and write")
+    listing = actions.add_parser("list", parents=[common], help="list a guild's tokens (never their secrets)")
+    listing.add_argument("--guild", type=_snowflake, required=True, metavar="ID")
+    listing.add_argument("--all", action="store_true", help="include revoked tokens")
+    revoke = actions.add_parser("revoke", parents=[common], help="revoke a token by its id")
+    revoke.add_argument("token_id", type=_snowflake, metavar="TOKEN_ID")
     return parser
+
+
+def _snowflake(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a positive whole number)")
+    return int(text)
 
 
 def _setup_logging(level: str) -> None:
@@ -44,6 +62,50 @@ async def _migrate(config: Config) -> None:
 
     store = await open_store(config.database.url)
     await store.close()
+
+
+async def _api(config: Config) -> None:
+    """`api`: serve the HTTP API until SIGINT/SIGTERM, then close the database."""
+    from bot.api import serve
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await serve(config, stop)
+    log.info("Stopped by signal; database closed")
+
+
+async def _token(config: Config, args: argparse.Namespace) -> int:
+    from bot.domain.errors import NotFound
+    from bot.storage import open_store
+
+    store = await open_store(config.database.url)
+    try:
+        if args.action == "create":
+            token, text = await store.tokens.create(args.guild, args.name, args.scope)
+            print(f"Created {token.scope} token {token.id} ({token.name}) for guild {token.guild_id}.")
+            print("Send it as `Authorization: Bearer <token>`. It is shown only now:")
+            print(text)
+        elif args.action == "list":
+            tokens = await store.tokens.list(args.guild, include_revoked=args.all)
+            if not tokens:
+                print(f"Guild {args.guild} has no API tokens.")
+            for token in tokens:
+                used = f"{token.last_used_at:%Y-%m-%d %H:%M} UTC" if token.last_used_at else "never"
+                state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M} UTC" if token.revoked_at else "active"
+                created = f"{token.created_at:%Y-%m-%d %H:%M} UTC"
+                print(f"{token.id}\t{token.scope}\t{token.name}\tcreated {created}\tlast used {used}\t{state}")
+        else:
+            try:
+                token = await store.tokens.revoke(args.token_id)
+            except NotFound:
+                print(f"calbot: there is no API token {args.token_id}", file=sys.stderr)
+                return 1
+            print(f"Revoked token {token.id} ({token.name}) of guild {token.guild_id}.")
+    finally:
+        await store.close()
+    return 0
 
 
 async def _run(config: Config, token: str) -> None:
@@ -84,13 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     if command == "check-config":
         print(config.describe())
         return 0
-    _setup_logging(config.logging.level)
+    # `token create` prints the token as its last line: nothing may be logged after it.
+    _setup_logging("WARNING" if command == "token" else config.logging.level)
+    from bot.api.app import CannotListen
     from bot.storage import SchemaTooNew
 
     try:
         if command == "migrate":
             asyncio.run(_migrate(config))
             print(f"Database {config.database.url} is up to date.")
+        elif command == "api":
+            asyncio.run(_api(config))
+        elif command == "token":
+            return asyncio.run(_token(config, args))
         else:
             _start(config, token)
     except (SchemaTooNew, sqlite3.Error) as error:
@@ -98,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except DiscordUnreachable as error:
         print(f"calbot: cannot reach Discord at {error.url} ({error.key}): {error.reason}", file=sys.stderr)
+        return 1
+    except CannotListen as error:
+        print(f"calbot: cannot serve the HTTP API on {error.address} (api.host, api.port): {error.reason}",
+              file=sys.stderr)  # fmt: skip
         return 1
     except OSError as error:
         print(f"calbot: cannot use the database {config.database.url} (database.url): {error}", file=sys.stderr)

@@ -12,6 +12,7 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot.api import ApiServer
 from bot.config import Config
 from bot.domain.models import GuildSettings
 from bot.exts import EXTENSIONS
@@ -60,6 +61,7 @@ class CalBot(commands.Bot):
         self.clock = clock
         self._store: Store | None = None
         self._reminders: ReminderEngine | None = None
+        self._api: ApiServer | None = None
         route_to(self, config.discord.api_base_url, config.discord.gateway_url)
 
     @property
@@ -97,6 +99,9 @@ class CalBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+        if self.config.api.enabled:  # its writes reach the cogs through store.sync, as from another process
+            self._api = ApiServer(self._store, self.config, clock=self.clock)
+            await self._api.start()
 
     async def sync_commands(self) -> None:
         """Sync to the configured guilds (instant), or globally only when the command set changed."""
@@ -128,6 +133,9 @@ class CalBot(commands.Bot):
 
     async def close(self) -> None:
         try:
+            if self._api is not None:
+                await self._api.stop()
+                self._api = None
             if self._reminders is not None:
                 await self._reminders.stop()
                 self._reminders = None

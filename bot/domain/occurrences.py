@@ -24,6 +24,11 @@ class Occurrence:
     location: str
     cancelled: bool = False
 
+    @classmethod
+    def of(cls, event: Event) -> Occurrence:
+        """A one-off event's single occurrence."""
+        return cls(event, ONE_OFF, event.starts, event.ends, event.name, event.description, event.location)
+
     @property
     def original(self) -> datetime | None:
         return None if self.key == ONE_OFF else datetime.fromtimestamp(self.key, self.starts.tzinfo)
@@ -33,8 +38,33 @@ class Occurrence:
         return self.ends or self.starts
 
 
+_INSTANT = timedelta(seconds=1)
+
+
 def occurrence_key(event: Event, original: datetime) -> int:
     return ONE_OFF if event.recurrence is None else int(original.timestamp())
+
+
+# (start, end or None, event id, key), in epoch seconds: cheap to sort and count for long lists.
+Slot = tuple[int, int | None, int, int]
+
+
+def _window(
+    event: Event, changes: Iterable[OccurrenceChange], after: datetime, before: datetime, limit: int
+) -> list[tuple[datetime, OccurrenceChange | None]]:
+    """The originals whose occurrence may overlap [after, before), each with its change."""
+    length = (event.ends - event.starts) if event.ends else timedelta(0)
+    changes = list(changes)
+    if event.recurrence is None:
+        return [(event.starts, None)]
+    # Occurrences still running at `after` started up to the event's length before it; moved ones are
+    # found through their change, wherever the series had put them.
+    originals = occurrences(
+        event.recurrence, event.starts, ZoneInfo(event.timezone), after=after - length, before=before, limit=limit
+    )
+    by_original = {c.occurrence: c for c in changes}
+    originals = sorted({*originals, *(c.occurrence for c in changes if c.starts is not None)})
+    return [(original, by_original.get(original)) for original in originals]
 
 
 def expand(
@@ -48,41 +78,68 @@ def expand(
 ) -> list[Occurrence]:
     """Occurrences overlapping [after, before), by start."""
     length = (event.ends - event.starts) if event.ends else None
-    changes = list(changes)
-    if event.recurrence is None:
-        originals = [event.starts]
-    else:
-        # Occurrences still running at `after` started up to the event's length before it; moved ones
-        # are found through their change, wherever the series had put them.
-        originals = occurrences(
-            event.recurrence, event.starts, ZoneInfo(event.timezone), after=after - (length or timedelta(0)),
-            before=before, limit=limit,
-        )  # fmt: skip
-        originals = sorted({*originals, *(c.occurrence for c in changes if c.starts is not None)})
-    by_original = {int(c.occurrence.timestamp()): c for c in changes}
-    found = []
-    for original in originals:
-        key = occurrence_key(event, original)
-        change = by_original.get(key) if key != ONE_OFF else None
-        if change is None:
-            change = OccurrenceChange(guild_id=event.guild_id, event_id=event.id or 0, occurrence=original)
-        starts = change.starts or original
-        occurrence = Occurrence(
-            event=event,
-            key=key,
-            starts=starts,
-            ends=change.ends or (starts + length if length else None),
-            name=change.name or event.name,
-            description=event.description if change.description is None else change.description,
-            location=event.location if change.location is None else change.location,
-            cancelled=change.cancelled,
-        )
-        if occurrence.cancelled and not include_cancelled:
-            continue
-        if occurrence.starts < before and (occurrence.starts >= after or occurrence.effective_end > after):
-            found.append(occurrence)
+    fetch = limit
+    while True:
+        # The series is generated from `after` less the event's length: occurrences that ended by `after`,
+        # or cancelled ones, are dropped below, so fetch more until `limit` are left or the window is done.
+        window = _window(event, changes, after, before, fetch)
+        found = []
+        for original, change in window:
+            occurrence = _build(event, original, change, length)
+            if occurrence.cancelled and not include_cancelled:
+                continue
+            if occurrence.starts < before and (occurrence.starts >= after or occurrence.effective_end > after):
+                found.append(occurrence)
+        if len(found) >= limit or len(window) < fetch:
+            break
+        fetch *= 4
     found.sort(key=lambda o: (o.starts, o.event.id or 0))
     return found[:limit]
+
+
+def slots(event: Event, changes: Iterable[OccurrenceChange], *, after: datetime, before: datetime) -> list[Slot]:
+    """What `expand` finds, as Slot tuples, without cancelled ones; unordered."""
+    length = (event.ends - event.starts) if event.ends else None
+    low, high = after.timestamp(), before.timestamp()
+    found = []
+    for original, change in _window(event, changes, after, before, limit=100_000):
+        if change is not None and change.cancelled:
+            continue
+        starts = change.starts if change and change.starts else original
+        ends = change.ends if change and change.ends else (starts + length if length else None)
+        start_ts = int(starts.timestamp())
+        end_ts = int(ends.timestamp()) if ends else None
+        if start_ts < high and (start_ts >= low or (end_ts or start_ts) > low):
+            found.append((start_ts, end_ts, event.id, occurrence_key(event, original)))
+    return found
+
+
+def occurrence_at(event: Event, changes: Iterable[OccurrenceChange], original: datetime) -> Occurrence | None:
+    """The occurrence the series gave `original` (moved, edited or cancelled as its change says), or None
+    if the series has no occurrence there."""
+    if event.recurrence is None:
+        return Occurrence.of(event) if original == event.starts else None
+    zone = ZoneInfo(event.timezone)
+    if original not in occurrences(event.recurrence, event.starts, zone, after=original, before=original + _INSTANT):
+        return None
+    change = next((c for c in changes if c.occurrence == original), None)
+    return _build(event, original, change, (event.ends - event.starts) if event.ends else None)
+
+
+def _build(event: Event, original: datetime, change: OccurrenceChange | None, length: timedelta | None) -> Occurrence:
+    if event.recurrence is None or change is None:
+        change = OccurrenceChange(guild_id=event.guild_id, event_id=event.id or 0, occurrence=original)
+    starts = change.starts or original
+    return Occurrence(
+        event=event,
+        key=occurrence_key(event, original),
+        starts=starts,
+        ends=change.ends or (starts + length if length else None),
+        name=change.name or event.name,
+        description=event.description if change.description is None else change.description,
+        location=event.location if change.location is None else change.location,
+        cancelled=change.cancelled,
+    )
 
 
 def next_occurrence(event: Event, changes: Iterable[OccurrenceChange], now: datetime) -> Occurrence | None:

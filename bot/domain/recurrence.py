@@ -9,6 +9,7 @@ an ambiguous fall-back time takes its first occurrence, as RFC 5545 §3.3.5 says
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -112,7 +113,16 @@ def _by_day(text: str) -> str:
 
 def parse_rrule(text: str, field: str = "repeat") -> Recurrence:
     """`FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH` (with or without `RRULE:`)."""
-    raw = text.strip()
+    try:
+        return _parse_rrule(text.strip())
+    except InvalidField as error:  # errors of the rule as a whole are the caller's field
+        raise InvalidField(field if error.field == "repeat" else error.field, error.reason) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_rrule(raw: str) -> Recurrence:
+    # Many series share a rule ("FREQ=WEEKLY"); the result is immutable, so it is parsed once.
+    field = "repeat"
     if raw.upper().startswith("RRULE:"):
         raw = raw[6:]
     values: dict[str, str] = {}

@@ -52,11 +52,12 @@ def parse_response(text: str) -> str:
     raise InvalidField("status", f"unknown answer {text!r}; use going, maybe or not_going")
 
 
-def ensure_open(event: Event, now: datetime) -> None:
-    """Refuse RSVPs when registration is off, past its deadline, or the event is over."""
+def ensure_open(event: Event, now: datetime, *, ends: datetime | None = None) -> None:
+    """Refuse RSVPs when registration is off, past its deadline, or the event (the occurrence ending at
+    `ends`, for a series) is over."""
     if not event.registration_enabled:
         raise RegistrationClosed(None)
-    closes = event.registration_deadline or event.effective_end
+    closes = event.registration_deadline or ends or event.effective_end
     if now >= closes:
         raise RegistrationClosed(closes)
 

@@ -8,4 +8,5 @@ EXTENSIONS = (
     "bot.exts.notifications",
     "bot.exts.me",
     "bot.exts.sync",
+    "bot.exts.api_tokens",
 )

@@ -1,4 +1,4 @@
-"""/calendar: create, list, edit and delete a guild's calendars."""
+"""/calendar: create, list, edit and delete a guild's calendars, and give their ICS feed address."""
 
 from __future__ import annotations
 
@@ -210,6 +210,38 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
             colour=calendar.color.value,
         )
         await respond(interaction, embed=warning, view=ConfirmDelete(self, interaction, calendar))
+
+    @app_commands.command(name="feed")
+    @app_commands.describe(
+        calendar="The calendar to subscribe to",
+        reset="Make a new address; the old one stops working",
+    )
+    @manager_only()
+    async def feed(
+        self,
+        interaction: discord.Interaction,
+        calendar: app_commands.Transform[Calendar, CalendarOption],
+        reset: bool = False,
+    ) -> None:
+        """The secret address calendar apps subscribe to for this calendar's events."""
+        secret = await self.bot.store.calendars.feed_secret(interaction.guild_id, calendar.id, reset=reset)
+        api = self.bot.config.api
+        url = f"{api.public_url or f'http://{api.host}:{api.port}'}/ics/{secret}.ics"
+        lines = [
+            f"{'New subscription' if reset else 'Subscription'} address for **{calendar.name}**"
+            + (" (the old one no longer works)" if reset else "")
+            + ":",
+            f"<{url}>",
+            "Anyone with it can read this calendar's events, so share it only with people who may; "
+            "`reset:True` replaces it.",
+            "Google Calendar: *Other calendars → From URL*. Apple Calendar: *File → New Calendar Subscription*. "
+            "Outlook: *Add calendar → Subscribe from web*.",
+        ]
+        if not api.public_url:
+            lines.append("⚠️ `[api] public_url` is not set, so this is the API's local address.")
+        if not api.enabled:
+            lines.append("⚠️ This bot does not serve the API (`[api] enabled`); run `python -m bot api` to serve it.")
+        await respond(interaction, "\n".join(lines))
 
 
 def pingable(interaction: discord.Interaction, role: discord.Role | None) -> int | None:

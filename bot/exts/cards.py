@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.domain.colors import Color
 from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.occurrences import Occurrence
+from bot.domain.recurrence import describe
+from bot.domain.reminders import DELIVERED_CHANNELS
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, WAITLISTED, Attendee, grouped
 
 from .common import event_when, timestamp
+from .feeds import google_calendar_url
 
 CANCELLED_COLOUR = 0x808080
 # Discord's embed limits.
@@ -23,30 +29,51 @@ LIST_NAMES = (100, 50, 25, 10, 0)
 DMS_CLOSED = "⚠️ DMs closed"
 
 
+def rule_in_words(event: Event) -> str:
+    """ "every 2nd Tuesday of the month at 19:00 (Europe/Berlin)"."""
+    zone = ZoneInfo(event.timezone)
+    return describe(event.recurrence, event.starts, zone, event.timezone, all_day=event.all_day)
+
+
 def event_colour(event: Event, calendar: Calendar) -> int:
     return (event.color if event.color is not Color.NONE else calendar.color).value
 
 
 def event_card(
-    event: Event, calendar: Calendar, *, attendees: Sequence[Attendee] = (), cancelled: bool = False
+    event: Event,
+    calendar: Calendar,
+    *,
+    occurrence: Occurrence | None = None,
+    attendees: Sequence[Attendee] = (),
+    cancelled: bool = False,
 ) -> discord.Embed:
-    """The card: what, when, where, and who is coming (no one is listed on a cancelled card)."""
-    embed = _card(event, calendar, cancelled=cancelled)
-    return embed if cancelled else _with_attendees(embed, event, attendees)
+    """The card: what, when (for a series: the occurrence it is about), where, and who is coming (no one
+    is listed on a cancelled card)."""
+    embed = _card(event, calendar, occurrence or Occurrence.of(event), cancelled=cancelled)
+    if cancelled:
+        return embed
+    linked = discord.Embed.from_dict(copy.deepcopy(embed.to_dict()))  # Embed.copy() shares the fields list
+    link = f"[Add to Google Calendar]({google_calendar_url(event)}) · `/event export` for other apps"
+    linked.add_field(name="Add to your calendar", value=link, inline=False)
+    card = _with_attendees(linked, event, attendees)
+    # A card already near Discord's limit (long description and location, many names) drops the link.
+    return card if len(card) <= EMBED_TOTAL else _with_attendees(embed, event, attendees)
 
 
-def _card(event: Event, calendar: Calendar, *, cancelled: bool = False) -> discord.Embed:
+def _card(event: Event, calendar: Calendar, shown: Occurrence, *, cancelled: bool = False) -> discord.Embed:
     embed = discord.Embed(
-        title=("Cancelled: " if cancelled else "") + event.name,
+        title=("Cancelled: " if cancelled else "") + shown.name,
         url=event.url,
-        description=("**This event was cancelled.**\n" if cancelled else "") + event.description or None,
+        description=("**This event was cancelled.**\n" if cancelled else "") + shown.description or None,
         colour=CANCELLED_COLOUR if cancelled else event_colour(event, calendar),
     )
-    embed.add_field(name="Starts", value=event_when(event), inline=False)
-    if event.ends is not None and not event.all_day:
-        embed.add_field(name="Ends", value=f"{timestamp(event.ends)} ({timestamp(event.ends, 'R')})", inline=False)
-    if event.location:
-        embed.add_field(name="Location", value=event.location, inline=False)
+    embed.add_field(name="Next" if event.recurrence else "Starts", value=event_when(shown), inline=False)
+    if shown.ends is not None and not event.all_day:
+        embed.add_field(name="Ends", value=f"{timestamp(shown.ends)} ({timestamp(shown.ends, 'R')})", inline=False)
+    if event.recurrence is not None:
+        embed.add_field(name="Repeats", value=rule_in_words(event), inline=False)
+    if shown.location:
+        embed.add_field(name="Location", value=shown.location, inline=False)
     embed.add_field(name="Calendar", value=calendar.name)
     if event.registration_enabled and event.registration_deadline is not None:
         embed.add_field(name="Registration closes", value=timestamp(event.registration_deadline))
@@ -133,13 +160,22 @@ def attendees_embed(event: Event, calendar: Calendar, attendees: Sequence[Attend
     return embed
 
 
-def event_details(event: Event, calendar: Calendar, attendees: Sequence[Attendee] = ()) -> discord.Embed:
-    """The card plus what only people looking closely need: reminders, registration, author."""
-    embed = _card(event, calendar)
+def event_details(
+    event: Event, calendar: Calendar, attendees: Sequence[Attendee] = (), *, upcoming: Sequence[Occurrence] = ()
+) -> discord.Embed:
+    """The card plus what only people looking closely need: a series' next occurrences, reminders,
+    registration, author."""
+    embed = _card(event, calendar, upcoming[0] if upcoming else Occurrence.of(event))
+    if len(upcoming) > 1:
+        later = "\n".join(f"{event_when(o, short=True)}" + ("" if o.name == event.name else f" · {o.name}")
+                          for o in upcoming[1:])  # fmt: skip
+        embed.add_field(name="Then", value=later[:FIELD_VALUE], inline=False)
     if event.notifications_enabled and event.notifications_interval:
         reminders = " ".join(event.notifications_interval)
-        channels = ", ".join(event.notifications_channels) or "none"
-        embed.add_field(name="Reminders", value=f"{reminders} via {channels}", inline=False)
+        channels = ", ".join(
+            c if c in DELIVERED_CHANNELS else f"{c} (not delivered yet)" for c in event.notifications_channels
+        )
+        embed.add_field(name="Reminders", value=f"{reminders} via {channels or 'none'}", inline=False)
     else:
         embed.add_field(name="Reminders", value="off", inline=False)
     embed.add_field(name="Registration", value="open" if event.registration_enabled else "off")

@@ -12,6 +12,7 @@ from discord import app_commands
 from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.occurrences import Occurrence
 from bot.domain.timeparse import parse_when
 from bot.domain.timezones import zone_choices, zone_named
 
@@ -128,18 +129,19 @@ def timestamp(instant: datetime, style: str = "F") -> str:
     return f"<t:{int(instant.timestamp())}:{style}>"
 
 
-def event_when(event: Event, *, short: bool = False) -> str:
-    """When an event happens. All-day events are dates in the event's zone, shown as text, since a
-    Discord timestamp would show a viewer west of that zone the day before."""
+def event_when(when: Event | Occurrence, *, short: bool = False) -> str:
+    """When an event (or one occurrence of a series) happens. All-day events are dates in the event's
+    zone, shown as text, since a Discord timestamp would show a viewer west of that zone the day before."""
+    event = when.event if isinstance(when, Occurrence) else when
     if event.all_day:
         zone = ZoneInfo(event.timezone)
-        first = event.starts.astimezone(zone).date()
-        last = (event.effective_end.astimezone(zone) - timedelta(seconds=1)).date()
+        first = when.starts.astimezone(zone).date()
+        last = (when.effective_end.astimezone(zone) - timedelta(seconds=1)).date()
         text = f"{first:%a %d %b %Y}" if last == first else f"{first:%a %d %b} to {last:%a %d %b %Y}"
         return f"{text} (all day)"
     if short:
-        return f"{timestamp(event.starts, 'f')} ({timestamp(event.starts, 'R')})"
-    return f"{timestamp(event.starts)} ({timestamp(event.starts, 'R')})"
+        return f"{timestamp(when.starts, 'f')} ({timestamp(when.starts, 'R')})"
+    return f"{timestamp(when.starts)} ({timestamp(when.starts, 'R')})"
 
 
 def choice_label(event: Event) -> str:

@@ -3,6 +3,8 @@ onto the engine's retry-or-give-up decision."""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,10 @@ if TYPE_CHECKING:
     from bot.app import CalBot
 
 log = logging.getLogger(__name__)
+
+# Discord lets a bot make 50 requests per second in all (the global limit; interaction responses are not
+# counted). Reminders keep a little under it, leaving room for the bot's other calls (cards, commands).
+REMINDER_REQUESTS_PER_SECOND = 48
 
 # Discord JSON error codes worth naming to a server admin.
 ERROR_NAMES = {
@@ -52,9 +58,57 @@ def reminder_text(reminder: Reminder, event: Event, verdict: Verdict, *, guild_n
     return line
 
 
+class Pacer:
+    """Keeps reminder requests under Discord's global limit instead of running into it: at most `limit`
+    requests in flight or ended within the last `period` seconds. Use it around each request.
+
+    Why: discord.py learns of the global limit only from a 429, then holds every request for `retry_after`
+    and lets them all go at once, into the limit again. A burst of 5,000 reminders sent as fast as the
+    engine allowed drew 683 429s (bench/reminder_burst.py). Each 429 counts toward Cloudflare's limit of
+    10,000 invalid requests per 10 minutes, past which Discord blocks the bot's IP address for an hour.
+
+    A turn is given back `period` after its request *ended*, not after it started: the request reached
+    Discord before its answer came back, so no window of `period` at Discord can hold more than `limit` of
+    them, however the network delays each. Counting from the start instead let a few milliseconds of
+    jitter put a 49th and 50th request into Discord's window (127 429s in the same burst). The price is the
+    round trip: a long burst goes at about limit / (period + round trip), 47.9/s against the local
+    stand-in, some 44/s over a 100 ms round trip. A burst of up to `limit` goes out at once, so a handful
+    of reminders due together is not slowed at all.
+    """
+
+    def __init__(self, limit: int, period: float = 1.0) -> None:
+        self.limit, self.period = limit, period
+        self._in_flight = 0
+        self._ended: collections.deque[float] = collections.deque()  # when recent requests ended, in order
+        self._turn = asyncio.Lock()  # callers wait for a free turn one at a time, first come first served
+        self._released = asyncio.Event()
+
+    async def __aenter__(self) -> None:
+        async with self._turn:
+            loop = asyncio.get_running_loop()
+            while True:
+                now = loop.time()
+                while self._ended and now - self._ended[0] >= self.period:
+                    self._ended.popleft()
+                if self._in_flight + len(self._ended) < self.limit:
+                    self._in_flight += 1
+                    return
+                if self._ended:  # the oldest of them frees a turn
+                    await asyncio.sleep(self._ended[0] + self.period - now)
+                else:  # every turn is in flight: wait for one to end, then for its period
+                    self._released.clear()
+                    await self._released.wait()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._in_flight -= 1
+        self._ended.append(asyncio.get_running_loop().time())
+        self._released.set()
+
+
 class DiscordSender:
-    def __init__(self, bot: CalBot) -> None:
+    def __init__(self, bot: CalBot, *, requests_per_second: int = REMINDER_REQUESTS_PER_SECOND) -> None:
         self.bot = bot
+        self.pacer = Pacer(requests_per_second)
 
     async def deliver(self, reminder: Reminder, event: Event, verdict: Verdict) -> int | None:
         nonce = delivery_nonce(reminder.key)
@@ -88,14 +142,17 @@ class DiscordSender:
                 everyone=False, users=False, roles=[discord.Object(calendar.ping_role_id)]
             )
         channel = self.bot.get_partial_messageable(channel_id, guild_id=event.guild_id)
-        message = await channel.send(text, nonce=nonce, allowed_mentions=mentions)
+        async with self.pacer:
+            message = await channel.send(text, nonce=nonce, allowed_mentions=mentions)
         return message.id
 
     async def _direct_message(self, reminder: Reminder, event: Event, verdict: Verdict, nonce: str) -> int:
         guild = self.bot.get_guild(event.guild_id)
-        channel = await self.bot.create_dm(discord.Object(reminder.target))
+        async with self.pacer:  # opening the DM is a request too, unless discord.py still has the channel
+            channel = await self.bot.create_dm(discord.Object(reminder.target))
         text = reminder_text(reminder, event, verdict, guild_name=guild.name if guild else None)
-        message = await channel.send(text, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
+        async with self.pacer:
+            message = await channel.send(text, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
         return message.id
 
 

@@ -5,6 +5,7 @@ Members answer with /event rsvp or the card's buttons (bot/exts/rsvp.py) and see
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -20,10 +21,11 @@ from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event
 from bot.domain.notifications import parse_channels, parse_intervals
+from bot.domain.occurrences import Occurrence, expand
 from bot.domain.rsvp import ONE_OFF, RegistrationClosed
 from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
 
-from .cards import attendees_embed, event_details
+from .cards import attendees_embed, event_details, rule_in_words
 from .common import (
     COLOR_CHOICES,
     REMINDER_CHANNEL_CHOICES,
@@ -32,17 +34,31 @@ from .common import (
     ShortText,
     TimeText,
     UrlText,
+    ZoneOption,
     event_when,
     manager_only,
     read_time,
+    reading_zone,
     respond,
     settings_for,
     think,
     timestamp,
     wall_time,
 )
-from .posting import post_card, update_card
+from .feeds import event_file, filename
+from .posting import post_card, shown_occurrence, update_card
 from .rsvp import ANSWERS, BUTTONS, answer, closed_text, confirmation, notify_promoted
+from .series import (
+    REPEAT_CHOICES,
+    SCOPE_CHOICES,
+    SERIES_OPTIONS,
+    anchored,
+    occurrence_choices,
+    occurrence_of,
+    one_occurrence_change,
+    read_rule,
+    split_series,
+)
 from .tree import ReportingView
 
 if TYPE_CHECKING:
@@ -51,6 +67,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
+UPCOMING = timedelta(days=366)  # how far "upcoming" looks: an endless series would go on for ever
+SHOWN_OCCURRENCES = 5
 PAGE_TIMEOUT = 300.0
 DEFAULT_CALENDAR = "General"
 PAST_GRACE = timedelta(minutes=1)  # "now" typed a moment ago is not the past
@@ -92,8 +110,8 @@ class EventPages(ReportingView):
     def __init__(
         self,
         origin: discord.Interaction,
-        fetch: Callable[[int], Awaitable[tuple[list[Event], int]]],
-        render: Callable[[list[Event], int, int], Awaitable[discord.Embed]],
+        fetch: Callable[[int], Awaitable[tuple[list[Occurrence], int]]],
+        render: Callable[[list[Occurrence], int, int], Awaitable[discord.Embed]],
         total: int,
     ) -> None:
         super().__init__(timeout=PAGE_TIMEOUT)
@@ -142,7 +160,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     # ---- create
 
     @app_commands.command(name="create")
-    @app_commands.describe(**EVENT_OPTIONS)
+    @app_commands.describe(**EVENT_OPTIONS, **SERIES_OPTIONS)
     @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES)
     @manager_only()
     async def create(
@@ -164,42 +182,54 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         registration: bool = True,
         deadline: TimeText | None = None,
         capacity: app_commands.Range[int, 1, MAX_CAPACITY] | None = None,
+        repeat: ShortText | None = None,
+        every: app_commands.Range[int, 1, 999] | None = None,
+        count: app_commands.Range[int, 1, 10_000] | None = None,
+        until: TimeText | None = None,
+        on: ShortText | None = None,
+        timezone: app_commands.Transform[str, ZoneOption] | None = None,
     ) -> None:
-        """Create an event and post its card."""
+        """Create an event (or a repeating series) and post its card."""
         await think(interaction)
         settings = await settings_for(interaction)
         now = self.bot.now()
-        starts = await read_time(interaction, start, "start", require_time=not all_day)
-        ends = await self._end(interaction, starts, end, duration, all_day=all_day, zone=settings.timezone)
+        zone = timezone or settings.timezone
+        starts = await read_time(interaction, start, "start", require_time=not all_day, zone=zone)
+        ends = await self._end(interaction, starts, end, duration, all_day=all_day, zone=zone)
+        rule = await read_rule(interaction, repeat, every=every, count=count, until=until, on=on, zone=zone)
         draft = Event(
             guild_id=interaction.guild_id,
             calendar_id=0,
             name=name,
             starts=starts,
             ends=ends,
-            timezone=settings.timezone,
+            timezone=zone,
+            recurrence=rule,
             description=description or "",
             location=location or "",
             url=url,
             author_id=interaction.user.id,
             all_day=all_day,
             registration_enabled=registration,
-            registration_deadline=deadline and await read_time(interaction, deadline, "deadline"),
+            registration_deadline=deadline and await read_time(interaction, deadline, "deadline", zone=zone),
             notifications_interval=parse_intervals(reminders) if reminders else settings.default_reminders,
             notifications_channels=parse_channels(channels.value) if channels else settings.default_channels,
             color=Color[color.value] if color else Color.NONE,
             image=image,
             capacity=capacity,
         ).validated()  # validate before a default calendar may be created for it
+        draft = anchored(draft).validated()
         self._refuse_past(draft, now)
         calendar = calendar or await self._default_calendar(interaction.guild_id)
         event = await self.bot.store.events.create(dataclasses.replace(draft, calendar_id=calendar.id))
         await self.bot.reminders.schedule(event)
         channel_id = calendar.channel_id or settings.default_channel_id or interaction.channel_id
         event, problem = await post_card(self.bot, event, calendar, channel_id)
+        if event.recurrence is not None:
+            self.bot.dispatch("series_changed")  # after the card: the card is what moves on
         lines = [
             f"Created **{event.name}** (`#{event.id}`) in **{calendar.name}**.",
-            self._echo(event),
+            self._echo(event, await reading_zone(interaction, event.timezone)),
             problem or f"Its card is in <#{event.card_channel_id}>.",
         ]
         await respond(interaction, "\n".join(lines))
@@ -262,22 +292,26 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         raise InvalidField("calendar", f"this server has several calendars ({names}); pick one")
 
     @staticmethod
-    def _echo(event: Event) -> str:
-        """Every reply says which instant it understood, in the event's zone and as a timestamp."""
+    def _echo(event: Event, zone: str) -> str:
+        """Every reply says which instant it understood: as a timestamp, and in the zone the member's
+        typing was read in."""
         if event.all_day:
             text = f"When: {event_when(event)} in {event.timezone}."
-            if event.registration_enabled and event.registration_deadline:
-                deadline = event.registration_deadline
-                text += f"\nRegistration closes {timestamp(deadline)} (`{wall_time(deadline, event.timezone)}`)."
-            return text
-        text = f"Starts {timestamp(event.starts)}, read as `{wall_time(event.starts, event.timezone)}`"
-        if event.ends:
-            text += f"; ends {timestamp(event.ends)} (`{wall_time(event.ends, event.timezone)}`)"
-        text += "."
+        else:
+            text = f"Starts {timestamp(event.starts)}, read as `{wall_time(event.starts, zone)}`"
+            if event.ends:
+                text += f"; ends {timestamp(event.ends)} (`{wall_time(event.ends, zone)}`)"
+            text += "."
+        if event.recurrence is not None:
+            text += f"\nRepeats {rule_in_words(event)}."
         if event.registration_enabled and event.registration_deadline:
             deadline = event.registration_deadline
-            text += f"\nRegistration closes {timestamp(deadline)} (`{wall_time(deadline, event.timezone)}`)."
+            text += f"\nRegistration closes {timestamp(deadline)} (`{wall_time(deadline, zone)}`)."
         return text
+
+    @create.autocomplete("repeat")
+    async def _repeat_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [c for c in REPEAT_CHOICES if current.strip().casefold() in c.value]
 
     # ---- list
 
@@ -299,7 +333,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             raise InvalidField("date", "give a month or a date, not both")
         settings = await settings_for(interaction)
         zone = ZoneInfo(settings.timezone)
-        events_repo, guild_id = self.bot.store.events, interaction.guild_id
+        guild_id = interaction.guild_id
         calendar_id = calendar.id if calendar else None
 
         if month is not None:
@@ -309,54 +343,36 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             day = (await read_time(interaction, date, "date", require_time=False)).astimezone(zone).date()
             (start, end), title = day_bounds(day, zone), f"Events on {day:%a %d %b %Y}"
         else:
-            now = self.bot.now()
-
-            async def fetch(page: int) -> tuple[list[Event], int]:
-                return await events_repo.upcoming(
-                    guild_id, now, calendar_id=calendar_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
-                )
-
-            await self._send_list(interaction, "Upcoming events", calendar, fetch)
-            return
-
-        async def fetch(page: int) -> tuple[list[Event], int]:
-            return await events_repo.between(
-                guild_id, start, end, calendar_id=calendar_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE
-            )
-
-        await self._send_list(interaction, title, calendar, fetch)
-
-    async def _send_list(
-        self,
-        interaction: discord.Interaction,
-        title: str,
-        calendar: Calendar | None,
-        fetch: Callable[[int], Awaitable[tuple[list[Event], int]]],
-    ) -> None:
+            start = self.bot.now()
+            end, title = start + UPCOMING, "Upcoming events"
         if calendar is not None:
             title += f" · {calendar.name}"
-        names = {c.id: c.name for c in await self.bot.store.calendars.list(interaction.guild_id)}
+        events = self.bot.store.events
+        found = await events.occurrence_slots(guild_id, start, end, calendar_id=calendar_id)
+        names = {c.id: c.name for c in await self.bot.store.calendars.list(guild_id)}
 
-        async def render(events: list[Event], total: int, page: int) -> discord.Embed:
-            return self.render_list(title, events, total, page, names)
+        async def fetch(page: int) -> tuple[list[Occurrence], int]:
+            return await events.materialise(guild_id, found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]), len(found)
 
-        events, total = await fetch(0)
-        embed = await render(events, total, 0)
-        if total <= PAGE_SIZE:
+        async def render(shown: list[Occurrence], total: int, page: int) -> discord.Embed:
+            return self.render_list(title, shown, total, page, names)
+
+        embed = await render(*(await fetch(0)), 0)
+        if len(found) <= PAGE_SIZE:
             await respond(interaction, embed=embed)
             return
-        await respond(interaction, embed=embed, view=EventPages(interaction, fetch, render, total))
+        await respond(interaction, embed=embed, view=EventPages(interaction, fetch, render, len(found)))
 
     @staticmethod
-    def render_list(title: str, events: list[Event], total: int, page: int, names: dict[int, str]) -> discord.Embed:
+    def render_list(title: str, shown: list[Occurrence], total: int, page: int, names: dict[int, str]) -> discord.Embed:
         embed = discord.Embed(title=title)
-        if not events:
+        if not shown:
             embed.description = "No events." if total == 0 else "No events on this page."
             return embed
         embed.description = "\n".join(
-            f"`#{e.id}` **{discord.utils.escape_markdown(e.name)}** · {event_when(e, short=True)}"
-            f" · {names.get(e.calendar_id, '?')}"
-            for e in events
+            f"`#{o.event.id}` **{discord.utils.escape_markdown(o.name)}**{' 🔁' if o.event.recurrence else ''}"
+            f" · {event_when(o, short=True)} · {names.get(o.event.calendar_id, '?')}"
+            for o in shown
         )
         pages = max(1, -(-total // PAGE_SIZE))
         embed.set_footer(text=f"Page {page + 1} of {pages} · {total} event{'s' if total != 1 else ''}")
@@ -369,13 +385,18 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     async def show(self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]) -> None:
         """Show an event's details."""
         calendar = await self.bot.store.calendars.get(interaction.guild_id, event.calendar_id)
-        attendees = await self.bot.store.attendees.list(interaction.guild_id, event.id, ONE_OFF)
+        upcoming = [Occurrence.of(event)]
+        if event.recurrence is not None:
+            now = self.bot.now()
+            changes = (await self.bot.store.changes.for_events(event.guild_id, [event.id]))[event.id]
+            upcoming = expand(event, changes, after=now, before=now + UPCOMING * 5, limit=SHOWN_OCCURRENCES) or upcoming
+        attendees = await self.bot.store.attendees.list(interaction.guild_id, event.id, upcoming[0].key)
         content = None
         if event.card_message_id:
             content = (
                 f"Card: https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
             )
-        await respond(interaction, content, embed=event_details(event, calendar, attendees))
+        await respond(interaction, content, embed=event_details(event, calendar, attendees, upcoming=upcoming))
 
     # ---- edit
 
@@ -387,8 +408,12 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             for k, v in EVENT_OPTIONS.items()
         }
         | {"capacity": "How many can go; beyond it members are waitlisted (0 removes the limit)"},
+        **SERIES_OPTIONS,
+        scope="For a series: this occurrence only, this and the following ones, or all (default)",
+        occurrence="For a series: which occurrence (default: the next one)",
     )
-    @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES)
+    @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES, scope=SCOPE_CHOICES)
+    @app_commands.autocomplete(occurrence=occurrence_choices)
     @manager_only()
     async def edit(
         self,
@@ -410,22 +435,37 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         registration: bool | None = None,
         deadline: TimeText | None = None,
         capacity: app_commands.Range[int, NO_LIMIT, MAX_CAPACITY] | None = None,
+        repeat: ShortText | None = None,
+        every: app_commands.Range[int, 1, 999] | None = None,
+        count: app_commands.Range[int, 1, 10_000] | None = None,
+        until: TimeText | None = None,
+        on: ShortText | None = None,
+        timezone: app_commands.Transform[str, ZoneOption] | None = None,
+        scope: app_commands.Choice[str] | None = None,
+        occurrence: ShortText | None = None,
     ) -> None:
-        """Change an event; its card is updated."""
+        """Change an event, one occurrence of a series, or this and the following ones; cards follow."""
         await think(interaction)
+        kind = scope.value if scope else ("this" if occurrence is not None else "all")
+        if event.recurrence is None and (kind != "all" or occurrence is not None):
+            raise InvalidField("scope", "this event does not repeat: leave scope and occurrence empty")
+        picked = await occurrence_of(self.bot, event, occurrence) if kind != "all" else None
+        zone = timezone or event.timezone  # the event's own zone, even if the guild's has changed since
+        base = picked.starts if picked else event.starts
         changes: dict[str, object] = {}
         day_only = event.all_day if all_day is None else all_day
         if all_day is not None:
             changes["all_day"] = all_day
-        zone = event.timezone  # the event's own zone, even if the guild's has changed since
+        if timezone is not None:
+            changes["timezone"] = timezone
         if start is not None:
             changes["starts"] = await read_time(interaction, start, "start", require_time=not day_only, zone=zone)
-        starts = changes.get("starts", event.starts)
+        starts = changes.get("starts", base)
         if _optional_text(end) == "":
             changes["ends"] = None
         elif end is not None or duration is not None:
             changes["ends"] = await self._end(interaction, starts, end, duration, all_day=day_only, zone=zone)
-        elif ("starts" in changes or day_only != event.all_day) and event.ends is not None:
+        elif ("starts" in changes or day_only != event.all_day) and event.ends is not None and kind == "all":
             changes["ends"] = self._moved_end(event, starts, day_only)
         for option, value in (("description", description), ("location", location)):
             if _optional_text(value) is not None:
@@ -451,59 +491,151 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             changes["registration_enabled"] = registration
         if capacity is not None:
             changes["capacity"] = None if capacity == NO_LIMIT else capacity
+        rule = await read_rule(interaction, repeat, every=every, count=count, until=until, on=on, zone=zone)
+        if rule is not None:
+            changes["recurrence"] = rule
         if not changes:
             await respond(interaction, "Nothing to change: give at least one option.")
             return
 
-        edited = dataclasses.replace(event, **changes).validated()
+        if kind == "this":
+            await self._edit_one(interaction, event, picked, changes)
+            return
+        if kind == "following":
+            head, tail = split_series(event, picked)
+            event = (await self.bot.store.events.split(head, tail, picked.key))[1]
+            await self.bot.reminders.schedule(head)
+            await update_card(self.bot, head, await self.bot.store.calendars.get(head.guild_id, head.calendar_id))
+        edited = anchored(dataclasses.replace(event, **changes).validated()).validated()
         if "starts" in changes:
             self._refuse_past(edited, self.bot.now())
         updated = await self.bot.store.events.update(edited)
         await self.bot.reminders.schedule(updated)
+        if updated.recurrence is not None or event.recurrence is not None:
+            self.bot.dispatch("series_changed")
+        calendar = calendar or await self.bot.store.calendars.get(updated.guild_id, updated.calendar_id)
         promoted = []
         if "capacity" in changes:  # more room (or none needed) lets the waitlist in, longest-waiting first
-            changed = await self.bot.store.attendees.rebalance(updated.guild_id, updated.id, ONE_OFF, updated.capacity)
+            key = (await shown_occurrence(self.bot, updated) or Occurrence.of(updated)).key
+            changed = await self.bot.store.attendees.rebalance(updated.guild_id, updated.id, key, updated.capacity)
             promoted = [c.user_id for c in changed]
-            await notify_promoted(self.bot, updated, ONE_OFF, promoted)
-        calendar = calendar or await self.bot.store.calendars.get(updated.guild_id, updated.calendar_id)
-        problem = await update_card(self.bot, updated, calendar)
-        lines = [f"Updated **{updated.name}** (`#{updated.id}`).", self._echo(updated)]
+            await notify_promoted(self.bot, updated, key, promoted)
+        if kind == "following":
+            channel_id = head.card_channel_id or interaction.channel_id
+            updated, problem = await post_card(self.bot, updated, calendar, channel_id)
+            self.bot.dispatch("series_changed")
+            lines = [
+                f"Split the series: from {timestamp(picked.starts, 'D')} on it is **{updated.name}** (`#{updated.id}`)."
+            ]
+        else:
+            problem = await update_card(self.bot, updated, calendar)
+            lines = [f"Updated **{updated.name}** (`#{updated.id}`)."]
+        lines.append(self._echo(updated, await reading_zone(interaction, updated.timezone)))
         if promoted:
             lines.append(f"{len(promoted)} member{'s' if len(promoted) != 1 else ''} got a place off the waitlist.")
         if problem:
             lines.append(problem)
         await respond(interaction, "\n".join(lines))
 
+    async def _edit_one(
+        self, interaction: discord.Interaction, event: Event, picked: Occurrence, changes: dict[str, object]
+    ) -> None:
+        """One occurrence moved or edited: a RECURRENCE-ID override; the series stays as it is."""
+        change = one_occurrence_change(event, picked, changes)
+        if change.starts is not None and change.starts < self.bot.now() - PAST_GRACE:
+            raise InvalidField("start", f"{timestamp(change.starts)} is in the past; give a time still to come")
+        await self.bot.store.changes.save(change)
+        await self.bot.reminders.schedule(event)
+        self.bot.dispatch("series_changed")
+        await update_card(self.bot, event, await self.bot.store.calendars.get(event.guild_id, event.calendar_id))
+        moved = await self.bot.store.events.occurrence(event.guild_id, event.id, picked.key)
+        zone = await reading_zone(interaction, event.timezone)
+        await respond(
+            interaction,
+            f"Updated the {timestamp(picked.original, 'D')} occurrence of **{event.name}** (`#{event.id}`): "
+            f"**{moved.name}** {timestamp(moved.starts)}, read as `{wall_time(moved.starts, zone)}`. "
+            "The rest of the series is unchanged.",
+        )
+
+    @app_commands.command(name="cancel")
+    @app_commands.describe(event="A repeating event", occurrence="Which occurrence (default: the next one)")
+    @app_commands.autocomplete(occurrence=occurrence_choices)
+    @manager_only()
+    async def cancel(
+        self,
+        interaction: discord.Interaction,
+        event: app_commands.Transform[Event, EventOption],
+        occurrence: ShortText | None = None,
+    ) -> None:
+        """Cancel one occurrence of a series (delete a one-off event with /event delete)."""
+        await think(interaction)
+        picked = await occurrence_of(self.bot, event, occurrence)
+        if picked.cancelled:
+            await respond(interaction, "That occurrence is cancelled already.")
+            return
+        await self.bot.store.changes.save(
+            dataclasses.replace(one_occurrence_change(event, picked, {}), starts=None, cancelled=True)
+        )
+        await self.bot.reminders.schedule(event)
+        self.bot.dispatch("series_changed")
+        problem = await update_card(
+            self.bot, event, await self.bot.store.calendars.get(event.guild_id, event.calendar_id)
+        )
+        lines = [f"Cancelled the {timestamp(picked.starts, 'F')} occurrence of **{event.name}** (`#{event.id}`)."]
+        await respond(interaction, "\n".join(filter(None, [*lines, problem])))
+
     # ---- answering, and who comes: open to every member
 
+    async def _occurrence_key(self, event: Event, occurrence: str | None) -> int:
+        """A series' picked (or next) occurrence; 0 for a one-off event."""
+        if event.recurrence is None:
+            if occurrence is not None:
+                raise InvalidField("occurrence", "this event does not repeat: leave occurrence empty")
+            return ONE_OFF
+        return (await occurrence_of(self.bot, event, occurrence)).key
+
     @app_commands.command(name="rsvp")
-    @app_commands.describe(event="The event to answer", status="Whether you're going")
+    @app_commands.describe(
+        event="The event to answer",
+        status="Whether you're going",
+        occurrence="For a series: which occurrence (default: the next one)",
+    )
     @app_commands.choices(status=RSVP_CHOICES)
+    @app_commands.autocomplete(occurrence=occurrence_choices)
     async def rsvp(
         self,
         interaction: discord.Interaction,
         event: app_commands.Transform[Event, EventOption],
         status: app_commands.Choice[str],
+        occurrence: ShortText | None = None,
     ) -> None:
         """Say whether you're going to an event (the card's buttons do the same)."""
         await think(interaction)
+        key = await self._occurrence_key(event, occurrence)
         try:
-            result = await answer(self.bot, interaction.guild_id, event.id, ONE_OFF, interaction.user.id, status.value)
+            result = await answer(self.bot, interaction.guild_id, event.id, key, interaction.user.id, status.value)
         except RegistrationClosed as closed:
             await respond(interaction, f"⚠️ {closed_text(closed)}")
             return
-        await notify_promoted(self.bot, result.event, ONE_OFF, result.promoted)
+        await notify_promoted(self.bot, result.event, key, result.promoted)
         problem = await update_card(self.bot, result.event, result.calendar)
         await respond(interaction, "\n".join(filter(None, [confirmation(result), problem])))
 
     @app_commands.command(name="attendees")
-    @app_commands.describe(event="The event whose attendees to list")
+    @app_commands.describe(
+        event="The event whose attendees to list", occurrence="For a series: which occurrence (default: the next one)"
+    )
+    @app_commands.autocomplete(occurrence=occurrence_choices)
     async def attendees(
-        self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]
+        self,
+        interaction: discord.Interaction,
+        event: app_commands.Transform[Event, EventOption],
+        occurrence: ShortText | None = None,
     ) -> None:
         """List who is going, maybe going, waitlisted and not going."""
         calendar = await self.bot.store.calendars.get(interaction.guild_id, event.calendar_id)
-        attendees = await self.bot.store.attendees.list(interaction.guild_id, event.id, ONE_OFF)
+        key = await self._occurrence_key(event, occurrence)
+        attendees = await self.bot.store.attendees.list(interaction.guild_id, event.id, key)
         await respond(interaction, embed=attendees_embed(event, calendar, attendees))
 
     # ---- delete
@@ -525,6 +657,22 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         if problem:
             lines.append(problem)
         await respond(interaction, "\n".join(lines))
+
+    # ---- export
+
+    @app_commands.command(name="export")
+    @app_commands.describe(event="The event to add to your own calendar app")
+    async def export(self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]) -> None:
+        """Get an event as an .ics file for your calendar app."""
+        changes = []
+        if event.recurrence is not None:
+            changes = (await self.bot.store.changes.for_events(interaction.guild_id, [event.id]))[event.id]
+        body = event_file(event, changes, now=self.bot.now())
+        await respond(
+            interaction,
+            f"**{event.name}** as an iCalendar file: open it to add the event to your calendar app.",
+            file=discord.File(io.BytesIO(body), filename=filename(event.name)),
+        )
 
 
 async def setup(bot: CalBot) -> None:

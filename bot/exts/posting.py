@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.domain.models import Calendar, Event
-from bot.domain.rsvp import ONE_OFF
+from bot.domain.occurrences import Occurrence, next_occurrence
 
 from .cards import event_card
 from .rsvp import card_view
@@ -31,12 +31,26 @@ def describe_failure(error: discord.HTTPException) -> str:
     return f"Discord answered {error.status}"
 
 
+async def shown_occurrence(bot: CalBot, event: Event) -> Occurrence | None:
+    """The occurrence a card is about: a one-off event's own; a series' running or next one (None once
+    the series is over)."""
+    if event.recurrence is None:
+        return Occurrence.of(event)
+    changes = (await bot.store.changes.for_events(event.guild_id, [event.id]))[event.id]
+    return next_occurrence(event, changes, bot.now())
+
+
 async def render_card(
     bot: CalBot, event: Event, calendar: Calendar, *, cancelled: bool = False
 ) -> tuple[discord.Embed, discord.ui.View | None]:
-    """The card's embed and its buttons (None: no buttons). A cancelled card lists no one."""
-    attendees = [] if cancelled else await bot.store.attendees.list(event.guild_id, event.id, ONE_OFF)
-    return event_card(event, calendar, attendees=attendees, cancelled=cancelled), card_view(event, cancelled=cancelled)
+    """The card's embed and its buttons (None: no buttons). A cancelled card lists no one; a series that
+    is over shows its last rule and takes no more answers."""
+    shown = await shown_occurrence(bot, event)
+    over = shown is None
+    shown = shown or Occurrence.of(event)
+    attendees = [] if cancelled else await bot.store.attendees.list(event.guild_id, event.id, shown.key)
+    embed = event_card(event, calendar, occurrence=shown, attendees=attendees, cancelled=cancelled)
+    return embed, card_view(event, shown.key, cancelled=cancelled or over)
 
 
 async def post_card(bot: CalBot, event: Event, calendar: Calendar, channel_id: int) -> tuple[Event, str | None]:

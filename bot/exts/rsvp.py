@@ -29,7 +29,6 @@ from bot.domain.rsvp import (
     waitlist_place,
 )
 
-from .cards import event_card
 from .common import calbot, respond, timestamp
 from .tree import report_error
 
@@ -74,8 +73,11 @@ async def answer(bot: CalBot, guild_id: int, event_id: int, occurrence: int, use
     Raises NotFound for an event of another guild or one since deleted, RegistrationClosed when
     registration is off or over, InvalidField for an answer that is not one of the three."""
     wanted = parse_response(said)
-    event = await bot.store.events.get(guild_id, event_id)
-    ensure_open(event, bot.now())
+    shown = await bot.store.events.occurrence(guild_id, event_id, occurrence)
+    event = shown.event
+    if shown.cancelled:
+        raise RegistrationClosed(None)
+    ensure_open(event, bot.now(), ends=shown.effective_end)
     changes = await bot.store.attendees.respond(guild_id, event.id, occurrence, user_id, wanted, event.capacity)
     attendees = await bot.store.attendees.list(guild_id, event.id, occurrence)
     calendar = await bot.store.calendars.get(guild_id, event.calendar_id)
@@ -174,28 +176,28 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
         except NotFound:
             await respond(interaction, "⚠️ There is no such event on this server; it may have been deleted.")
             return
+        from .posting import render_card  # posting renders cards with these buttons: imported here, not above
+
         event, calendar = result.event, result.calendar
         # Update the card in place first: a click must be answered within 3 seconds.
-        await interaction.response.edit_message(
-            embed=event_card(event, calendar, attendees=result.attendees), view=card_view(event)
-        )
+        embed, view = await render_card(bot, event, calendar)
+        await interaction.response.edit_message(embed=embed, view=view)
         await interaction.followup.send(
             confirmation(result), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
         if await notify_promoted(bot, event, self.occurrence, result.promoted):
-            attendees = await bot.store.attendees.list(event.guild_id, event.id, self.occurrence)
-            await interaction.edit_original_response(
-                embed=event_card(event, calendar, attendees=attendees), view=card_view(event)
-            )
+            embed, view = await render_card(bot, event, calendar)
+            await interaction.edit_original_response(embed=embed, view=view)
 
 
-def card_view(event: Event, *, cancelled: bool = False) -> discord.ui.View | None:
-    """The card's buttons; None (no buttons) when registration is off or the event was cancelled."""
+def card_view(event: Event, occurrence: int = ONE_OFF, *, cancelled: bool = False) -> discord.ui.View | None:
+    """The card's buttons for one occurrence (0: a one-off event); None (no buttons) when registration is
+    off or the event was cancelled."""
     if cancelled or not event.registration_enabled:
         return None
     view = discord.ui.View(timeout=None)
     for said in ANSWERS:
-        view.add_item(RsvpButton(event.id, ONE_OFF, said))
+        view.add_item(RsvpButton(event.id, occurrence, said))
     return view
 
 

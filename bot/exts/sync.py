@@ -1,16 +1,23 @@
 """Events written outside the bot (the HTTP API, maybe in another process) get what slash-command
 events get: their card posted or updated and their reminders scheduled, or cancelled when deleted.
-They reach the bot through the store's event_sync queue, which this cog drains every few seconds."""
+They reach the bot through the store's event_sync queue, which this cog drains every few seconds.
+
+It also keeps series cards current: a series' card is about its next occurrence, so when that one is
+over the card moves on to the following one (with fresh buttons and answers)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
 
 from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event
+from bot.domain.occurrences import expand, next_occurrence
 
 from .posting import post_card, update_card
 
@@ -25,9 +32,47 @@ class EventSync(commands.Cog):
         self.bot = bot
         self.drain.change_interval(seconds=bot.config.api.sync_seconds)
         self.drain.start()
+        self._roller = asyncio.create_task(self._roll_series_cards(), name="roll-series-cards")
+        self._roller.add_done_callback(_log_failure)
 
     async def cog_unload(self) -> None:
         self.drain.cancel()
+        self._roller.cancel()
+
+    async def _roll_series_cards(self) -> None:
+        """Sleep until the first occurrence shown on a series card ends, move that card on, repeat. A change
+        to any series (the bot event "series_changed") wakes it early; with no series cards it sleeps until
+        one appears."""
+        await self.bot.wait_until_ready()
+        since = self.bot.now()
+        while True:
+            now = self.bot.now()
+            following = await self._roll(since, now)
+            since = now
+            delay = None if following is None else max(0.0, (following - self.bot.now()).total_seconds())
+            with contextlib.suppress(TimeoutError):
+                await self.bot.wait_for("series_changed", timeout=delay)
+
+    async def _roll(self, since: datetime, now: datetime) -> datetime | None:
+        """Move on the cards whose occurrence ended in (since, now]; return when the next one ends."""
+        store, following = self.bot.store, None
+        series = [e for e in await store.events.all_series() if e.card_message_id is not None]
+        for guild_id in {e.guild_id for e in series}:
+            mine = [e for e in series if e.guild_id == guild_id]
+            changes = await store.changes.for_events(guild_id, [e.id for e in mine])
+            for event in mine:
+                if any(
+                    since < o.effective_end <= now for o in expand(event, changes[event.id], after=since, before=now)
+                ):
+                    try:
+                        calendar = await store.calendars.get(event.guild_id, event.calendar_id)
+                        await update_card(self.bot, event, calendar)
+                    except Exception:
+                        log.exception("Could not move the card of series %s on", event.id)
+                shown = next_occurrence(event, changes[event.id], now)
+                if shown is not None and (following is None or shown.effective_end < following):
+                    following = shown.effective_end
+        return following
 
     @tasks.loop(seconds=2)  # replaced by [api] sync_seconds
     async def drain(self) -> None:
@@ -57,13 +102,15 @@ class EventSync(commands.Cog):
         calendar = await store.calendars.get(guild_id, event.calendar_id)
         if event.card_message_id is not None:
             await update_card(self.bot, event, calendar)
-            return
-        settings = await self.bot.guild_settings(guild_id)
-        channel_id = calendar.channel_id or settings.default_channel_id
-        if channel_id is None:
-            log.info("Event %s has no channel for its card: its calendar and the guild have none", event.id)
-            return
-        await post_card(self.bot, event, calendar, channel_id)
+        else:
+            settings = await self.bot.guild_settings(guild_id)
+            channel_id = calendar.channel_id or settings.default_channel_id
+            if channel_id is None:
+                log.info("Event %s has no channel for its card: its calendar and the guild have none", event.id)
+                return
+            await post_card(self.bot, event, calendar, channel_id)
+        if event.recurrence is not None:
+            self.bot.dispatch("series_changed")
 
     async def _retire(self, event: Event) -> None:
         await self.bot.reminders.cancel(event)
@@ -72,6 +119,11 @@ class EventSync(commands.Cog):
         except NotFound:  # deleted with its calendar: the card keeps the calendar's name it showed
             calendar = Calendar(guild_id=event.guild_id, name="(deleted calendar)", id=event.calendar_id)
         await update_card(self.bot, event, calendar, cancelled=True)
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Series cards stopped moving on", exc_info=task.exception())
 
 
 async def setup(bot: CalBot) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -26,9 +27,10 @@ import aiosqlite
 from bot.domain.colors import Color
 from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, UserSettings
+from bot.domain.occurrences import Occurrence, Slot, occurrence_at, slots
 from bot.domain.recurrence import parse_rrule
 from bot.domain.reminders import PlannedReminder, Reminder
-from bot.domain.rsvp import Attendee, Change, promotions, respond
+from bot.domain.rsvp import ONE_OFF, Attendee, Change, promotions, respond
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +110,16 @@ class SqliteStore:
         self._lock = _OperationLock(connection)
         self.settings = SqliteSettings(self._lock, clock)
         self.users = SqliteUsers(self._lock, clock)
-        self.changes = SqliteOccurrenceChanges(self._lock, clock)
         self.sync = SqliteEventSync(self._lock, clock)
         self.calendars = SqliteCalendars(self._lock, clock)
-        self.events = SqliteEvents(self._lock, clock)
+        self.changes = SqliteOccurrenceChanges(self._lock, clock)
+        self.events = SqliteEvents(self._lock, clock, self.changes)
         self.meta = SqliteMeta(self._lock)
         self.attendees = SqliteAttendees(self._lock, clock)
         self.reminders = SqliteReminders(self._lock, clock)
+        from .tokens import SqliteApiTokens  # here: bot.storage.tokens imports this module's helpers
+
+        self.tokens = SqliteApiTokens(self._lock, clock)
 
     @classmethod
     async def open(cls, url: str, *, clock: Clock = _utc_now) -> SqliteStore:
@@ -462,6 +467,33 @@ class SqliteCalendars:
         except Conflict:  # created meanwhile by another command
             return await self.find(guild_id, name)
 
+    async def feed_secret(self, guild_id: int, calendar_id: int, *, reset: bool = False) -> str:
+        """The secret of the calendar's ICS feed address: made on first use, replaced when `reset`."""
+        async with self._lock.write() as db:
+            row = await _one(
+                db, "SELECT feed_secret FROM calendars WHERE guild_id = ? AND id = ?", (guild_id, calendar_id)
+            )
+            if row is None:
+                raise NotFound("calendar", calendar_id)
+            if row["feed_secret"] and not reset:
+                return row["feed_secret"]
+            secret = secrets.token_urlsafe(32)
+            await _execute(
+                db,
+                "UPDATE calendars SET feed_secret = ? WHERE guild_id = ? AND id = ?",
+                (secret, guild_id, calendar_id),
+            )
+        return secret
+
+    async def by_feed_secret(self, secret: str) -> Calendar:
+        """The calendar whose feed address carries `secret`: the only lookup not scoped by guild, as the
+        secret (256 random bits) is the credential."""
+        async with self._lock.read() as db:
+            row = await _one(db, "SELECT * FROM calendars WHERE feed_secret = ?", (secret,))
+        if row is None:
+            raise NotFound("calendar feed", "")
+        return _calendar(row)
+
 
 _EVENT_COLUMNS = (
     "guild_id",
@@ -542,9 +574,10 @@ def _event(row: sqlite3.Row) -> Event:
 
 
 class SqliteEvents:
-    def __init__(self, lock: _OperationLock, clock: Clock) -> None:
+    def __init__(self, lock: _OperationLock, clock: Clock, changes: SqliteOccurrenceChanges) -> None:
         self._lock = lock
         self._clock = clock
+        self._changes = changes
 
     async def create(self, event: Event) -> Event:
         event = event.validated()
@@ -592,6 +625,34 @@ class SqliteEvents:
         if row is None:
             raise NotFound("event", event.id)
         return _event(row)
+
+    async def split(self, head: Event, tail: Event, from_key: int) -> tuple[Event, Event]:
+        """ "This and following": shorten the series to `head`, start `tail` as a new event, and move the
+        answers and occurrence changes from `from_key` on to it; all in one transaction."""
+        head, tail = head.validated(), tail.validated()
+        now = _ts(self._clock())
+        params = _event_params(tail) | {"created_at": now, "updated_at": now}
+        columns = (*_EVENT_COLUMNS, "created_at", "updated_at")
+        async with self._lock.write() as db:
+            updated = await _one(
+                db,
+                "UPDATE events SET recurrence = ?, updated_at = ? WHERE guild_id = ? AND id = ? RETURNING *",
+                (head.recurrence.rrule_text(), now, head.guild_id, head.id),
+            )
+            if updated is None:
+                raise NotFound("event", head.id)
+            created = await _one(
+                db,
+                f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) RETURNING *",
+                params,
+            )
+            for table in ("attendees", "occurrence_changes"):
+                await _execute(
+                    db,
+                    f"UPDATE {table} SET event_id = ? WHERE guild_id = ? AND event_id = ? AND occurrence >= ?",
+                    (created["id"], head.guild_id, head.id, from_key),
+                )
+        return _event(updated), _event(created)
 
     async def delete(self, guild_id: int, event_id: int) -> Event:
         if not _storable(event_id):
@@ -669,6 +730,81 @@ class SqliteEvents:
             )
         return [_event(r) for r in rows]
 
+    async def occurrence_slots(
+        self, guild_id: int, start: datetime, end: datetime, *, calendar_id: int | None = None
+    ) -> list[Slot]:
+        """Every occurrence overlapping [start, end), one-off or of a series (moves and cancellations
+        applied), as (start, end, event id, key) in epoch seconds, in order. Only the columns that say
+        when are read, so a month of a big guild is cheap to count and page through."""
+        scope, params = self._scope(guild_id, calendar_id)
+        params |= {"start": _ts(start), "end": _ts(end)}
+        async with self._lock.read() as db:
+            one_offs = await _all(
+                db,
+                f"SELECT id, starts, ends FROM events WHERE {scope} AND recurrence IS NULL "
+                "AND starts < :end AND (starts >= :start OR ends > :start)",
+                params,
+            )
+            series_rows = await _all(
+                db,
+                f"SELECT id, starts, ends, timezone, recurrence FROM events WHERE {scope} "
+                "AND recurrence IS NOT NULL AND starts < :end",
+                params,
+            )
+        found: list[Slot] = [(r["starts"], r["ends"], r["id"], ONE_OFF) for r in one_offs]
+        changes = await self._changes.for_events(guild_id, [r["id"] for r in series_rows])
+        for row in series_rows:
+            # Only what says when: this Event exists to be expanded here and goes no further.
+            timing = Event(
+                guild_id=guild_id, calendar_id=0, name="", id=row["id"], starts=_dt(row["starts"]),
+                ends=_dt(row["ends"]), timezone=row["timezone"], recurrence=parse_rrule(row["recurrence"]),
+            )  # fmt: skip
+            found.extend(slots(timing, changes[row["id"]], after=start, before=end))
+        found.sort()
+        return found
+
+    async def occurrences(
+        self, guild_id: int, start: datetime, end: datetime, *, calendar_id: int | None = None
+    ) -> list[Occurrence]:
+        """The occurrences of `occurrence_slots`, as Occurrence objects."""
+        return await self.materialise(
+            guild_id, await self.occurrence_slots(guild_id, start, end, calendar_id=calendar_id)
+        )
+
+    async def materialise(self, guild_id: int, wanted: list[Slot]) -> list[Occurrence]:
+        """Occurrence objects for slots (a page of a list), in the same order."""
+        ids = sorted({event_id for _s, _e, event_id, _k in wanted})
+        if not ids:
+            return []
+        async with self._lock.read() as db:
+            rows = await _all(
+                db, f"SELECT * FROM events WHERE guild_id = ? AND id IN ({','.join('?' * len(ids))})", (guild_id, *ids)
+            )
+        events = {r["id"]: _event(r) for r in rows}
+        changes = await self._changes.for_events(guild_id, [i for i in ids if events[i].recurrence is not None])
+        found = []
+        for _starts, _ends, event_id, key in wanted:
+            event = events[event_id]
+            if key == ONE_OFF:
+                found.append(Occurrence.of(event))
+            else:
+                found.append(occurrence_at(event, changes[event_id], datetime.fromtimestamp(key, UTC)))
+        return found
+
+    async def occurrence(self, guild_id: int, event_id: int, key: int) -> Occurrence:
+        """One occurrence by its key (0 for a one-off event), its change applied; cancelled ones too."""
+        event = await self.get(guild_id, event_id)
+        if event.recurrence is None:
+            if key != ONE_OFF:
+                raise NotFound("occurrence", key)
+            return Occurrence.of(event)
+        original = datetime.fromtimestamp(key, UTC)
+        changes = (await self._changes.for_events(guild_id, [event_id]))[event_id]
+        found = occurrence_at(event, changes, original)
+        if found is None:
+            raise NotFound("occurrence", original.strftime("%Y-%m-%d %H:%M UTC"))
+        return found
+
     async def all_series(self) -> list[Event]:
         """Every recurring event of every guild: the reminder horizon is extended for each."""
         async with self._lock.read() as db:
@@ -723,6 +859,97 @@ class SqliteEvents:
                 },
             )
         return [_event(r) for r in rows]
+
+    # ---- several events in one transaction (the HTTP API's batches: all are written or none)
+
+    async def page(
+        self, guild_id: int, *, calendar_id: int | None = None, limit: int | None = 25, offset: int = 0
+    ) -> tuple[list[Event], int]:
+        """Every event of the guild (one-off and series), by start; and how many there are."""
+        scope, params = self._scope(guild_id, calendar_id)
+        return await self._page(scope, params, limit, offset)
+
+    async def create_many(self, events: list[Event], *, sync: bool = False) -> list[Event]:
+        """Create `events` in one transaction. A calendar missing from its guild raises NotFound and stores
+        nothing. With `sync`, each is queued for the bot (as `store.sync.push` does) in the same
+        transaction, so no crash can leave an event without its card and reminders."""
+        events = [e.validated() for e in events]
+        now = _ts(self._clock())
+        columns = (*_EVENT_COLUMNS, "created_at", "updated_at")
+        insert = f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) RETURNING *"
+        created = []
+        async with self._lock.write() as db:
+            for event in events:
+                try:
+                    row = await _one(db, insert, _event_params(event) | {"created_at": now, "updated_at": now})
+                except sqlite3.IntegrityError:  # the (guild, calendar) foreign key
+                    raise NotFound("calendar", event.calendar_id) from None
+                created.append(_event(row))
+                if sync:
+                    await _queue_sync(db, created[-1], None, now)
+        return created
+
+    async def update_many(self, events: list[Event], *, sync: bool = False) -> list[Event]:
+        """Update `events` (each of its own guild) in one transaction: one missing event or calendar raises
+        NotFound and changes nothing. The card's place is kept, as in `update`."""
+        events = [e.validated() for e in events]
+        now = _ts(self._clock())
+        unchanged = ("guild_id", "card_channel_id", "card_message_id")
+        assignments = ", ".join(f"{c} = :{c}" for c in (*_EVENT_COLUMNS, "updated_at") if c not in unchanged)
+        statement = f"UPDATE events SET {assignments} WHERE guild_id = :guild_id AND id = :id RETURNING *"
+        updated = []
+        async with self._lock.write() as db:
+            for event in events:
+                if event.id is None or not _storable(event.id):
+                    raise NotFound("event", event.id)
+                try:
+                    row = await _one(db, statement, _event_params(event) | {"updated_at": now, "id": event.id})
+                except sqlite3.IntegrityError:
+                    raise NotFound("calendar", event.calendar_id) from None
+                if row is None:
+                    raise NotFound("event", event.id)
+                updated.append(_event(row))
+                if sync:
+                    await _queue_sync(db, updated[-1], None, now)
+        return updated
+
+    async def delete_many(self, guild_id: int, event_ids: list[int], *, sync: bool = False) -> list[Event]:
+        """Delete the guild's events `event_ids` in one transaction; one missing id raises NotFound and
+        deletes nothing. With `sync`, each deleted event is queued for the bot with its last state."""
+        now = _ts(self._clock())
+        deleted = []
+        async with self._lock.write() as db:
+            for event_id in event_ids:
+                if not _storable(event_id):
+                    raise NotFound("event", event_id)
+                row = await _one(
+                    db, "DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id)
+                )
+                if row is None:
+                    raise NotFound("event", event_id)
+                deleted.append(_event(row))
+                if sync:
+                    await _queue_sync(db, deleted[-1], deleted[-1], now)
+        return deleted
+
+
+async def _queue_sync(db: aiosqlite.Connection, event: Event, deleted: Event | None, now: int) -> None:
+    """What `SqliteEventSync.push` writes, inside the caller's transaction."""
+    snapshot = None
+    if deleted is not None:
+        snapshot = json.dumps(
+            {
+                **_event_params(deleted),
+                "id": deleted.id,
+                "created_at": _ts(deleted.created_at),
+                "updated_at": _ts(deleted.updated_at),
+            }
+        )
+    await _execute(
+        db,
+        "INSERT INTO event_sync (guild_id, event_id, deleted, created_at) VALUES (?, ?, ?, ?)",
+        (event.guild_id, event.id, snapshot, now),
+    )
 
 
 def _attendee(row: sqlite3.Row) -> Attendee:
@@ -953,20 +1180,20 @@ class SqliteReminders:
         """Turn a due DM reminder into one pending row per recipient, in one transaction with marking it
         done, so a crash cannot lose or double the recipients. Returns how many rows were added."""
         now = _ts(self._clock())
-        added = 0
         async with self._lock.write() as db:
-            for user_id in user_ids:
-                added += await _execute(
-                    db,
-                    """
-                    INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target,
-                                           scheduled_for, due, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, 'discord_private', ?, ?, ?, ?, ?)
-                    ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO NOTHING
-                    """,
-                    (parent.guild_id, parent.event_id, _ts(parent.occurrence_start), parent.interval, user_id,
-                     _ts(parent.scheduled_for), _ts(parent.due), now, now),
-                )  # fmt: skip
+            # One executemany, not a statement per recipient: each statement is a round trip to aiosqlite's
+            # thread while the store's lock is held, so a fan-out to 5,000 members held it for 5,000 of them.
+            async with db.executemany(
+                """
+                INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target,
+                                       scheduled_for, due, created_at, updated_at)
+                VALUES (?, ?, ?, ?, 'discord_private', ?, ?, ?, ?, ?)
+                ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO NOTHING
+                """,
+                [(parent.guild_id, parent.event_id, _ts(parent.occurrence_start), parent.interval, user_id,
+                  _ts(parent.scheduled_for), _ts(parent.due), now, now) for user_id in user_ids],
+            ) as cursor:  # fmt: skip
+                added = max(cursor.rowcount, 0)
             await _execute(
                 db,
                 "UPDATE reminders SET state = 'sent', last_error = ?, lease_until = NULL, updated_at = ? "

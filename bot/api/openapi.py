@@ -1,0 +1,693 @@
+"""`GET /openapi.json`: the API described in OpenAPI 3.1, every route with its body, answers and errors.
+
+Written by hand next to the routes (tests/api/test_openapi.py holds the two together: every route the
+app serves is described, and schemathesis sends what the document allows and checks the answers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.domain.colors import Color
+from bot.domain.notifications import CHANNELS, INTERVALS
+from bot.domain.recurrence import FREQUENCIES
+
+from .app import json_response
+from .perscom import BATCH_MAX, INCLUDES, NESTED_INCLUDES, PAGE_MAX
+
+COLORS = [c.name for c in Color]
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    return {**schema, "type": [*kinds, "null"]}
+
+
+STRING = {"type": "string"}
+INSTANT = {"type": "string", "format": "date-time", "examples": ["2023-11-07T05:31:56Z"]}
+INSTANT_IN = {
+    "type": "string",
+    "description": "ISO 8601: `2023-11-07T05:31:56Z`, with an offset, naive (read in the event's `timezone`), "
+    "or a date `2023-11-07` (its midnight; for `ends` of an all-day event, the last day).",
+    "examples": ["2023-11-07T05:31:56Z"],
+}
+ID = {"type": "integer", "minimum": 1, "examples": [123]}
+SNOWFLAKE = {"type": "integer", "minimum": 0, "description": "A Discord id (JavaScript clients may send a string)."}
+EPOCH_MS = {"type": "integer", "description": "Unix time in milliseconds.", "examples": [1521732600000]}
+GUILD_ID = {
+    "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]{1,19}$"}],
+    "description": "The guild (Discord server) id; it must be the token's guild.",
+    "examples": [375357265198317579],
+}
+DISCAL_ID = {
+    "anyOf": [{"type": "string"}, {"type": "integer"}],
+    "description": "The event's id, as a string (a number is accepted too).",
+    "examples": ["12"],
+}
+
+
+def error(description: str, *, validation: bool = False, headers: dict | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": ref("ValidationError" if validation else "Error")}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+ERRORS = {
+    "400": error("The body is not JSON, or not a JSON object."),
+    "401": error(
+        "No valid token: send `Authorization: Bearer <token>` (or DisCal's bare `Authorization: <token>`).",
+        headers={"WWW-Authenticate": {"schema": STRING}},
+    ),
+    "403": error("A read token tried to write, or the `guild_id` is another guild's."),
+    "404": error("No such event or calendar in the token's guild."),
+    "405": error("The route does not take this method.", headers={"Allow": {"schema": STRING}}),
+    "413": error("The body is larger than 1 MiB."),
+    "422": error("Some fields are invalid; `errors` names each by its path.", validation=True),
+    "429": error(
+        "Too many requests for this token; wait `Retry-After` seconds.",
+        headers={"Retry-After": {"schema": {"type": "string"}, "description": "Seconds to wait."}},
+    ),
+}
+
+
+def errors(*codes: str) -> dict[str, Any]:
+    return {code: ERRORS[code] for code in codes}
+
+
+def ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+READ = ("400", "401", "403", "404", "413", "422", "429")
+WRITE = READ
+
+VERSION = {
+    "name": "version",
+    "in": "path",
+    "required": True,
+    "description": "The API version to use (both behave alike).",
+    "schema": {"type": "string", "enum": ["v1", "v2"]},
+}
+INCLUDE = {
+    "name": "include",
+    "in": "query",
+    "required": False,
+    "description": "Comma-separated: `calendar`, `author` and `schedule` are filled in; PERSCOM's other options "
+    "(`attachments`, `comments`, `image`, `tags`, and the `.*` forms) are accepted and answered empty.",
+    "schema": {
+        "type": "string",
+        "examples": ["calendar,schedule"],
+        "pattern": "^("
+        + "|".join([*INCLUDES, *(rf"{n}\.[a-z_.*]+" for n in NESTED_INCLUDES)])
+        + r")(,("
+        + "|".join([*INCLUDES, *(rf"{n}\.[a-z_.*]+" for n in NESTED_INCLUDES)])
+        + "))*$",
+    },
+}
+PAGE = [
+    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 15},
+    },
+]
+
+
+def path_id(what: str) -> dict[str, Any]:
+    return {"name": "id", "in": "path", "required": True, "description": f"The {what}'s id.", "schema": ID}
+
+
+EVENT_FIELDS: dict[str, Any] = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "calendar_id": {
+        **ID,
+        "description": "One of the guild's calendars. Left out on create: the calendar named General, else the "
+        "guild's first (General is made if the guild has none).",
+    },
+    "description": nullable({"type": "string", "maxLength": 4000, "description": "Supports HTML."}),
+    "content": nullable({"type": "string", "maxLength": 10000, "description": "Supports HTML."}),
+    "location": nullable({"type": "string", "maxLength": 1024}),
+    "url": nullable({"type": "string", "format": "uri"}),
+    "author_id": nullable(SNOWFLAKE),
+    "all_day": {"type": "boolean", "default": False},
+    "starts": INSTANT_IN,
+    "ends": nullable(INSTANT_IN),
+    "repeats": {"type": "boolean", "default": False, "description": "With true, `schedule` says how."},
+    "schedule": nullable(ref("Schedule")),
+    "registration_enabled": {"type": "boolean", "default": True},
+    "registration_deadline": nullable(INSTANT_IN),
+    "notifications_enabled": {"type": "boolean", "default": True},
+    "notifications_interval": {
+        "type": "array",
+        "items": {"type": "string", "enum": list(INTERVALS)},
+        "description": "Default: the guild's default reminders. calbot also takes any ISO 8601 duration up to "
+        "four weeks (`PT30M`, `P2D`).",
+    },
+    "notifications_channels": {
+        "type": "array",
+        "items": {"type": "string", "enum": list(CHANNELS)},
+        "description": "Default: the guild's default reminder channels.",
+    },
+    "timezone": {
+        "type": "string",
+        "description": "calbot: an IANA zone; default the guild's.",
+        "examples": ["Europe/Berlin"],
+    },
+    "color": {"type": "string", "enum": COLORS, "description": "calbot: DisCal's colours."},
+    "image": nullable({"type": "string", "format": "uri", "description": "calbot: an image for the card."}),
+    "capacity": nullable({"type": "integer", "minimum": 1, "maximum": 100000, "description": "calbot: places."}),
+}
+
+SCHEDULE = {
+    "type": "object",
+    "description": "PERSCOM's recurrence (RFC 5545 RRULE).",
+    "required": ["frequency"],
+    "properties": {
+        "frequency": {"type": "string", "enum": list(FREQUENCIES)},
+        "interval": {"type": "integer", "minimum": 1, "maximum": 999, "default": 1},
+        "end_type": {"type": "string", "enum": ["never", "on", "after"], "default": "never"},
+        "count": nullable({"type": "integer", "minimum": 1, "maximum": 10000, "description": "With end_type after."}),
+        "until": nullable({**INSTANT, "description": "With end_type on."}),
+        "by_day": {"type": "array", "items": {"type": "string", "examples": ["TU", "2TU", "-1FR"]}},
+        "by_month": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}},
+        "by_month_day": {"type": "array", "items": {"type": "integer", "minimum": -31, "maximum": 31}},
+        "by_set_position": {"type": "array", "items": {"type": "integer", "minimum": -366, "maximum": 366}},
+    },
+}
+
+EVENT = {
+    "type": "object",
+    "required": [
+        "id",
+        "name",
+        "calendar_id",
+        "description",
+        "content",
+        "location",
+        "url",
+        "author_id",
+        "all_day",
+        "starts",
+        "ends",
+        "repeats",
+        "registration_enabled",
+        "registration_deadline",
+        "notifications_enabled",
+        "notifications_interval",
+        "notifications_channels",
+        "label",
+        "created_at",
+        "updated_at",
+    ],
+    "properties": {
+        "id": ID,
+        "name": STRING,
+        "calendar_id": ID,
+        "description": STRING,
+        "content": STRING,
+        "location": STRING,
+        "url": nullable(STRING),
+        "author_id": nullable({"type": "integer"}),
+        "all_day": {"type": "boolean"},
+        "starts": INSTANT,
+        "ends": nullable(INSTANT),
+        "repeats": {"type": "boolean"},
+        "registration_enabled": {"type": "boolean"},
+        "registration_deadline": nullable(INSTANT),
+        "notifications_enabled": {"type": "boolean"},
+        "notifications_interval": {"type": "array", "items": STRING},
+        "notifications_channels": {"type": "array", "items": {"type": "string", "enum": list(CHANNELS)}},
+        "label": STRING,
+        "created_at": {**INSTANT, "description": "The date the resource was created. Stored in UTC."},
+        "updated_at": {**INSTANT, "description": "The date the resource was updated. Stored in UTC."},
+        "schedule": {**nullable(ref("Schedule")), "description": "Present when repeats is true (or included)."},
+        "timezone": STRING,
+        "color": {"type": "string", "enum": COLORS},
+        "image": nullable(STRING),
+        "capacity": nullable({"type": "integer"}),
+        "calendar": {**nullable(ref("Calendar")), "description": "With include=calendar."},
+        "author": {
+            **nullable({"type": "object", "properties": {"id": {"type": "integer"}}}),
+            "description": "With include=author.",
+        },
+        "attachments": {"type": "array", "items": {}, "description": "With include=attachments: always empty."},
+        "comments": {"type": "array", "items": {}, "description": "With include=comments: always empty."},
+        "tags": {"type": "array", "items": {}, "description": "With include=tags: always empty."},
+    },
+}
+
+CALENDAR = {
+    "type": "object",
+    "required": ["id", "name", "description", "color", "label", "created_at", "updated_at"],
+    "properties": {
+        "id": ID,
+        "name": STRING,
+        "description": STRING,
+        "color": {"type": "string", "enum": COLORS},
+        "label": STRING,
+        "created_at": INSTANT,
+        "updated_at": INSTANT,
+    },
+}
+CALENDAR_FIELDS = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "description": nullable({"type": "string", "maxLength": 1000}),
+    "color": nullable({"type": "string", "enum": COLORS}),
+}
+
+
+def page_of(item: str) -> dict[str, Any]:
+    link = nullable({"type": "string"})
+    return {
+        "type": "object",
+        "required": ["data", "links", "meta"],
+        "properties": {
+            "data": {"type": "array", "items": ref(item)},
+            "links": {
+                "type": "object",
+                "required": ["first", "last", "prev", "next"],
+                "properties": {"first": STRING, "last": STRING, "prev": link, "next": link},
+            },
+            "meta": {
+                "type": "object",
+                "required": ["current_page", "from", "last_page", "path", "per_page", "to", "total"],
+                "properties": {
+                    "current_page": {"type": "integer"},
+                    "from": nullable({"type": "integer"}),
+                    "last_page": {"type": "integer"},
+                    "path": STRING,
+                    "per_page": {"type": "integer"},
+                    "to": nullable({"type": "integer"}),
+                    "total": {"type": "integer"},
+                },
+            },
+        },
+    }
+
+
+DISCAL_RECURRENCE = {
+    "type": "object",
+    "properties": {
+        "recur": {"type": "boolean"},
+        "frequency": {"type": "string", "enum": list(FREQUENCIES)},
+        "count": {"type": "integer", "minimum": -1, "description": "-1 or 0: forever. Also spelled recurCount."},
+        "recurCount": {"type": "integer", "minimum": -1},
+        "interval": {"type": "integer", "minimum": 1},
+    },
+}
+DISCAL_EVENT = {
+    "type": "object",
+    "required": [
+        "id",
+        "epochStart",
+        "epochEnd",
+        "timezone",
+        "summary",
+        "description",
+        "location",
+        "color",
+        "isParent",
+        "recurrence",
+        "image",
+    ],
+    "properties": {
+        "id": {"type": "string"},
+        "epochStart": EPOCH_MS,
+        "epochEnd": EPOCH_MS,
+        "timezone": STRING,
+        "summary": STRING,
+        "description": STRING,
+        "location": STRING,
+        "color": {"type": "string", "enum": COLORS},
+        "isParent": {
+            "type": "boolean",
+            "description": "false for one occurrence of a recurring event (its id is the series')",
+        },
+        "recurrence": {
+            "type": "object",
+            "required": ["recur", "frequency", "count", "interval"],
+            "properties": {
+                "recur": {"type": "boolean"},
+                "frequency": {"type": "string", "enum": list(FREQUENCIES)},
+                "count": {"type": "integer"},
+                "recurCount": {"type": "integer"},
+                "interval": {"type": "integer"},
+            },
+        },
+        "image": STRING,
+    },
+}
+DISCAL_BRIEF = {
+    "type": "object",
+    "required": ["id", "epochStart", "epochEnd"],
+    "properties": {"id": {"type": "string"}, "epochStart": EPOCH_MS, "epochEnd": EPOCH_MS},
+}
+DISCAL_WRITE_FIELDS = {
+    "guild_id": GUILD_ID,
+    "epochStart": {**EPOCH_MS, "description": "Unix time of the start (also spelled startEpoch)."},
+    "epochEnd": {**EPOCH_MS, "description": "Unix time of the end; equal to epochStart: no end."},
+    "summary": {"type": "string", "minLength": 1, "maxLength": 100},
+    "description": {"type": "string", "maxLength": 4000},
+    "location": {"type": "string", "maxLength": 1024},
+    "color": {"type": "string", "enum": COLORS},
+    "recurrence": ref("DisCalRecurrenceInput"),
+    "image": {"type": "string", "format": "uri"},
+}
+
+
+def discal(summary: str, request: dict[str, Any], response: dict[str, Any], *, write: bool) -> dict[str, Any]:
+    return {
+        "post": {
+            "tags": ["DisCal v1"],
+            "summary": summary,
+            "security": [{"bearer": []}, {"discal": []}],
+            "requestBody": body(request),
+            "responses": {"200": ok(response), **errors(*(WRITE if write else READ))},
+        }
+    }
+
+
+def message(text: str, *, with_id: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": ["Message", *(["id"] if with_id else [])],
+        "properties": {"Message": {"type": "string", "const": text}},
+    }
+    if with_id:
+        schema["properties"]["id"] = {"type": "string"}
+    return schema
+
+
+def _crud(item: str, fields_ref: str, create_ref: str, tag: str, what: str) -> dict[str, Any]:
+    single = {"type": "object", "required": ["data"], "properties": {"data": ref(item)}}
+    list_params = [VERSION, *PAGE] + (
+        [INCLUDE, {"name": "calendar_id", "in": "query", "required": False, "schema": ID}] if item == "Event" else []
+    )
+    include = [INCLUDE] if item == "Event" else []
+    base = "events" if item == "Event" else "calendars"
+    return {
+        f"/{{version}}/{base}": {
+            "get": {
+                "tags": [tag],
+                "summary": f"List the guild's {base}, {'by start' if item == 'Event' else 'by id'}, a page at a time",
+                "parameters": list_params,
+                "responses": {"200": ok(ref(f"{item}Page")), **errors(*READ)},
+            },
+            "post": {
+                "tags": [tag],
+                "summary": f"Create {what}",
+                "parameters": [VERSION, *include],
+                "requestBody": body(ref(create_ref)),
+                "responses": {"201": ok(single, "Created"), **errors(*WRITE)},
+            },
+        },
+        f"/{{version}}/{base}/{{id}}": {
+            "get": {
+                "tags": [tag],
+                "summary": f"Show {what}",
+                "parameters": [VERSION, path_id(item.lower()), *include],
+                "responses": {"200": ok(single), **errors(*READ)},
+            },
+            "put": {
+                "tags": [tag],
+                "summary": f"Change {what} (the fields given; like PATCH)",
+                "parameters": [VERSION, path_id(item.lower()), *include],
+                "requestBody": body(ref(fields_ref)),
+                "responses": {"200": ok(single), **errors(*WRITE)},
+            },
+            "patch": {
+                "tags": [tag],
+                "summary": f"Change {what} (the fields given)",
+                "parameters": [VERSION, path_id(item.lower()), *include],
+                "requestBody": body(ref(fields_ref)),
+                "responses": {"200": ok(single), **errors(*WRITE)},
+            },
+            "delete": {
+                "tags": [tag],
+                "summary": f"Delete {what}"
+                + ("; its card is marked cancelled" if item == "Event" else " and its events"),
+                "parameters": [VERSION, path_id(item.lower())],
+                "responses": {"200": ok(single, "The deleted resource"), **errors(*READ)},
+            },
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    many = {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("Event")}}}
+    paths: dict[str, Any] = {
+        **_crud("Event", "EventFields", "EventCreate", "Events (PERSCOM)", "an event"),
+        "/{version}/events/batch": {
+            "post": {
+                "tags": ["Events (PERSCOM)"],
+                "summary": f"Create a batch of events (at most {BATCH_MAX}); all or none",
+                "parameters": [VERSION, INCLUDE],
+                "requestBody": body(
+                    {
+                        "type": "object",
+                        "required": ["resources"],
+                        "properties": {
+                            "resources": {
+                                "type": "array",
+                                "items": ref("EventCreate"),
+                                "minItems": 1,
+                                "maxItems": BATCH_MAX,
+                            }
+                        },
+                    }
+                ),
+                "responses": {"200": ok(many), **errors(*WRITE)},
+            },
+            "patch": {
+                "tags": ["Events (PERSCOM)"],
+                "summary": "Change a batch of events, by id; all or none",
+                "parameters": [VERSION, INCLUDE],
+                "requestBody": body(
+                    {
+                        "type": "object",
+                        "required": ["resources"],
+                        "properties": {
+                            "resources": {
+                                "type": "object",
+                                "additionalProperties": ref("EventFields"),
+                                "propertyNames": {"pattern": "^[0-9]+$"},
+                                "minProperties": 1,
+                                "maxProperties": BATCH_MAX,
+                            }
+                        },
+                    }
+                ),
+                "responses": {"200": ok(many), **errors(*WRITE)},
+            },
+            "delete": {
+                "tags": ["Events (PERSCOM)"],
+                "summary": "Delete a batch of events, by id; all or none",
+                "parameters": [VERSION],
+                "requestBody": body(
+                    {
+                        "type": "object",
+                        "required": ["resources"],
+                        "properties": {
+                            "resources": {
+                                "type": "array",
+                                "items": {"anyOf": [ID, {"type": "string", "pattern": "^[0-9]+$"}]},
+                                "minItems": 1,
+                                "maxItems": BATCH_MAX,
+                            }
+                        },
+                    }
+                ),
+                "responses": {"200": ok(many, "The deleted events"), **errors(*WRITE)},
+            },
+        },
+        **_crud("Calendar", "CalendarFields", "CalendarCreate", "Calendars (PERSCOM)", "a calendar"),
+        "/v1/events/list/month": discal(
+            "Events of a month: one entry per occurrence starting in DaysInMonth days from EpochStart",
+            {
+                "type": "object",
+                "required": ["guild_id", "DaysInMonth", "EpochStart"],
+                "properties": {
+                    "guild_id": GUILD_ID,
+                    "DaysInMonth": {"type": "integer", "minimum": 1, "maximum": 31},
+                    "EpochStart": {**EPOCH_MS, "description": "First Unix millisecond of the month."},
+                },
+            },
+            {
+                "type": "object",
+                "required": ["count", "events"],
+                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalBrief")}},
+            },
+            write=False,
+        ),
+        "/v1/events/list/date": discal(
+            "Events of a day: the 24 hours from startEpoch (also spelled StartEpoch)",
+            {
+                "type": "object",
+                "required": ["guild_id", "startEpoch"],
+                "properties": {"guild_id": GUILD_ID, "startEpoch": EPOCH_MS, "StartEpoch": EPOCH_MS},
+            },
+            {
+                "type": "object",
+                "required": ["count", "events"],
+                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalEvent")}},
+            },
+            write=False,
+        ),
+        "/v1/events/get": discal(
+            "One event, in full",
+            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
+            ref("DisCalEvent"),
+            write=False,
+        ),
+        "/v1/events/create": discal(
+            "Create an event (in the guild's calendar named General, else its first)",
+            {
+                "type": "object",
+                "required": ["guild_id", "epochStart", "epochEnd", "summary"],
+                "properties": DISCAL_WRITE_FIELDS,
+            },
+            message("Successfully created event!", with_id=True),
+            write=True,
+        ),
+        "/v1/events/update": discal(
+            "Change an event (the fields given; a recurring event's whole series)",
+            {
+                "type": "object",
+                "required": ["guild_id", "id"],
+                "properties": {**DISCAL_WRITE_FIELDS, "id": DISCAL_ID},
+            },
+            message("Successfully updated event!"),
+            write=True,
+        ),
+        "/v1/events/delete": discal(
+            "Delete an event (a recurring event's whole series)",
+            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
+            message("Successfully deleted event!"),
+            write=True,
+        ),
+        "/ics/{secret}.ics": {
+            "get": {
+                "tags": ["Feeds"],
+                "summary": "A calendar's iCalendar (RFC 5545) feed; the secret comes from /calendar feed",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "secret",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{20,100}$"},
+                    },
+                    {"name": "If-None-Match", "in": "header", "required": False, "schema": STRING},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The feed",
+                        "headers": {"ETag": {"schema": STRING}},
+                        "content": {"text/calendar": {"schema": STRING}},
+                    },
+                    "304": {"description": "Unchanged since the ETag given in If-None-Match"},
+                    **errors("404", "429"),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "tags": ["Meta"],
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": ok({"type": "object"})},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "calbot HTTP API",
+            "version": "1",
+            "description": "DisCal v1 and PERSCOM-style routes for a guild's calendars and events. Every route "
+            "but the feeds needs a guild's API token (`/api token create`, or `python -m bot token create`). "
+            "Events written here get their Discord card and reminders like those made with slash commands. "
+            "Errors are JSON: `{message}`; 422 adds `errors: {field path: [messages]}`.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "tags": [
+            {"name": "Events (PERSCOM)"},
+            {"name": "Calendars (PERSCOM)"},
+            {"name": "DisCal v1"},
+            {"name": "Feeds"},
+            {"name": "Meta"},
+        ],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <token>"},
+                "discal": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "DisCal's form: Authorization: <token>",
+                },
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["message"],
+                    "properties": {"message": STRING, "Message": {**STRING, "description": "On DisCal routes."}},
+                },
+                "ValidationError": {
+                    "type": "object",
+                    "required": ["message", "errors"],
+                    "properties": {
+                        "message": STRING,
+                        "Message": STRING,
+                        "errors": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": STRING},
+                            "examples": [{"resources.0.starts": ["is required"]}],
+                        },
+                    },
+                },
+                "Event": EVENT,
+                "EventFields": {"type": "object", "properties": EVENT_FIELDS},
+                "EventCreate": {"type": "object", "required": ["name", "starts"], "properties": EVENT_FIELDS},
+                "Schedule": SCHEDULE,
+                "EventPage": page_of("Event"),
+                "Calendar": CALENDAR,
+                "CalendarFields": {"type": "object", "properties": CALENDAR_FIELDS},
+                "CalendarCreate": {"type": "object", "required": ["name"], "properties": CALENDAR_FIELDS},
+                "CalendarPage": page_of("Calendar"),
+                "DisCalRecurrenceInput": DISCAL_RECURRENCE,
+                "DisCalEvent": DISCAL_EVENT,
+                "DisCalBrief": DISCAL_BRIEF,
+            },
+        },
+    }
+
+
+_DOCUMENT = document()
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return json_response(_DOCUMENT)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/openapi.json", openapi_json, name="openapi")

@@ -1,0 +1,633 @@
+"""PERSCOM-style routes, for both `v1` and `v2` (seed 000, "Create a batch of events"):
+
+    GET/POST /{v}/events            GET/PUT/PATCH/DELETE /{v}/events/{id}
+    POST/PATCH/DELETE /{v}/events/batch
+    GET/POST /{v}/calendars         GET/PUT/PATCH/DELETE /{v}/calendars/{id}
+
+Event fields, defaults and enum values are PERSCOM's; calbot adds `timezone`, `color`, `image` and
+`capacity`. PUT and PATCH both change only the fields given (as PERSCOM's Laravel Orion does). A batch
+is all or nothing: one invalid resource answers 422 naming it (`resources.2.starts`) and stores nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.domain.colors import Color, parse_color
+from bot.domain.errors import Conflict, InvalidField, NotFound
+from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.notifications import parse_channels, parse_intervals
+from bot.domain.recurrence import from_perscom, to_perscom
+from bot.domain.timeparse import local_midnight
+from bot.domain.timezones import resolve_zone
+from bot.storage.tokens import ApiToken
+
+from .app import API_KEY, Api, json_response
+from .errors import FieldErrors, domain_field, invalid, not_found, validate
+from .fields import MISSING, Reader, iso, row_id
+
+VERSIONS = ("v1", "v2")
+BATCH_MAX = 100
+PAGE_DEFAULT, PAGE_MAX = 15, 100
+MAX_CAPACITY = 100_000
+INCLUDES = ("attachments", "author", "calendar", "comments", "image", "schedule", "tags")
+NESTED_INCLUDES = ("author", "calendar", "comments")  # PERSCOM also offers author.*, calendar.*, comments.*
+
+# Domain field names → the API's field paths.
+EVENT_FIELDS = {
+    "calendar": "calendar_id",
+    "start": "starts",
+    "end": "ends",
+    "deadline": "registration_deadline",
+    "reminders": "notifications_interval",
+    "channels": "notifications_channels",
+    "repeat": "schedule.frequency",
+    "every": "schedule.interval",
+    "count": "schedule.count",
+    "until": "schedule.until",
+    "on": "schedule.by_day",
+    "by_month": "schedule.by_month",
+    "by_set_position": "schedule.by_set_position",
+}
+
+
+# ---- reading an event
+
+
+@dataclasses.dataclass(slots=True)
+class Draft:
+    event: Event
+    default_calendar: bool  # no calendar_id given on create: the guild's default calendar, found once valid
+
+
+def read_event(
+    data: dict[str, Any],
+    errors: FieldErrors,
+    prefix: str,
+    *,
+    guild_id: int,
+    settings: GuildSettings,
+    calendars: dict[int, Calendar],
+    existing: Event | None = None,
+) -> Draft | None:
+    """The event `data` describes (a new one, or `existing` changed); None after recording its errors."""
+    before = len(errors.errors)
+    r = Reader(data, errors, prefix)
+    changes: dict[str, Any] = {}
+
+    zone_name = r.string("timezone", nullable=False)
+    if zone_name is not MISSING:
+        try:
+            changes["timezone"] = str(resolve_zone(zone_name))
+        except InvalidField as error:
+            r.fail("timezone", error.reason)
+    zone_text = changes.get("timezone") or (existing.timezone if existing else settings.timezone)
+    zone = ZoneInfo(zone_text)
+
+    all_day = r.boolean("all_day")
+    if all_day is not MISSING:
+        changes["all_day"] = all_day
+    day_only = changes.get("all_day", existing.all_day if existing else False)
+
+    name = r.string("name", nullable=False, required=existing is None)
+    if name is not MISSING:
+        changes["name"] = name
+    for text in ("description", "content", "location"):
+        value = r.string(text)
+        if value is not MISSING:
+            changes[text] = value or ""
+    for link in ("url", "image"):
+        value = r.string(link)
+        if value is not MISSING:
+            changes[link] = value or None
+
+    starts = r.instant("starts", zone, required=existing is None)
+    if starts is not MISSING:
+        changes["starts"] = starts
+    ends = r.instant("ends", zone, day_after=day_only)
+    if ends is not MISSING:
+        changes["ends"] = ends
+    deadline = r.instant("registration_deadline", zone)
+    if deadline is not MISSING:
+        changes["registration_deadline"] = deadline
+
+    author = r.integer("author_id", nullable=True, minimum=0, digits=True)
+    if author is not MISSING:
+        changes["author_id"] = author
+    capacity = r.integer("capacity", nullable=True, minimum=1, maximum=MAX_CAPACITY)
+    if capacity is not MISSING:
+        changes["capacity"] = capacity
+    for flag in ("registration_enabled", "notifications_enabled"):
+        value = r.boolean(flag)
+        if value is not MISSING:
+            changes[flag] = value
+
+    for key, parse in (("notifications_interval", parse_intervals), ("notifications_channels", parse_channels)):
+        values = r.strings(key)
+        if values is not MISSING:
+            try:
+                changes[key] = parse(values, key)
+            except InvalidField as error:
+                r.fail(key, error.reason)
+    color = r.string("color")
+    if color is not MISSING:
+        try:
+            changes["color"] = parse_color(color)
+        except InvalidField as error:
+            r.fail("color", error.reason)
+
+    calendar_id = r.integer("calendar_id", minimum=1, digits=True)
+    if calendar_id is not MISSING:
+        if calendar_id in calendars:
+            changes["calendar_id"] = calendar_id
+        else:
+            r.fail("calendar_id", f"there is no calendar {calendar_id} on this server")
+
+    repeats = r.boolean("repeats")
+    schedule = r.mapping("schedule")
+    if repeats is False or (repeats is MISSING and schedule is None):
+        changes["recurrence"] = None
+    elif isinstance(schedule, dict):
+        if _schedule_types(schedule, errors, prefix):
+            try:
+                changes["recurrence"] = from_perscom(schedule, "schedule")
+            except InvalidField as error:
+                r.fail(domain_field(error, EVENT_FIELDS), error.reason)
+    elif repeats is True and (existing is None or existing.recurrence is None):
+        r.fail("schedule", "is required when repeats is true")
+
+    failed = len(errors.errors) > before
+    if existing is None and "starts" not in changes:
+        return None
+    if existing is None:
+        event = Event(
+            guild_id=guild_id,
+            calendar_id=0,
+            name="event",  # a placeholder while `name` is checked; a missing name is reported above
+            starts=changes["starts"],
+            timezone=settings.timezone,
+            notifications_interval=settings.default_reminders,
+            notifications_channels=settings.default_channels,
+        )
+    else:
+        event = existing
+        if "starts" in changes and "ends" not in changes and existing.ends is not None:
+            changes["ends"] = moved_end(existing, changes["starts"], day_only)
+    event = validate(dataclasses.replace(event, **changes), errors, EVENT_FIELDS, prefix)
+    if event is None or failed:
+        return None
+    return Draft(event, default_calendar=existing is None and "calendar_id" not in changes)
+
+
+def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) -> bool:
+    """Check the JSON types of a schedule's fields (the domain checks their values); True if they are right."""
+    before = len(errors.errors)
+    r = Reader(schedule, errors, prefix + "schedule.")
+    r.string("frequency", required=True, nullable=False)
+    r.string("end_type")
+    r.string("until")
+    for key in ("interval", "count"):
+        r.integer(key, nullable=True, minimum=1, maximum=None)
+    for key in ("by_month", "by_month_day", "by_set_position"):
+        value = schedule.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            r.fail(key, "must be a list of whole numbers")
+    r.strings("by_day")
+    return len(errors.errors) == before
+
+
+def moved_end(event: Event, starts: datetime, all_day: bool) -> datetime | None:
+    """Moving an event keeps its length (whole local days for an all-day one), as /event edit does."""
+    if all_day != event.all_day or event.ends is None:
+        return None if all_day != event.all_day else event.ends
+    if not all_day:
+        return starts + (event.ends - event.starts)
+    zone = ZoneInfo(event.timezone)
+    days = event.ends.astimezone(zone).date() - event.starts.astimezone(zone).date()
+    return local_midnight(starts.astimezone(zone).date() + days, zone)
+
+
+# ---- showing an event
+
+
+def parse_includes(request: web.Request) -> set[str]:
+    wanted: set[str] = set()
+    for value in request.query.getall("include", []):
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            base = item.split(".", 1)[0]
+            if item in INCLUDES or (base in NESTED_INCLUDES and item.startswith(base + ".")):
+                wanted.add(base)
+            else:
+                options = ", ".join([*INCLUDES, *(f"{n}.*" for n in NESTED_INCLUDES)])
+                raise invalid({"include": [f"{item[:40]!r} cannot be included; use {options}"]})
+    return wanted
+
+
+def calendar_resource(calendar: Calendar) -> dict[str, Any]:
+    return {
+        "id": calendar.id,
+        "name": calendar.name,
+        "description": calendar.description,
+        "color": calendar.color.name,
+        "label": calendar.name,
+        "created_at": iso(calendar.created_at),
+        "updated_at": iso(calendar.updated_at),
+    }
+
+
+def event_resource(event: Event, includes: Iterable[str] = (), calendars: dict[int, Calendar] | None = None) -> dict:
+    resource: dict[str, Any] = {
+        "id": event.id,
+        "name": event.name,
+        "calendar_id": event.calendar_id,
+        "description": event.description,
+        "content": event.content,
+        "location": event.location,
+        "url": event.url,
+        "author_id": event.author_id,
+        "all_day": event.all_day,
+        "starts": iso(event.starts),
+        "ends": iso(event.ends),
+        "repeats": event.recurrence is not None,
+        "registration_enabled": event.registration_enabled,
+        "registration_deadline": iso(event.registration_deadline),
+        "notifications_enabled": event.notifications_enabled,
+        "notifications_interval": list(event.notifications_interval),
+        "notifications_channels": list(event.notifications_channels),
+        "label": event.name,
+        "created_at": iso(event.created_at),
+        "updated_at": iso(event.updated_at),
+        # calbot's own fields
+        "timezone": event.timezone,
+        "color": event.color.name,
+        "image": event.image,
+        "capacity": event.capacity,
+    }
+    includes = set(includes)
+    if event.recurrence is not None or "schedule" in includes:
+        resource["schedule"] = to_perscom(event.recurrence) if event.recurrence is not None else None
+    if "calendar" in includes:
+        calendar = (calendars or {}).get(event.calendar_id)
+        resource["calendar"] = calendar_resource(calendar) if calendar is not None else None
+    if "author" in includes:
+        resource["author"] = {"id": event.author_id} if event.author_id is not None else None
+    for empty in ("attachments", "comments", "tags"):
+        if empty in includes:
+            resource[empty] = []
+    if "image" in includes:
+        resource["image"] = event.image
+    return resource
+
+
+# ---- pages
+
+
+def paging(request: web.Request) -> tuple[int, int]:
+    errors = FieldErrors()
+    values = {}
+    for key, default, high in (("page", 1, 10**9), ("limit", PAGE_DEFAULT, PAGE_MAX)):
+        text = request.query.get(key)
+        if text is None:
+            values[key] = default
+            continue
+        number = row_id(text)
+        if number is None or number > high:
+            errors.add(key, f"must be a whole number from 1 to {high}")
+        else:
+            values[key] = number
+    errors.raise_if_any()
+    return values["page"], values["limit"]
+
+
+def paginated(request: web.Request, items: list[dict], total: int, page: int, limit: int) -> dict[str, Any]:
+    last = max(1, math.ceil(total / limit))
+    base = request.app[API_KEY].link_base(request)
+    path = base + request.path
+
+    def link(number: int) -> str:
+        return base + str(request.rel_url.update_query(page=str(number), limit=str(limit)))
+
+    first_index = (page - 1) * limit + 1 if items else None
+    return {
+        "data": items,
+        "links": {
+            "first": link(1),
+            "last": link(last),
+            "prev": link(page - 1) if page > 1 else None,
+            "next": link(page + 1) if page < last else None,
+        },
+        "meta": {
+            "current_page": page,
+            "from": first_index,
+            "last_page": last,
+            "path": path,
+            "per_page": limit,
+            "to": first_index + len(items) - 1 if items else None,
+            "total": total,
+        },
+    }
+
+
+# ---- event routes
+
+
+def _event_id(request: web.Request) -> int:
+    event_id = row_id(request.match_info["id"])
+    if event_id is None:
+        raise not_found("event")
+    return event_id
+
+
+async def _context(api: Api, token: ApiToken) -> tuple[GuildSettings, dict[int, Calendar]]:
+    settings = await api.guild_settings(token.guild_id)
+    calendars = {c.id: c for c in await api.store.calendars.list(token.guild_id)}
+    return settings, calendars
+
+
+async def _place(api: Api, drafts: list[Draft]) -> list[Event]:
+    """Give drafts without a calendar the guild's default one (made only now that everything is valid)."""
+    if not any(d.default_calendar for d in drafts):
+        return [d.event for d in drafts]
+    calendar = await api.default_calendar(drafts[0].event.guild_id)
+    return [dataclasses.replace(d.event, calendar_id=calendar.id) if d.default_calendar else d.event for d in drafts]
+
+
+async def list_events(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=False)
+    includes = parse_includes(request)
+    page, limit = paging(request)
+    calendar_id = None
+    if "calendar_id" in request.query:
+        calendar_id = row_id(request.query["calendar_id"])
+        if calendar_id is None:
+            raise invalid({"calendar_id": ["must be a calendar id"]})
+    events, total = await api.store.events.page(
+        token.guild_id, calendar_id=calendar_id, limit=limit, offset=(page - 1) * limit
+    )
+    calendars = {c.id: c for c in await api.store.calendars.list(token.guild_id)} if "calendar" in includes else None
+    items = [event_resource(e, includes, calendars) for e in events]
+    return json_response(paginated(request, items, total, page, limit))
+
+
+async def create_event(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    includes = parse_includes(request)
+    data = await api.object_body(request)
+    settings, calendars = await _context(api, token)
+    errors = FieldErrors()
+    draft = read_event(data, errors, "", guild_id=token.guild_id, settings=settings, calendars=calendars)
+    errors.raise_if_any()
+    [event] = await api.store.events.create_many(await _place(api, [draft]), sync=True)
+    calendars = await _calendars_if(api, token, includes)
+    return json_response({"data": event_resource(event, includes, calendars)}, status=201)
+
+
+async def _calendars_if(api: Api, token: ApiToken, includes: set[str]) -> dict[int, Calendar] | None:
+    if "calendar" not in includes:
+        return None
+    return {c.id: c for c in await api.store.calendars.list(token.guild_id)}
+
+
+async def show_event(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=False)
+    includes = parse_includes(request)
+    event = await api.store.events.get(token.guild_id, _event_id(request))
+    calendars = await _calendars_if(api, token, includes)
+    return json_response({"data": event_resource(event, includes, calendars)})
+
+
+async def update_event(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    includes = parse_includes(request)
+    event_id = _event_id(request)
+    existing = await api.store.events.get(token.guild_id, event_id)
+    data = await api.object_body(request)
+    settings, calendars = await _context(api, token)
+    errors = FieldErrors()
+    draft = read_event(
+        data, errors, "", guild_id=token.guild_id, settings=settings, calendars=calendars, existing=existing
+    )
+    errors.raise_if_any()
+    [event] = await api.store.events.update_many([draft.event], sync=True)
+    calendars = await _calendars_if(api, token, includes)
+    return json_response({"data": event_resource(event, includes, calendars)})
+
+
+async def delete_event(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    [event] = await api.store.events.delete_many(token.guild_id, [_event_id(request)], sync=True)
+    return json_response({"data": event_resource(event)})
+
+
+# ---- batches
+
+
+def _resources(data: dict[str, Any], shape: type) -> Any:
+    resources = data.get("resources", MISSING)
+    if resources is MISSING:
+        raise invalid({"resources": ["is required"]})
+    if not isinstance(resources, shape):
+        raise invalid({"resources": [f"must be {'a list' if shape is list else 'an object'}"]})
+    if not resources:
+        raise invalid({"resources": ["must not be empty"]})
+    if len(resources) > BATCH_MAX:
+        raise invalid({"resources": [f"holds {len(resources)}; a batch holds at most {BATCH_MAX}"]})
+    return resources
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    includes = parse_includes(request)
+    resources = _resources(await api.object_body(request), list)
+    settings, calendars = await _context(api, token)
+    errors = FieldErrors()
+    drafts = []
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, dict):
+            errors.add(f"resources.{index}", "must be an object")
+            continue
+        drafts.append(
+            read_event(
+                resource, errors, f"resources.{index}.", guild_id=token.guild_id, settings=settings,
+                calendars=calendars,
+            )
+        )  # fmt: skip
+    errors.raise_if_any()
+    created = await api.store.events.create_many(await _place(api, drafts), sync=True)
+    calendars = await _calendars_if(api, token, includes)
+    return json_response({"data": [event_resource(e, includes, calendars) for e in created]})
+
+
+async def update_batch(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    includes = parse_includes(request)
+    resources = _resources(await api.object_body(request), dict)
+    settings, calendars = await _context(api, token)
+    errors = FieldErrors()
+    events = []
+    for key, resource in resources.items():
+        path = f"resources.{key}"
+        event_id = row_id(key)
+        existing = None
+        if event_id is not None:
+            with contextlib.suppress(NotFound):
+                existing = await api.store.events.get(token.guild_id, event_id)
+        if existing is None:
+            errors.add(path, f"there is no event {key[:30]!r} on this server")
+            continue
+        if not isinstance(resource, dict):
+            errors.add(path, "must be an object")
+            continue
+        draft = read_event(
+            resource, errors, path + ".", guild_id=token.guild_id, settings=settings, calendars=calendars,
+            existing=existing,
+        )  # fmt: skip
+        if draft is not None:
+            events.append(draft.event)
+    errors.raise_if_any()
+    updated = await api.store.events.update_many(events, sync=True)
+    calendars = await _calendars_if(api, token, includes)
+    return json_response({"data": [event_resource(e, includes, calendars) for e in updated]})
+
+
+async def delete_batch(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    resources = _resources(await api.object_body(request), list)
+    errors = FieldErrors()
+    ids = []
+    for index, value in enumerate(resources):
+        event_id = row_id(value)
+        if event_id is None:
+            errors.add(f"resources.{index}", "must be an event id")
+        elif event_id in ids:
+            errors.add(f"resources.{index}", "is listed twice")
+        else:
+            ids.append(event_id)
+    errors.raise_if_any()
+    try:
+        deleted = await api.store.events.delete_many(token.guild_id, ids, sync=True)
+    except NotFound as missing:
+        index = ids.index(missing.ref) if missing.ref in ids else 0
+        raise invalid({f"resources.{index}": [f"there is no event {missing.ref} on this server"]}) from None
+    return json_response({"data": [event_resource(e) for e in deleted]})
+
+
+# ---- calendars
+
+
+def _calendar_id(request: web.Request) -> int:
+    calendar_id = row_id(request.match_info["id"])
+    if calendar_id is None:
+        raise not_found("calendar")
+    return calendar_id
+
+
+def read_calendar(data: dict[str, Any], *, guild_id: int, existing: Calendar | None = None) -> Calendar:
+    errors = FieldErrors()
+    r = Reader(data, errors)
+    changes: dict[str, Any] = {}
+    name = r.string("name", nullable=False, required=existing is None)
+    if name is not MISSING:
+        changes["name"] = name
+    description = r.string("description")
+    if description is not MISSING:
+        changes["description"] = description or ""
+    color = r.string("color")
+    if color is not MISSING:
+        try:
+            changes["color"] = parse_color(color)
+        except InvalidField as error:
+            r.fail("color", error.reason)
+    errors.raise_if_any()
+    calendar = existing or Calendar(guild_id=guild_id, name="", color=Color.NONE)
+    try:
+        return dataclasses.replace(calendar, **changes).validated()
+    except InvalidField as error:
+        raise invalid({error.field: [error.reason]}) from None
+
+
+async def list_calendars(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=False)
+    page, limit = paging(request)
+    calendars = sorted(await api.store.calendars.list(token.guild_id), key=lambda c: c.id)
+    shown = calendars[(page - 1) * limit : page * limit]
+    return json_response(paginated(request, [calendar_resource(c) for c in shown], len(calendars), page, limit))
+
+
+async def create_calendar(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    calendar = read_calendar(await api.object_body(request), guild_id=token.guild_id)
+    try:
+        created = await api.store.calendars.create(calendar)
+    except Conflict as error:
+        raise invalid({error.field: [error.reason]}) from None
+    return json_response({"data": calendar_resource(created)}, status=201)
+
+
+async def show_calendar(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=False)
+    calendar = await api.store.calendars.get(token.guild_id, _calendar_id(request))
+    return json_response({"data": calendar_resource(calendar)})
+
+
+async def update_calendar(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    existing = await api.store.calendars.get(token.guild_id, _calendar_id(request))
+    calendar = read_calendar(await api.object_body(request), guild_id=token.guild_id, existing=existing)
+    try:
+        updated = await api.store.calendars.update(calendar)
+    except Conflict as error:
+        raise invalid({error.field: [error.reason]}) from None
+    return json_response({"data": calendar_resource(updated)})
+
+
+async def delete_calendar(request: web.Request) -> web.Response:
+    """Delete a calendar with its events; their cards are marked cancelled and reminders cancelled."""
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=True)
+    calendar = await api.store.calendars.get(token.guild_id, _calendar_id(request))
+    deleted = await api.store.calendars.delete(token.guild_id, calendar.id)
+    for event in deleted:
+        await api.store.sync.push(event.guild_id, event.id, deleted=event)
+    return json_response({"data": calendar_resource(calendar)})
+
+
+def add_routes(app: web.Application) -> None:
+    for v in VERSIONS:
+        app.router.add_route("GET", f"/{v}/events", list_events, name=f"{v}-events")
+        app.router.add_route("POST", f"/{v}/events", create_event)
+        app.router.add_route("POST", f"/{v}/events/batch", create_batch, name=f"{v}-events-batch")
+        app.router.add_route("PATCH", f"/{v}/events/batch", update_batch)
+        app.router.add_route("DELETE", f"/{v}/events/batch", delete_batch)
+        app.router.add_route("GET", f"/{v}/events/{{id:\\d+}}", show_event, name=f"{v}-event")
+        for method in ("PUT", "PATCH"):
+            app.router.add_route(method, f"/{v}/events/{{id:\\d+}}", update_event)
+        app.router.add_route("DELETE", f"/{v}/events/{{id:\\d+}}", delete_event)
+        app.router.add_route("GET", f"/{v}/calendars", list_calendars, name=f"{v}-calendars")
+        app.router.add_route("POST", f"/{v}/calendars", create_calendar)
+        app.router.add_route("GET", f"/{v}/calendars/{{id:\\d+}}", show_calendar, name=f"{v}-calendar")
+        for method in ("PUT", "PATCH"):
+            app.router.add_route(method, f"/{v}/calendars/{{id:\\d+}}", update_calendar)
+        app.router.add_route("DELETE", f"/{v}/calendars/{{id:\\d+}}", delete_calendar)
