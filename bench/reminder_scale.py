@@ -95,7 +95,7 @@ async def store_timings(url: str, probe_event: int) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"schedule": [], "recent": [], "next_due": [], "claim": []}
     try:
         [row] = await store.reminders.for_event(GUILD_ID, probe_event)
-        planned = [PlannedReminder(row.occurrence_start, row.interval, row.channel, row.scheduled_for)]
+        planned = [PlannedReminder(row.occurrence, row.occurrence_start, row.interval, row.channel, row.scheduled_for)]
         for _ in range(20):
             for name, call in (
                 ("schedule", lambda: store.reminders.schedule(GUILD_ID, probe_event, planned)),

@@ -46,7 +46,6 @@ async def arrange(url: str, guild_id: int, channel_id: int, dues: Sequence[datet
     expected = {}
     try:
         calendar = await store.calendars.create(Calendar(guild_id=guild_id, name="Raids", channel_id=channel_id))
-        now = datetime.now(UTC)
         for n, due in enumerate(dues):
             event = await store.events.create(
                 Event(
@@ -55,8 +54,8 @@ async def arrange(url: str, guild_id: int, channel_id: int, dues: Sequence[datet
                 )
             )  # fmt: skip
             planned = plan(
-                occurrence_starts=[event.starts], intervals=event.notifications_interval,
-                channels=event.notifications_channels, enabled=True, zone=UTC, now=now,
+                occurrences=[(0, event.starts)], intervals=event.notifications_interval,
+                channels=event.notifications_channels, enabled=True, zone=UTC,
             )  # fmt: skip
             assert [p.due for p in planned] == [due]
             await store.reminders.schedule(guild_id, event.id, planned)

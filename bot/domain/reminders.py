@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -89,38 +90,36 @@ def due_time(start: datetime, interval: Interval, zone: tzinfo) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class PlannedReminder:
-    occurrence_start: datetime
+    occurrence: int  # whose answers a DM reminder goes to: 0 for a one-off event, else the occurrence's key
+    occurrence_start: datetime  # what the reminder counts back from (for all-day events: the guild's time that day)
     interval: str
     channel: str
     due: datetime
 
+    @property
+    def slot(self) -> tuple[datetime, str, str]:
+        return self.occurrence_start, self.interval, self.channel
+
 
 def plan(
     *,
-    occurrence_starts: list[datetime],
+    occurrences: Iterable[tuple[int, datetime]],
     intervals: tuple[str, ...],
     channels: tuple[str, ...],
     enabled: bool,
     zone: tzinfo,
-    now: datetime,
 ) -> list[PlannedReminder]:
-    """The reminders to keep for these occurrences: one per occurrence, interval and delivered channel.
-
-    A reminder whose due time has already passed when it is planned was never due while it was
-    known (an event created ten minutes before it starts gets no 15-minute reminder), so it is left out.
-    """
+    """The reminders of these (key, start) occurrences: one per occurrence, interval and delivered channel,
+    past ones included; the engine decides which are still to come."""
     if not enabled:
         return []
-    planned = []
-    for start in occurrence_starts:
-        for code in intervals:
-            due = due_time(start, parse_interval(code), zone)
-            if due <= now:
-                continue
-            planned.extend(
-                PlannedReminder(start, code, channel, due) for channel in channels if channel in DELIVERED_CHANNELS
-            )
-    return planned
+    return [
+        PlannedReminder(key, start, code, channel, due_time(start, parse_interval(code), zone))
+        for key, start in occurrences
+        for code in intervals
+        for channel in channels
+        if channel in DELIVERED_CHANNELS
+    ]
 
 
 class Verdict(enum.Enum):
@@ -129,16 +128,23 @@ class Verdict(enum.Enum):
     MISSED = "missed"  # no longer useful: recorded, not sent
 
 
-def judge(*, due: datetime, occurrence_start: datetime, interval: str, now: datetime) -> Verdict:
-    """The late policy: a reminder that came due while the bot was down is still sent if it is still
-    useful (before the start; "starting now" up to START_GRACE after it); otherwise it is missed."""
+def judge(
+    *, due: datetime, occurrence_start: datetime, interval: str, now: datetime, up_since: datetime | None = None
+) -> Verdict:
+    """The late policy: a reminder that came due while the bot was down (before `up_since`) is still sent
+    if it is still useful (before the start; "starting now" up to START_GRACE after it) and says it is late;
+    otherwise it is missed. One that came due while the bot ran but waited its turn (a burst held under
+    Discord's rate limit) is not "late": it is sent as usual while useful."""
     if now - due <= ON_TIME:
         return Verdict.ON_TIME
-    if now < occurrence_start:
-        return Verdict.LATE
-    if parse_interval(interval).at_start and now - occurrence_start <= START_GRACE:
-        return Verdict.LATE
-    return Verdict.MISSED
+    useful = now < occurrence_start or (
+        parse_interval(interval).at_start and now - occurrence_start <= START_GRACE
+    )
+    if not useful:
+        return Verdict.MISSED
+    if up_since is not None and due >= up_since:
+        return Verdict.ON_TIME
+    return Verdict.LATE
 
 
 def delivery_key(event_id: int, occurrence_start: datetime, interval: str, channel: str, target: int) -> str:
@@ -184,6 +190,7 @@ class Reminder:
     last_error: str | None = None
     message_id: int | None = None
     updated_at: datetime | None = None
+    occurrence: int = 0  # whose answers: 0 for a one-off event, else the occurrence's key
 
     @property
     def key(self) -> str:

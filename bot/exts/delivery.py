@@ -12,6 +12,7 @@ import aiohttp
 import discord
 
 from bot.domain.models import Event
+from bot.domain.occurrences import Occurrence
 from bot.domain.reminders import Reminder, Verdict, delivery_nonce, parse_interval
 from bot.reminders import RetryLater, Undeliverable
 
@@ -42,15 +43,19 @@ def card_link(event: Event) -> str | None:
     return f"https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
 
 
-def reminder_text(reminder: Reminder, event: Event, verdict: Verdict, *, guild_name: str | None = None) -> str:
-    name = discord.utils.escape_markdown(event.name)
+def reminder_text(
+    reminder: Reminder, occurrence: Occurrence, verdict: Verdict, *, guild_name: str | None = None
+) -> str:
+    """What a reminder says about one occurrence (a one-off event's only one)."""
+    event = occurrence.event
+    name = discord.utils.escape_markdown(occurrence.name)
     where = f" on **{discord.utils.escape_markdown(guild_name)}**" if guild_name else ""
     if parse_interval(reminder.interval).at_start:
-        line = f"🔔 **{name}**{where} is starting now ({timestamp(event.starts, 't')})."
+        line = f"🔔 **{name}**{where} is starting now ({timestamp(occurrence.starts, 't')})."
     else:
-        line = f"⏰ **{name}**{where} starts {timestamp(event.starts, 'R')} ({timestamp(event.starts)})."
-    if event.location:
-        line += f"\n📍 {discord.utils.escape_markdown(event.location)}"
+        line = f"⏰ **{name}**{where} starts {timestamp(occurrence.starts, 'R')} ({timestamp(occurrence.starts)})."
+    if occurrence.location:
+        line += f"\n📍 {discord.utils.escape_markdown(occurrence.location)}"
     if link := card_link(event):
         line += f"\n{link}"
     if verdict is Verdict.LATE:
@@ -110,12 +115,12 @@ class DiscordSender:
         self.bot = bot
         self.pacer = Pacer(requests_per_second)
 
-    async def deliver(self, reminder: Reminder, event: Event, verdict: Verdict) -> int | None:
+    async def deliver(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> int | None:
         nonce = delivery_nonce(reminder.key)
         try:
             if reminder.channel == "discord_public":
-                return await self._post(reminder, event, verdict, nonce)
-            return await self._direct_message(reminder, event, verdict, nonce)
+                return await self._post(reminder, occurrence, verdict, nonce)
+            return await self._direct_message(reminder, occurrence, verdict, nonce)
         except discord.Forbidden as error:
             raise Undeliverable(ERROR_NAMES.get(error.code, f"Discord refused: {error.status} {error.text}")) from None
         except discord.NotFound as error:
@@ -127,14 +132,14 @@ class DiscordSender:
         except (TimeoutError, aiohttp.ClientError) as error:
             raise RetryLater(f"could not reach Discord: {error!r}") from None
 
-    async def _post(self, reminder: Reminder, event: Event, verdict: Verdict, nonce: str) -> int:
-        store = self.bot.store
+    async def _post(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict, nonce: str) -> int:
+        store, event = self.bot.store, occurrence.event
         calendar = await store.calendars.get(event.guild_id, event.calendar_id)
         settings = await self.bot.guild_settings(event.guild_id)
         channel_id = calendar.channel_id or settings.default_channel_id or event.card_channel_id
         if channel_id is None:
             raise Undeliverable("no channel to post in: set one with /calendar edit or /settings channel")
-        text = reminder_text(reminder, event, verdict)
+        text = reminder_text(reminder, occurrence, verdict)
         mentions = discord.AllowedMentions.none()
         if calendar.ping_role_id is not None:  # the one ping a reminder may carry, set by an admin
             text = f"<@&{calendar.ping_role_id}> {text}"
@@ -146,11 +151,11 @@ class DiscordSender:
             message = await channel.send(text, nonce=nonce, allowed_mentions=mentions)
         return message.id
 
-    async def _direct_message(self, reminder: Reminder, event: Event, verdict: Verdict, nonce: str) -> int:
-        guild = self.bot.get_guild(event.guild_id)
+    async def _direct_message(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict, nonce: str) -> int:
+        guild = self.bot.get_guild(occurrence.event.guild_id)
         async with self.pacer:  # opening the DM is a request too, unless discord.py still has the channel
             channel = await self.bot.create_dm(discord.Object(reminder.target))
-        text = reminder_text(reminder, event, verdict, guild_name=guild.name if guild else None)
+        text = reminder_text(reminder, occurrence, verdict, guild_name=guild.name if guild else None)
         async with self.pacer:
             message = await channel.send(text, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
         return message.id

@@ -18,31 +18,38 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.errors import NotFound
-from bot.domain.models import Event
+from bot.domain.models import Event, GuildSettings
+from bot.domain.occurrences import Occurrence, expand
 from bot.domain.reminders import (
     CANCELLED,
     FAILED,
     MISSED,
     SENT,
+    START_GRACE,
     Reminder,
     Verdict,
     judge,
     plan,
     retry_delay,
 )
-from bot.domain.rsvp import ONE_OFF, REMINDED
+from bot.domain.rsvp import REMINDED
+from bot.domain.timeparse import parse_clock_time, wall_to_utc
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
-DISPATCH_JOB, HOUSEKEEPING_JOB = "reminders-dispatch", "reminders-housekeeping"
+DISPATCH_JOB, HOUSEKEEPING_JOB, HORIZON_JOB = "reminders-dispatch", "reminders-housekeeping", "reminders-horizon"
+# Reminders of a series are planned this far ahead (at least the longest interval, four weeks, plus room
+# for the hourly job that extends it), so an endless series costs a bounded number of rows.
+HORIZON = timedelta(weeks=6)
+STOP_GRACE = 3.0  # seconds a running dispatch may take to finish when the bot shuts down
 
 
 class DeliveryError(Exception):
@@ -64,8 +71,8 @@ class Undeliverable(DeliveryError):
 
 
 class Sender(Protocol):
-    async def deliver(self, reminder: Reminder, event: Event, verdict: Verdict) -> int | None:
-        """Deliver one reminder; return the message id. Raise RetryLater or Undeliverable."""
+    async def deliver(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> int | None:
+        """Deliver one reminder about `occurrence`; return the message id. Raise RetryLater or Undeliverable."""
 
 
 class ReminderEngine:
@@ -92,10 +99,13 @@ class ReminderEngine:
         self._timer_at: datetime | None = None
         self._running = False
         self._again = False
+        self._stopping = False
+        self.up_since: datetime | None = None  # a reminder due before this came due while calbot was down
 
     # ---- life cycle
 
     async def start(self) -> None:
+        self.up_since = self.clock()
         recovered = await self.store.reminders.recover(self.clock())
         if recovered:
             log.info("Released %d reminder claim(s) left by the previous run", recovered)
@@ -107,29 +117,63 @@ class ReminderEngine:
             self.housekeeping, "interval", seconds=30, id=HOUSEKEEPING_JOB,
             max_instances=1, coalesce=True, misfire_grace_time=None,
         )  # fmt: skip
+        self._scheduler.add_job(
+            self.extend_horizon, "interval", hours=1, id=HORIZON_JOB,
+            max_instances=1, coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(UTC),
+        )  # fmt: skip
         self._scheduler.start()
 
     async def stop(self) -> None:
+        """Stop timers and jobs; let a dispatch under way finish its batch (what it leaves claimed is
+        released at the next start, and a resend carries the same nonce)."""
+        self._stopping = True
         if self._timer is not None:
             self._timer.cancel()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        waited = 0.0
+        while self._running and waited < STOP_GRACE:
+            await asyncio.sleep(0.05)
+            waited += 0.05
 
     # ---- planning
 
     async def schedule(self, event: Event) -> None:
-        """Bring the event's pending reminders in line with its time, intervals and channels."""
-        planned = plan(
-            occurrence_starts=[event.starts],
+        """Bring the event's pending reminders in line with its occurrences, intervals and channels: those
+        of the occurrences up to HORIZON ahead (all-day ones counted from the guild's all-day time)."""
+        now = self.clock()
+        zone = ZoneInfo(event.timezone)
+        changes = (
+            (await self.store.changes.for_events(event.guild_id, [event.id]))[event.id] if event.recurrence else []
+        )
+        # From a little before now: reminders due a moment ago, not sent yet, are still valid.
+        window = expand(event, changes, after=now - START_GRACE, before=now + HORIZON, limit=10_000)
+        counted_from = await self._all_day_time(event) if event.all_day else None
+        every = plan(
+            occurrences=[(o.key, _counted_from(o, counted_from, zone)) for o in window],
             intervals=event.notifications_interval,
             channels=event.notifications_channels,
             enabled=event.notifications_enabled,
-            zone=ZoneInfo(event.timezone),
-            now=self.clock(),
+            zone=zone,
         )
-        earliest = await self.store.reminders.schedule(event.guild_id, event.id, planned)
+        # A reminder whose time passed before it was planned was never due while it was known (an event
+        # created ten minutes before it starts gets no 15-minute reminder): kept if it exists, not added.
+        planned = [p for p in every if p.due > now]
+        earliest = await self.store.reminders.schedule(event.guild_id, event.id, planned, {p.slot for p in every})
         if earliest is not None:
             self.wake_at(earliest)
+
+    async def _all_day_time(self, event: Event) -> time:
+        settings = await self.store.settings.get(event.guild_id) or GuildSettings(guild_id=event.guild_id)
+        return parse_clock_time(settings.all_day_time, "all_day_time")
+
+    async def extend_horizon(self) -> None:
+        """Plan the reminders of every series over the horizon from now (the hourly housekeeping job)."""
+        for event in await self.store.events.all_series():
+            try:
+                await self.schedule(event)
+            except Exception:
+                log.exception("Could not plan the reminders of series %s", event.id)
 
     async def cancel(self, event: Event) -> None:
         await self.store.reminders.cancel_event(event.guild_id, event.id)
@@ -162,7 +206,7 @@ class ReminderEngine:
             return 0
         self._running, handled = True, 0
         try:
-            while True:
+            while not self._stopping:
                 self._again = False
                 claimed = await self.store.reminders.claim(self.clock(), self.worker, self.lease, self.batch)
                 if claimed:
@@ -195,26 +239,30 @@ class ReminderEngine:
     async def _deliver(self, reminder: Reminder) -> None:
         reminders, now = self.store.reminders, self.clock()
         verdict = judge(
-            due=reminder.scheduled_for, occurrence_start=reminder.occurrence_start, interval=reminder.interval, now=now
-        )
+            due=reminder.scheduled_for, occurrence_start=reminder.occurrence_start, interval=reminder.interval,
+            now=now, up_since=self.up_since,
+        )  # fmt: skip
         if verdict is Verdict.MISSED:
             when = reminder.scheduled_for.strftime("%Y-%m-%d %H:%M UTC")
             await reminders.finish(reminder.id, self.worker, MISSED, error=f"due at {when}; it was no longer useful")
             return
         try:
-            event = await self.store.events.get(reminder.guild_id, reminder.event_id)
+            occurrence = await self.store.events.occurrence(reminder.guild_id, reminder.event_id, reminder.occurrence)
         except NotFound:
             await reminders.finish(reminder.id, self.worker, CANCELLED, error="the event was deleted")
             return
+        if occurrence.cancelled:
+            await reminders.finish(reminder.id, self.worker, CANCELLED, error="the occurrence was cancelled")
+            return
         if reminder.is_fan_out:
-            attendees = await self.store.attendees.list(reminder.guild_id, reminder.event_id, ONE_OFF)
+            attendees = await self.store.attendees.list(reminder.guild_id, reminder.event_id, reminder.occurrence)
             await reminders.fan_out(reminder, self.worker, [a.user_id for a in attendees if a.status in REMINDED])
             return  # the DMs are rows of their own now, claimed by the next pass of the dispatch loop
         if reminder.channel == "database":  # the notification log is the outbox itself
             await reminders.finish(reminder.id, self.worker, SENT, late=verdict is Verdict.LATE)
             return
         try:
-            message_id = await self.sender.deliver(reminder, event, verdict)
+            message_id = await self.sender.deliver(reminder, occurrence, verdict)
         except RetryLater as error:
             if reminder.attempts >= self.max_attempts:
                 reason = f"gave up after {reminder.attempts} attempts: {error.reason}"
@@ -228,7 +276,16 @@ class ReminderEngine:
             await reminders.finish(reminder.id, self.worker, FAILED, error=error.reason)
             if reminder.channel == "discord_private":
                 await self.store.attendees.set_dm_error(
-                    reminder.guild_id, reminder.event_id, ONE_OFF, reminder.target, error.reason
+                    reminder.guild_id, reminder.event_id, reminder.occurrence, reminder.target, error.reason
                 )
             return
         await reminders.finish(reminder.id, self.worker, SENT, message_id=message_id, late=verdict is Verdict.LATE)
+
+
+def _counted_from(occurrence: Occurrence, all_day_time: time | None, zone: ZoneInfo) -> datetime:
+    """What an occurrence's reminders count back from: its start, or for an all-day event the guild's
+    all-day time on its first day."""
+    if all_day_time is None:
+        return occurrence.starts
+    day = occurrence.starts.astimezone(zone).date()
+    return wall_to_utc(datetime.combine(day, all_day_time), zone)

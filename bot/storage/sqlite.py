@@ -1033,6 +1033,7 @@ def _reminder(row: sqlite3.Row) -> Reminder:
         interval=row["interval"],
         channel=row["channel"],
         target=row["target"],
+        occurrence=row["occurrence"],
         scheduled_for=_dt(row["scheduled_for"]),
         due=_dt(row["due"]),
         state=row["state"],
@@ -1049,12 +1050,20 @@ class SqliteReminders:
         self._lock = lock
         self._clock = clock
 
-    async def schedule(self, guild_id: int, event_id: int, planned: list[PlannedReminder]) -> datetime | None:
-        """Make the event's pending reminders exactly `planned`: new ones are added, moved ones take their new
-        due time, those no longer planned are cancelled. Sent, failed and missed ones are history and stay.
-        Returns the earliest due time now pending for the event."""
+    async def schedule(
+        self,
+        guild_id: int,
+        event_id: int,
+        planned: list[PlannedReminder],
+        keep: set[tuple[datetime, str, str]] | None = None,
+    ) -> datetime | None:
+        """Add `planned` (moved ones take their new due time) and cancel the event's pending reminders whose
+        (occurrence start, interval, channel) is in neither `planned` nor `keep`: `keep` names reminders
+        still valid but not planned again, such as one due a moment ago and not yet sent. Sent, failed and
+        missed ones are history and stay. Returns the earliest due time now pending for the event."""
         now = _ts(self._clock())
-        keys = {(_ts(p.occurrence_start), p.interval, p.channel) for p in planned}
+        keys = {(_ts(start), interval, channel) for start, interval, channel in (keep or set())}
+        keys |= {(_ts(p.occurrence_start), p.interval, p.channel) for p in planned}
         async with self._lock.write() as db:
             pending = await _all(
                 db,
@@ -1073,9 +1082,9 @@ class SqliteReminders:
                 await _execute(
                     db,
                     """
-                    INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target,
-                                           scheduled_for, due, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                    INSERT INTO reminders (guild_id, event_id, occurrence, occurrence_start, interval, channel,
+                                           target, scheduled_for, due, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
                     ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO UPDATE SET
                         scheduled_for = excluded.scheduled_for, due = excluded.due, updated_at = excluded.updated_at
                     WHERE reminders.state = 'pending' AND reminders.scheduled_for != excluded.scheduled_for
@@ -1083,6 +1092,7 @@ class SqliteReminders:
                     (
                         guild_id,
                         event_id,
+                        p.occurrence,
                         _ts(p.occurrence_start),
                         p.interval,
                         p.channel,
@@ -1185,13 +1195,13 @@ class SqliteReminders:
             # thread while the store's lock is held, so a fan-out to 5,000 members held it for 5,000 of them.
             async with db.executemany(
                 """
-                INSERT INTO reminders (guild_id, event_id, occurrence_start, interval, channel, target,
+                INSERT INTO reminders (guild_id, event_id, occurrence, occurrence_start, interval, channel, target,
                                        scheduled_for, due, created_at, updated_at)
-                VALUES (?, ?, ?, ?, 'discord_private', ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, 'discord_private', ?, ?, ?, ?, ?)
                 ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO NOTHING
                 """,
-                [(parent.guild_id, parent.event_id, _ts(parent.occurrence_start), parent.interval, user_id,
-                  _ts(parent.scheduled_for), _ts(parent.due), now, now) for user_id in user_ids],
+                [(parent.guild_id, parent.event_id, parent.occurrence, _ts(parent.occurrence_start), parent.interval,
+                  user_id, _ts(parent.scheduled_for), _ts(parent.due), now, now) for user_id in user_ids],
             ) as cursor:  # fmt: skip
                 added = max(cursor.rowcount, 0)
             await _execute(

@@ -298,12 +298,11 @@ def test_reminders_are_due_by_the_start_with_exact_offsets_and_unique_keys(rule,
     start = wall_to_utc(wall, tz)
     series = expand(rule, zone, start, 8)
     planned = plan(
-        occurrence_starts=series,
+        occurrences=[(int(o.timestamp()), o) for o in series],
         intervals=tuple(codes),
         channels=("discord_public", "discord_private"),
         enabled=True,
         zone=tz,
-        now=start - timedelta(weeks=5),
     )
     keys = [delivery_key(1, p.occurrence_start, p.interval, p.channel, 0) for p in planned]
     assert len(keys) == len(set(keys))

@@ -80,22 +80,22 @@ def test_due_times(start, zone, code, due):
     assert due <= start
 
 
-def test_planning_leaves_out_what_is_already_past_and_undelivered_channels():
+def test_planning_covers_each_occurrence_interval_and_delivered_channel():
     start = utc(2026, 6, 1, 18, 0)
     planned = plan(
-        occurrence_starts=[start],
-        intervals=("pt0m", "pt15m", "p1d"),
+        occurrences=[(0, start), (7, start + timedelta(weeks=1))],
+        intervals=("pt0m", "p1d"),
         channels=("discord_public", "mail", "discord_private"),
         enabled=True,
         zone=BERLIN,
-        now=start - timedelta(hours=2),
     )
-    assert {(p.interval, p.channel) for p in planned} == {
-        ("pt0m", "discord_public"), ("pt0m", "discord_private"),
-        ("pt15m", "discord_public"), ("pt15m", "discord_private"),
+    assert {(p.occurrence, p.interval, p.channel) for p in planned} == {
+        (key, interval, channel) for key in (0, 7) for interval in ("pt0m", "p1d")
+        for channel in ("discord_public", "discord_private")
     }  # fmt: skip
-    assert plan(occurrence_starts=[start], intervals=("pt0m",), channels=("discord_public",), enabled=False,
-                zone=BERLIN, now=start - timedelta(days=1)) == []  # fmt: skip
+    assert {p.due for p in planned if p.occurrence == 0} == {start, start - timedelta(days=1)}
+    assert plan(occurrences=[(0, start)], intervals=("pt0m",), channels=("discord_public",), enabled=False,
+                zone=BERLIN) == []  # fmt: skip
 
 
 def test_nonces_are_short_stable_and_distinct():

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.models import Event
+from bot.domain.occurrences import Occurrence
 from bot.domain.reminders import Reminder, Verdict
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF
 from bot.reminders import ReminderEngine, RetryLater, Undeliverable
@@ -38,7 +39,7 @@ class RecordingSender:
         self.delivered: list[tuple[Reminder, Verdict]] = []
         self.failures: list[Exception] = []
 
-    async def deliver(self, reminder: Reminder, event: Event, verdict: Verdict) -> int | None:
+    async def deliver(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> int | None:
         if self.failures:
             raise self.failures.pop(0)
         self.delivered.append((reminder, verdict))
@@ -296,3 +297,87 @@ async def test_a_burst_is_delivered_exactly_once(store, engine, sender, clock):
     assert await engine.dispatch() == 500
     keys = [r.key for r, _v in sender.delivered]
     assert len(keys) == 500 == len(set(keys))
+
+
+# ---- series, all-day events, and what review found
+
+
+async def test_a_series_is_planned_over_the_horizon_and_extended(store, engine, clock):
+    from bot.domain.recurrence import Recurrence
+    from bot.reminders.engine import HORIZON
+
+    await engine.schedule(await make_event(store, recurrence=Recurrence("WEEKLY")))
+    first = await rows(store)
+    # one a week from the first occurrence (ten days away) to six weeks from now: an endless series is bounded
+    assert [r.occurrence_start for r in first] == [START + timedelta(weeks=n) for n in range(5)]
+    assert max(r.occurrence_start for r in first) <= clock.now + HORIZON
+    assert {r.occurrence for r in first} == {int(r.occurrence_start.timestamp()) for r in first}
+    clock.at(clock.now + timedelta(weeks=2))
+    await engine.extend_horizon()
+    later = [r for r in await rows(store) if r.state == "pending"]
+    assert max(r.occurrence_start for r in later) > max(r.occurrence_start for r in first)
+
+
+async def test_dm_reminders_of_a_series_go_to_that_occurrences_attendees(store, engine, sender, clock):
+    from bot.domain.recurrence import Recurrence
+
+    event = await make_event(store, recurrence=Recurrence("WEEKLY"), notifications_channels=("discord_private",))
+    second = START + timedelta(weeks=1)
+    await store.attendees.respond(GUILD, event.id, int(START.timestamp()), 101, GOING, None)
+    await store.attendees.respond(GUILD, event.id, int(second.timestamp()), 102, GOING, None)
+    await engine.schedule(event)
+    clock.at(second - timedelta(minutes=15))
+    await engine.dispatch()
+    # the first occurrence's reminder came due a week ago, its event is over: missed; the second one's DMs
+    # go to the second occurrence's attendees only
+    assert [(r.occurrence_start, r.target) for r, _v in sender.delivered] == [(second, 102)]
+    states = {(r.occurrence_start, r.target): r.state for r in await rows(store)}
+    assert states[(START, 0)] == "missed"
+
+
+async def test_moved_and_cancelled_occurrences_move_and_drop_their_reminders(store, engine, sender, clock):
+    from bot.domain.models import OccurrenceChange
+    from bot.domain.recurrence import Recurrence
+
+    event = await make_event(store, recurrence=Recurrence("WEEKLY"))
+    second, third = START + timedelta(weeks=1), START + 2 * timedelta(weeks=1)
+    await store.changes.save(OccurrenceChange(GUILD, event.id, second, cancelled=True))
+    await store.changes.save(OccurrenceChange(GUILD, event.id, third, starts=third + timedelta(hours=2), name="Later"))
+    await engine.schedule(event)
+    starts = sorted(r.occurrence_start for r in await rows(store) if r.state == "pending")
+    assert second not in starts and third not in starts and third + timedelta(hours=2) in starts
+    clock.at(third + timedelta(hours=2) - timedelta(minutes=15))
+    await engine.dispatch()
+    assert [(r.occurrence_start, v) for r, v in sender.delivered if r.occurrence == int(third.timestamp())] == [
+        (third + timedelta(hours=2), Verdict.ON_TIME)
+    ]
+
+
+async def test_all_day_reminders_count_from_the_guilds_all_day_time(store, engine):
+    from bot.domain.models import GuildSettings
+
+    day = datetime(2026, 6, 1, tzinfo=UTC)
+    await store.settings.save(GuildSettings(guild_id=GUILD, timezone="Europe/Berlin", all_day_time="08:30"))
+    event = await make_event(store, starts=day, all_day=True, timezone="Europe/Berlin", notifications_interval=("p1d",))
+    await engine.schedule(event)
+    [row] = await rows(store)
+    assert row.due == datetime(2026, 5, 31, 6, 30, tzinfo=UTC)  # 08:30 in Berlin, the day before
+
+
+async def test_re_planning_does_not_cancel_a_reminder_that_is_due_but_not_sent_yet(store, engine, sender, clock):
+    event = await make_event(store)
+    await engine.schedule(event)
+    clock.at(START - timedelta(minutes=15) + timedelta(seconds=10))  # due ten seconds ago, not dispatched
+    renamed = await store.events.update(dataclasses.replace(event, name="Raid (renamed)"))
+    await engine.schedule(renamed)  # what /event edit does
+    assert [r.state for r in await rows(store)] == ["pending"]
+    await engine.dispatch()
+    assert sender.sent() == [("pt15m", "discord_public", 0, Verdict.ON_TIME)]
+
+
+async def test_waiting_behind_a_rate_limit_is_not_being_late(store, engine, sender, clock):
+    await engine.schedule(await make_event(store))
+    engine.up_since = clock.now  # the bot was running when the reminder fell due
+    clock.at(START - timedelta(minutes=10))  # five minutes after its due time: a burst held it back
+    await engine.dispatch()
+    assert sender.sent() == [("pt15m", "discord_public", 0, Verdict.ON_TIME)]

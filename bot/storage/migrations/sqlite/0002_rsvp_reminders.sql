@@ -30,6 +30,7 @@ CREATE TABLE reminders (
     interval         TEXT NOT NULL,
     channel          TEXT NOT NULL,
     target           INTEGER NOT NULL DEFAULT 0,
+    occurrence       INTEGER NOT NULL DEFAULT 0, -- whose answers a DM goes to: 0 for a one-off event
     scheduled_for    INTEGER NOT NULL, -- when it is meant to go out: lateness is measured from here
     due              INTEGER NOT NULL, -- when to try next: scheduled_for, or later after a failed try
     state            TEXT NOT NULL DEFAULT 'pending',
