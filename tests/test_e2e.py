@@ -95,6 +95,11 @@ async def test_every_command_answers_end_to_end_then_sigterm_closes_cleanly(runn
     card = standin.messages[events][-1]
     assert card["embeds"][0]["title"] == "Raid night"
     assert card["allowed_mentions"] == {"parse": []}
+    going = next(c for row in card["components"] for c in row["components"] if c.get("label") == "Going")
+    answered = await standin.click(guild, events, MEMBER_ID, card, going["custom_id"])
+    assert answered["followups"][0]["content"].startswith("✅ You're going to **Raid night**")
+    fields = {f["name"]: f["value"] for f in standin.get_message(card["id"])["embeds"][0]["fields"]}
+    assert fields["Going (1)"] == f"<@{MEMBER_ID}>"
     picks = await standin.autocomplete(guild, general, MEMBER_ID, "event", "event", "raid", subcommand_path=("show",))
     assert picks[0]["value"] == "1"
     shown_event = await run(MEMBER_ID, "event", "show", event="1")
