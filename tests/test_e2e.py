@@ -101,7 +101,7 @@ async def test_every_command_answers_end_to_end_then_sigterm_closes_cleanly(runn
     fields = {f["name"]: f["value"] for f in standin.get_message(card["id"])["embeds"][0]["fields"]}
     assert fields["Going (1)"] == f"<@{MEMBER_ID}>"
     picks = await standin.autocomplete(guild, general, MEMBER_ID, "event", "event", "raid", subcommand_path=("show",))
-    assert picks[0]["value"] == "1"
+    assert picks[0]["value"] == "#1"
     shown_event = await run(MEMBER_ID, "event", "show", event="1")
     assert shown_event["embeds"][0]["title"] == "Raid night"
     listing = await run(MEMBER_ID, "event", "list", month="2030-01")

@@ -51,20 +51,29 @@ Slot = tuple[int, int | None, int, int]
 
 def _window(
     event: Event, changes: Iterable[OccurrenceChange], after: datetime, before: datetime, limit: int
-) -> list[tuple[datetime, OccurrenceChange | None]]:
-    """The originals whose occurrence may overlap [after, before), each with its change."""
+) -> tuple[list[tuple[datetime, OccurrenceChange | None]], datetime | None]:
+    """The originals whose occurrence may overlap [after, before), each with its change; and, when the rule
+    was cut off at `limit`, its last original (nothing later than it is known to be complete)."""
     length = (event.ends - event.starts) if event.ends else timedelta(0)
     changes = list(changes)
     if event.recurrence is None:
-        return [(event.starts, None)]
+        return [(event.starts, None)], None
     # Occurrences still running at `after` started up to the event's length before it; moved ones are
     # found through their change, wherever the series had put them.
     originals = occurrences(
         event.recurrence, event.starts, ZoneInfo(event.timezone), after=after - length, before=before, limit=limit
     )
     by_original = {c.occurrence: c for c in changes}
-    originals = sorted({*originals, *(c.occurrence for c in changes if c.starts is not None)})
-    return [(original, by_original.get(original)) for original in originals]
+    zone = ZoneInfo(event.timezone)
+    moved = {
+        c.occurrence
+        for c in changes
+        if c.starts is not None  # an override the rule no longer has (its start or rule changed since) is dropped
+        and occurrences(event.recurrence, event.starts, zone, after=c.occurrence, before=c.occurrence + _INSTANT)
+    }
+    cutoff = originals[-1] if len(originals) >= limit else None
+    originals = sorted({*originals, *moved})
+    return [(original, by_original.get(original)) for original in originals], cutoff
 
 
 def expand(
@@ -82,7 +91,7 @@ def expand(
     while True:
         # The series is generated from `after` less the event's length: occurrences that ended by `after`,
         # or cancelled ones, are dropped below, so fetch more until `limit` are left or the window is done.
-        window = _window(event, changes, after, before, fetch)
+        window, cutoff = _window(event, changes, after, before, fetch)
         found = []
         for original, change in window:
             occurrence = _build(event, original, change, length)
@@ -90,7 +99,11 @@ def expand(
                 continue
             if occurrence.starts < before and (occurrence.starts >= after or occurrence.effective_end > after):
                 found.append(occurrence)
-        if len(found) >= limit or len(window) < fetch:
+        if cutoff is None:
+            break
+        # The rule stopped at `cutoff`: an occurrence moved to after it may have regular ones before it.
+        found = [o for o in found if o.starts <= cutoff]
+        if len(found) >= limit:
             break
         fetch *= 4
     found.sort(key=lambda o: (o.starts, o.event.id or 0))
@@ -102,7 +115,7 @@ def slots(event: Event, changes: Iterable[OccurrenceChange], *, after: datetime,
     length = (event.ends - event.starts) if event.ends else None
     low, high = after.timestamp(), before.timestamp()
     found = []
-    for original, change in _window(event, changes, after, before, limit=100_000):
+    for original, change in _window(event, changes, after, before, limit=100_000)[0]:
         if change is not None and change.cancelled:
             continue
         starts = change.starts if change and change.starts else original

@@ -137,9 +137,7 @@ def judge(
     Discord's rate limit) is not "late": it is sent as usual while useful."""
     if now - due <= ON_TIME:
         return Verdict.ON_TIME
-    useful = now < occurrence_start or (
-        parse_interval(interval).at_start and now - occurrence_start <= START_GRACE
-    )
+    useful = now < occurrence_start or (parse_interval(interval).at_start and now - occurrence_start <= START_GRACE)
     if not useful:
         return Verdict.MISSED
     if up_since is not None and due >= up_since:

@@ -52,12 +52,16 @@ def parse_response(text: str) -> str:
     raise InvalidField("status", f"unknown answer {text!r}; use going, maybe or not_going")
 
 
-def ensure_open(event: Event, now: datetime, *, ends: datetime | None = None) -> None:
-    """Refuse RSVPs when registration is off, past its deadline, or the event (the occurrence ending at
-    `ends`, for a series) is over."""
+def ensure_open(event: Event, now: datetime, *, starts: datetime | None = None, ends: datetime | None = None) -> None:
+    """Refuse RSVPs when registration is off, past its deadline, or the event (for a series: the occurrence
+    from `starts` to `ends`) is over. A series' deadline closes each occurrence as long before its start as
+    the deadline was before the first one's."""
     if not event.registration_enabled:
         raise RegistrationClosed(None)
-    closes = event.registration_deadline or ends or event.effective_end
+    deadline = event.registration_deadline
+    if deadline is not None and starts is not None and event.recurrence is not None:
+        deadline = starts - (event.starts - deadline)
+    closes = deadline or ends or event.effective_end
     if now >= closes:
         raise RegistrationClosed(closes)
 

@@ -99,12 +99,14 @@ async def read_time(
     interaction: discord.Interaction, text: str, field: str, *, require_time: bool = True, zone: str | None = None
 ) -> datetime:
     """Parse what the member typed: in their own zone (/me timezone) if they set one, else in `zone` (an
-    existing event's), else the guild's; numeric dates in the guild's date order."""
+    existing event's), else the guild's; numeric dates in the guild's date order. A date alone (all-day
+    events, `until`, a day to list) names that date where the event is, not in the member's own zone."""
     settings = await settings_for(interaction)
+    zone = zone or settings.timezone
     return parse_when(
         text,
         now=calbot(interaction).now(),
-        zone=ZoneInfo(await reading_zone(interaction, zone or settings.timezone)),
+        zone=ZoneInfo(await reading_zone(interaction, zone) if require_time else zone),
         field=field,
         require_time=require_time,
         date_order=settings.date_order,
@@ -174,7 +176,7 @@ class EventOption(app_commands.Transformer):
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
         bot = calbot(interaction)
         events = await bot.store.events.search(interaction.guild_id, value, bot.now(), limit=AUTOCOMPLETE_LIMIT)
-        return [app_commands.Choice(name=choice_label(e), value=str(e.id)) for e in events]
+        return [app_commands.Choice(name=choice_label(e), value=f"#{e.id}") for e in events]
 
 
 class ZoneOption(app_commands.Transformer):

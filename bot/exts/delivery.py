@@ -16,7 +16,7 @@ from bot.domain.occurrences import Occurrence
 from bot.domain.reminders import Reminder, Verdict, delivery_nonce, parse_interval
 from bot.reminders import RetryLater, Undeliverable
 
-from .common import timestamp
+from .common import event_when, timestamp
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -50,7 +50,9 @@ def reminder_text(
     event = occurrence.event
     name = discord.utils.escape_markdown(occurrence.name)
     where = f" on **{discord.utils.escape_markdown(guild_name)}**" if guild_name else ""
-    if parse_interval(reminder.interval).at_start:
+    if event.all_day:  # a date, not a timestamp of midnight that viewers west of its zone see as the day before
+        line = f"📅 **{name}**{where}: {event_when(occurrence)}."
+    elif parse_interval(reminder.interval).at_start:
         line = f"🔔 **{name}**{where} is starting now ({timestamp(occurrence.starts, 't')})."
     else:
         line = f"⏰ **{name}**{where} starts {timestamp(occurrence.starts, 'R')} ({timestamp(occurrence.starts)})."

@@ -77,7 +77,7 @@ async def answer(bot: CalBot, guild_id: int, event_id: int, occurrence: int, use
     event = shown.event
     if shown.cancelled:
         raise RegistrationClosed(None)
-    ensure_open(event, bot.now(), ends=shown.effective_end)
+    ensure_open(event, bot.now(), starts=shown.starts, ends=shown.effective_end)
     changes = await bot.store.attendees.respond(guild_id, event.id, occurrence, user_id, wanted, event.capacity)
     attendees = await bot.store.attendees.list(guild_id, event.id, occurrence)
     calendar = await bot.store.calendars.get(guild_id, event.calendar_id)

@@ -128,7 +128,8 @@ async def occurrence_choices(interaction: discord.Interaction, current: str) -> 
 
 
 def one_occurrence_change(event: Event, occurrence: Occurrence, changes: dict[str, object]) -> OccurrenceChange:
-    """An edit of one occurrence, as its RECURRENCE-ID override."""
+    """An edit of one occurrence, as its RECURRENCE-ID override: on top of what it already differs in (the
+    occurrence carries its earlier edits), and keeping it cancelled if it was."""
     other = sorted(set(changes) - set(PER_OCCURRENCE))
     if other:
         raise InvalidField(
@@ -137,16 +138,24 @@ def one_occurrence_change(event: Event, occurrence: Occurrence, changes: dict[st
     starts = changes.get("starts", occurrence.starts)
     if "starts" in changes and "ends" not in changes and occurrence.ends is not None:
         changes["ends"] = starts + (occurrence.ends - occurrence.starts)
+    ends = changes.get("ends", occurrence.ends)
+    length = (event.ends - event.starts) if event.ends else None
     return OccurrenceChange(
         guild_id=event.guild_id,
         event_id=event.id,
         occurrence=occurrence.original,
+        cancelled=occurrence.cancelled,
         starts=starts if starts != occurrence.original else None,
-        ends=changes.get("ends"),
-        name=changes.get("name"),
-        description=changes.get("description"),
-        location=changes.get("location"),
+        ends=ends if ends != (starts + length if length else None) else None,
+        name=_differs(changes.get("name", occurrence.name), event.name),
+        description=_differs(changes.get("description", occurrence.description), event.description),
+        location=_differs(changes.get("location", occurrence.location), event.location),
     )
+
+
+def _differs(value, series_value):
+    """An override keeps only what differs from the series (None: as the series says)."""
+    return None if value == series_value else value
 
 
 def split_series(event: Event, occurrence: Occurrence) -> tuple[Event, Event]:

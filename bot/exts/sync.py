@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from bot.app import CalBot
 
 log = logging.getLogger(__name__)
+
+CATCH_UP = timedelta(days=7)
 
 
 class EventSync(commands.Cog):
@@ -44,7 +46,7 @@ class EventSync(commands.Cog):
         to any series (the bot event "series_changed") wakes it early; with no series cards it sleeps until
         one appears."""
         await self.bot.wait_until_ready()
-        since = self.bot.now()
+        since = self.bot.now() - CATCH_UP  # occurrences that ended while calbot was down move their cards on too
         while True:
             now = self.bot.now()
             following = await self._roll(since, now)

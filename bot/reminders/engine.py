@@ -13,6 +13,7 @@ tests with a simulated clock, APScheduler's wall-clock triggers would never fire
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
 import socket
@@ -85,7 +86,7 @@ class ReminderEngine:
         batch: int = 200,
         concurrency: int = 50,
         lease: timedelta = timedelta(minutes=2),
-        max_attempts: int = 8,
+        max_attempts: int = 40,  # with backoff capped at 5 minutes: over 3 hours of Discord trouble
         poll: timedelta = timedelta(seconds=60),
     ) -> None:
         self.store = store
@@ -100,6 +101,7 @@ class ReminderEngine:
         self._running = False
         self._again = False
         self._stopping = False
+        self._planning: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self.up_since: datetime | None = None  # a reminder due before this came due while calbot was down
 
     # ---- life cycle
@@ -139,15 +141,28 @@ class ReminderEngine:
     # ---- planning
 
     async def schedule(self, event: Event) -> None:
-        """Bring the event's pending reminders in line with its occurrences, intervals and channels: those
-        of the occurrences up to HORIZON ahead (all-day ones counted from the guild's all-day time)."""
+        """Bring the event's pending reminders in line with its occurrences, intervals and channels: a
+        one-off event's, or a series' up to HORIZON ahead (all-day ones counted from the guild's all-day
+        time). The event is read again here, one planning at a time per event, so a caller holding an
+        older copy (an edit racing the hourly job) cannot plan from out-of-date times."""
+        async with self._planning[event.id]:
+            try:
+                event = await self.store.events.get(event.guild_id, event.id)
+            except NotFound:
+                await self.store.reminders.cancel_event(event.guild_id, event.id)
+                return
+            await self._plan(event)
+
+    async def _plan(self, event: Event) -> None:
         now = self.clock()
         zone = ZoneInfo(event.timezone)
         changes = (
             (await self.store.changes.for_events(event.guild_id, [event.id]))[event.id] if event.recurrence else []
         )
-        # From a little before now: reminders due a moment ago, not sent yet, are still valid.
-        window = expand(event, changes, after=now - START_GRACE, before=now + HORIZON, limit=10_000)
+        # From a little before now: reminders due a moment ago, not sent yet, are still valid. A one-off
+        # event is planned however far ahead it is; a series up to the horizon.
+        until = now + HORIZON if event.recurrence is not None else max(now, event.effective_end) + timedelta(seconds=1)
+        window = expand(event, changes, after=now - START_GRACE, before=until, limit=10_000)
         counted_from = await self._all_day_time(event) if event.all_day else None
         every = plan(
             occurrences=[(o.key, _counted_from(o, counted_from, zone)) for o in window],

@@ -781,14 +781,16 @@ class SqliteEvents:
                 db, f"SELECT * FROM events WHERE guild_id = ? AND id IN ({','.join('?' * len(ids))})", (guild_id, *ids)
             )
         events = {r["id"]: _event(r) for r in rows}
-        changes = await self._changes.for_events(guild_id, [i for i in ids if events[i].recurrence is not None])
+        changes = await self._changes.for_events(guild_id, [i for i, e in events.items() if e.recurrence is not None])
         found = []
         for _starts, _ends, event_id, key in wanted:
-            event = events[event_id]
+            event = events.get(event_id)  # deleted since the list was counted: left out
+            if event is None:
+                continue
             if key == ONE_OFF:
                 found.append(Occurrence.of(event))
-            else:
-                found.append(occurrence_at(event, changes[event_id], datetime.fromtimestamp(key, UTC)))
+            elif (occurrence := occurrence_at(event, changes[event_id], datetime.fromtimestamp(key, UTC))) is not None:
+                found.append(occurrence)
         return found
 
     async def occurrence(self, guild_id: int, event_id: int, key: int) -> Occurrence:
@@ -815,6 +817,8 @@ class SqliteEvents:
         """The event `ref` names: its exact name (any case), else its id ("12", "#12"), else the one
         event whose name contains it. Several matches → InvalidField asking to pick one."""
         text = ref.strip()
+        if text.startswith("#") and (event_id := _text_id(text)) is not None:
+            return await self.get(guild_id, event_id)  # what autocomplete sends: an id, never a name
         async with self._lock.read() as db:
             rows = await _all(
                 db, "SELECT * FROM events WHERE guild_id = ? AND name = ? COLLATE NOCASE LIMIT 2", (guild_id, text)
@@ -1086,8 +1090,12 @@ class SqliteReminders:
                                            target, scheduled_for, due, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
                     ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO UPDATE SET
-                        scheduled_for = excluded.scheduled_for, due = excluded.due, updated_at = excluded.updated_at
-                    WHERE reminders.state = 'pending' AND reminders.scheduled_for != excluded.scheduled_for
+                        state = 'pending', scheduled_for = excluded.scheduled_for, due = excluded.due,
+                        attempts = 0, last_error = NULL, occurrence = excluded.occurrence,
+                        updated_at = excluded.updated_at
+                    -- moved (still pending), or cancelled once and planned again: sent ones stay history
+                    WHERE (reminders.state = 'pending' AND reminders.scheduled_for != excluded.scheduled_for)
+                       OR reminders.state = 'cancelled'
                     """,
                     (
                         guild_id,

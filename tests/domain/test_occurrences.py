@@ -68,3 +68,8 @@ def test_the_next_occurrence_is_the_running_or_coming_one():
     ended = Event(**{**{f: getattr(SERIES, f) for f in ("guild_id", "calendar_id", "id", "name", "starts", "ends")},
                      "recurrence": Recurrence("WEEKLY", count=2)})  # fmt: skip
     assert next_occurrence(ended, [], MONDAY + 3 * WEEK) is None
+
+
+def test_the_next_occurrence_is_not_a_moved_first_one_when_a_regular_one_comes_before_it():
+    changes = [OccurrenceChange(1, 9, MONDAY, starts=MONDAY + timedelta(days=10))]
+    assert next_occurrence(SERIES, changes, MONDAY - timedelta(hours=1)).starts == MONDAY + WEEK

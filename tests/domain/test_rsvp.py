@@ -182,3 +182,20 @@ def test_ensure_open_refuses_with_when_it_closed(changes: dict, now: datetime, c
 )
 def test_ensure_open_lets_answers_in(changes: dict, now: datetime) -> None:
     ensure_open(event(**changes), now)
+
+
+def test_a_series_deadline_closes_each_occurrence_as_long_before_its_start():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.domain.models import Event
+    from bot.domain.recurrence import Recurrence
+    from bot.domain.rsvp import RegistrationClosed, ensure_open
+
+    start = datetime(2030, 1, 7, 18, tzinfo=UTC)
+    series = Event(guild_id=1, calendar_id=1, name="Raid", starts=start, recurrence=Recurrence("WEEKLY"),
+                   registration_deadline=start - timedelta(hours=1))  # fmt: skip
+    second = start + timedelta(weeks=1)
+    ensure_open(series, second - timedelta(hours=2), starts=second, ends=second)  # a week after the first deadline
+    with pytest.raises(RegistrationClosed) as closed:
+        ensure_open(series, second - timedelta(minutes=30), starts=second, ends=second)
+    assert closed.value.closed_at == second - timedelta(hours=1)

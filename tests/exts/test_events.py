@@ -259,9 +259,9 @@ async def test_event_autocomplete_lists_matches_with_their_date_and_id(world):
     await create(world, name="Raid night")
     await create(world, name="Meeting", start="2026-01-05 10:00")
     choices = await world.alice.autocomplete(world.general, "event show", "event", "raid")
-    assert choices == [{"name": "Raid night · Fri 02 Jan 2026 18:00 · #1", "value": "1"}]
+    assert choices == [{"name": "Raid night · Fri 02 Jan 2026 18:00 · #1", "value": "#1"}]
     everything = await world.alice.autocomplete(world.general, "event show", "event", "")
-    assert [c["value"] for c in everything] == ["1", "2"]
+    assert [c["value"] for c in everything] == ["#1", "#2"]
 
 
 async def test_edit_updates_the_card_in_place_and_moving_keeps_the_length(world):
@@ -387,3 +387,11 @@ async def test_an_exact_name_wins_over_names_that_contain_it(world):
     assert shown.response.embeds[0].title == "Raid"
     world.refused(await world.alice.slash(world.general, "event show", event="²"), NotFound, "no event `²`")
     world.refused(await world.alice.slash(world.general, "event show", event="Rai"), InvalidField, "several events")
+
+
+async def test_an_event_picked_from_the_list_is_that_event_even_if_another_is_named_like_its_id(world):
+    await create(world, name="Raid")
+    await create(world, name="1")  # an event named like the first one's id
+    [picked] = await world.alice.autocomplete(world.general, "event show", "event", "raid")
+    shown = await world.alice.slash(world.general, "event show", event=picked["value"])
+    assert shown.response.embeds[0].title == "Raid"

@@ -162,3 +162,25 @@ async def test_the_card_moves_on_when_an_occurrence_is_over(world):
     moved = next(m for m in world.general.history() if m.id == card.id)  # edited in place
     assert {f.name: f.value for f in moved.embeds[0].fields}["Next"].startswith(f"<t:{ts(2026, 1, 2, 8)}:F>")
     assert "Going (0)" in [f.name for f in moved.embeds[0].fields]  # a new occurrence: no answers yet
+
+
+async def test_editing_one_occurrence_again_keeps_its_earlier_edit(world):
+    await weekly_raid(world)
+    second = str(ts(2026, 1, 13, 17))
+    await world.admin.slash(world.general, "event edit", event="1", occurrence=second, name="Boss night")
+    await world.admin.slash(world.general, "event edit", event="1", occurrence=second, location="The cave")
+    listing = (await world.alice.slash(world.general, "event list", month="2026-01")).response.embeds[0]
+    assert "**Boss night**" in listing.description
+
+
+async def test_a_moved_occurrence_the_series_no_longer_has_does_not_break_the_list(world):
+    await weekly_raid(world)
+    await world.admin.slash(
+        world.general, "event edit", event="1", occurrence=str(ts(2026, 1, 13, 17)), start="2026-01-14 20:00"
+    )
+    await world.admin.slash(
+        world.general, "event edit", event="1", start="2026-01-07 18:00"
+    )  # the whole series moves a day
+    listing = (await world.alice.slash(world.general, "event list", month="2026-01")).response.embeds[0]
+    assert f"<t:{ts(2026, 1, 14, 19)}:f>" not in listing.description  # the orphaned override is gone
+    assert f"<t:{ts(2026, 1, 7, 17)}:f>" in listing.description

@@ -124,3 +124,10 @@ async def test_a_members_own_zone_reads_what_they_type(world):
     await world.admin.slash(world.general, "me timezone")  # cleared
     res = await world.admin.slash(world.general, "event create", name="Raid 2", start="tomorrow 18:00")
     assert "read as `2026-01-02 18:00 UTC`" in res.response.content
+
+
+async def test_a_date_alone_is_that_date_where_the_event_is(world):
+    await world.admin.slash(world.general, "settings timezone", timezone="Europe/Berlin")
+    await world.admin.slash(world.general, "me timezone", timezone="Asia/Tokyo")
+    res = await world.admin.slash(world.general, "event create", name="Xmas", start="2026-12-24", all_day=True)
+    assert "Thu 24 Dec 2026 (all day) in Europe/Berlin" in res.response.content

@@ -246,7 +246,7 @@ async def test_moving_an_event_reschedules_and_deleting_it_cancels(store, engine
 async def test_turning_reminders_off_cancels_the_pending_ones(store, engine, clock):
     event = await make_event(store, notifications_interval=("pt15m", "pt1h"))
     await engine.schedule(event)
-    await engine.schedule(dataclasses.replace(event, notifications_enabled=False))
+    await engine.schedule(await store.events.update(dataclasses.replace(event, notifications_enabled=False)))
     assert {r.state for r in await rows(store)} == {"cancelled"}
 
 
@@ -381,3 +381,31 @@ async def test_waiting_behind_a_rate_limit_is_not_being_late(store, engine, send
     clock.at(START - timedelta(minutes=10))  # five minutes after its due time: a burst held it back
     await engine.dispatch()
     assert sender.sent() == [("pt15m", "discord_public", 0, Verdict.ON_TIME)]
+
+
+async def test_a_one_off_event_months_ahead_gets_its_reminders(store, engine, clock):
+    far = START + timedelta(days=200)
+    await engine.schedule(await make_event(store, starts=far, notifications_interval=("p1w", "pt15m")))
+    assert sorted(r.due for r in await rows(store)) == [far - timedelta(weeks=1), far - timedelta(minutes=15)]
+
+
+async def test_a_cancelled_reminder_comes_back_when_planned_again(store, engine, sender, clock):
+    event = await make_event(store)
+    await engine.schedule(event)
+    moved = await store.events.update(dataclasses.replace(event, starts=START + timedelta(hours=1)))
+    await engine.schedule(moved)
+    back = await store.events.update(dataclasses.replace(moved, starts=START))  # moved back to 18:00
+    await engine.schedule(back)
+    assert sorted((r.occurrence_start, r.state) for r in await rows(store)) == [
+        (START, "pending"), (START + timedelta(hours=1), "cancelled"),
+    ]  # fmt: skip
+    clock.at(START - timedelta(minutes=15))
+    await engine.dispatch()
+    assert sender.sent() == [("pt15m", "discord_public", 0, Verdict.ON_TIME)]
+
+
+async def test_planning_from_an_old_copy_reads_the_event_again(store, engine, clock):
+    event = await make_event(store)
+    moved = await store.events.update(dataclasses.replace(event, starts=START + timedelta(hours=2)))
+    await engine.schedule(event)  # a caller still holding the copy from before the move
+    assert [r.occurrence_start for r in await rows(store)] == [moved.starts]

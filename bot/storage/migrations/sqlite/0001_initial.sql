@@ -15,8 +15,10 @@ CREATE TABLE guild_settings (
     updated_at         INTEGER NOT NULL
 );
 
+-- AUTOINCREMENT: an id is never reused, so a deleted event's reminder rows, card buttons and log
+-- entries can never point at a new one.
 CREATE TABLE calendars (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     guild_id    INTEGER NOT NULL,
     name        TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
@@ -30,7 +32,7 @@ CREATE TABLE calendars (
 CREATE UNIQUE INDEX calendars_guild_name ON calendars (guild_id, name COLLATE NOCASE);
 
 CREATE TABLE events (
-    id                     INTEGER PRIMARY KEY,
+    id                     INTEGER PRIMARY KEY AUTOINCREMENT,
     guild_id               INTEGER NOT NULL,
     calendar_id            INTEGER NOT NULL,
     name                   TEXT NOT NULL,
