@@ -295,8 +295,8 @@ def _whole(value: Any, field: str, minimum: int = 1) -> int:
 # ---- expansion
 
 
-def _dateutil_rule(rule: Recurrence, start: datetime, zone: tzinfo) -> _rrule.rrule:
-    """The dateutil rule on the naive wall clock of `zone`, anchored at `start`'s local time."""
+def _dateutil_rule(rule: Recurrence, anchor: datetime, zone: tzinfo) -> _rrule.rrule:
+    """The dateutil rule on the naive wall clock of `zone`, anchored at the wall time `anchor`."""
     frequencies = {"DAILY": _rrule.DAILY, "WEEKLY": _rrule.WEEKLY, "MONTHLY": _rrule.MONTHLY, "YEARLY": _rrule.YEARLY}
     weekdays = []
     for code in rule.by_day:
@@ -305,7 +305,7 @@ def _dateutil_rule(rule: Recurrence, start: datetime, zone: tzinfo) -> _rrule.rr
         weekdays.append(day(int(match[1])) if match[1] else day)
     return _rrule.rrule(
         frequencies[rule.frequency],
-        dtstart=start.astimezone(zone).replace(tzinfo=None),
+        dtstart=anchor,
         interval=rule.interval,
         count=rule.count,
         until=rule.until and rule.until.astimezone(zone).replace(tzinfo=None, fold=0),
@@ -317,20 +317,19 @@ def _dateutil_rule(rule: Recurrence, start: datetime, zone: tzinfo) -> _rrule.rr
     )
 
 
-def _fast_forward(rule: Recurrence, start: datetime, zone: tzinfo, after: datetime) -> datetime:
-    """A later anchor that yields the same occurrences from `after` on, so a long-running series is not
-    walked from its first occurrence each time. Whole periods of a daily or weekly rule move the wall
-    time by whole days, which keeps the pattern exactly; counted rules must count from the start, and
-    monthly or yearly series are short enough to walk."""
+def _fast_forward(rule: Recurrence, wall: datetime, zone: tzinfo, after: datetime) -> datetime:
+    """A later wall-clock anchor that yields the same occurrences from `after` on, so a long-running series
+    is not walked from its first occurrence each time. Whole periods of a daily or weekly rule move the
+    wall time by whole days, which keeps the pattern exactly (the anchor stays a wall time: read back
+    through UTC, one landing in a DST gap would shift the series by the gap); counted rules must count
+    from the start, and monthly or yearly series are short enough to walk."""
     if rule.count is not None or rule.frequency not in ("DAILY", "WEEKLY"):
-        return start
+        return wall
     period = timedelta(days=rule.interval * (1 if rule.frequency == "DAILY" else 7))
-    wall = start.astimezone(zone).replace(tzinfo=None)
     target = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=8)
     if target <= wall:
-        return start
-    periods = (target - wall) // period
-    return wall_to_utc(wall + periods * period, zone)
+        return wall
+    return wall + ((target - wall) // period) * period
 
 
 def occurrences(
@@ -340,7 +339,7 @@ def occurrences(
 
     Only the window is generated, so an endless series costs what the window holds.
     """
-    anchor = _fast_forward(rule, start, zone, after)
+    anchor = _fast_forward(rule, start.astimezone(zone).replace(tzinfo=None), zone, after)
     # Bound the search on the wall clock with a day's margin either side; filter exactly in UTC.
     low = (after.astimezone(zone) - timedelta(days=1)).replace(tzinfo=None)
     high = (before.astimezone(zone) + timedelta(days=1)).replace(tzinfo=None)
@@ -366,7 +365,7 @@ def _walls(rule: Recurrence, anchor: datetime, zone: tzinfo, low: datetime):
         yield from _dateutil_rule(rule, anchor, zone).xafter(low, inc=True)
         return
     period = timedelta(days=rule.interval * (1 if rule.frequency == "DAILY" else 7))
-    wall = anchor.astimezone(zone).replace(tzinfo=None)
+    wall = anchor
     if wall < low:
         wall += ((low - wall) // period) * period
         if wall < low:

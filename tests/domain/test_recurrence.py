@@ -311,3 +311,16 @@ def test_reminders_are_due_by_the_start_with_exact_offsets_and_unique_keys(rule,
         assert p.due <= p.occurrence_start
         if interval.days == 0:
             assert p.occurrence_start - p.due == timedelta(seconds=interval.seconds)
+
+
+def test_a_fast_forwarded_anchor_in_a_dst_gap_keeps_the_wall_time():
+    # Windows from about 6 April put the fast-forward anchor on 29 March, whose 02:30 does not exist in Berlin.
+    zone = ZONES["Europe/Berlin"]
+    start = local("Europe/Berlin", 2026, 1, 1, 2, 30)
+    for after in (utc(2026, 4, 6), utc(2026, 4, 7, 12)):
+        found = occurrences(Recurrence("DAILY"), start, zone, after=after, before=after + timedelta(days=3))
+        assert {o.astimezone(zone).strftime("%H:%M") for o in found} == {"02:30"}
+    # and each occurrence is the same instant (the same key) whichever window found it
+    a = occurrences(Recurrence("DAILY"), start, zone, after=utc(2026, 4, 6), before=utc(2026, 4, 10))
+    b = occurrences(Recurrence("DAILY"), start, zone, after=utc(2026, 4, 8), before=utc(2026, 4, 10))
+    assert a[-len(b) :] == b
