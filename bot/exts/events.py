@@ -465,7 +465,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             changes["ends"] = None
         elif end is not None or duration is not None:
             changes["ends"] = await self._end(interaction, starts, end, duration, all_day=day_only, zone=zone)
-        elif ("starts" in changes or day_only != event.all_day) and event.ends is not None and kind == "all":
+        elif ("starts" in changes or day_only != event.all_day) and event.ends is not None and kind != "this":
             changes["ends"] = self._moved_end(event, starts, day_only)
         for option, value in (("description", description), ("location", location)):
             if _optional_text(value) is not None:
@@ -501,15 +501,17 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         if kind == "this":
             await self._edit_one(interaction, event, picked, changes)
             return
-        if kind == "following":
-            head, tail = split_series(event, picked)
-            event = (await self.bot.store.events.split(head, tail, picked.key))[1]
-            await self.bot.reminders.schedule(head)
-            await update_card(self.bot, head, await self.bot.store.calendars.get(head.guild_id, head.calendar_id))
-        edited = anchored(dataclasses.replace(event, **changes).validated()).validated()
+        head, base = split_series(event, picked) if kind == "following" else (None, event)
+        # The whole edit is checked before anything is stored: a refused edit splits nothing.
+        edited = anchored(dataclasses.replace(base, **changes).validated()).validated()
         if "starts" in changes:
             self._refuse_past(edited, self.bot.now())
-        updated = await self.bot.store.events.update(edited)
+        if head is not None:
+            head, updated = await self.bot.store.events.split(head, edited, picked.key)
+            await self.bot.reminders.schedule(head)
+            await update_card(self.bot, head, await self.bot.store.calendars.get(head.guild_id, head.calendar_id))
+        else:
+            updated = await self.bot.store.events.update(edited)
         await self.bot.reminders.schedule(updated)
         if updated.recurrence is not None or event.recurrence is not None:
             self.bot.dispatch("series_changed")

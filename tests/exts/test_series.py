@@ -184,3 +184,14 @@ async def test_a_moved_occurrence_the_series_no_longer_has_does_not_break_the_li
     listing = (await world.alice.slash(world.general, "event list", month="2026-01")).response.embeds[0]
     assert f"<t:{ts(2026, 1, 14, 19)}:f>" not in listing.description  # the orphaned override is gone
     assert f"<t:{ts(2026, 1, 7, 17)}:f>" in listing.description
+
+
+async def test_a_refused_this_and_following_edit_splits_nothing(world):
+    await weekly_raid(world, count=6)
+    res = await world.admin.slash(
+        world.general, "event edit", event="1", scope="following", occurrence=str(ts(2026, 1, 20, 17)),
+        end="2026-01-20 10:00",
+    )  # fmt: skip
+    world.refused(res, InvalidField, "`end`: must be after the start")
+    listing = lines_of((await world.alice.slash(world.general, "event list")).response.embeds[0])
+    assert [line.split("**")[1] for line in listing] == ["Raid"] * 6
