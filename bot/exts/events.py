@@ -46,7 +46,7 @@ from .common import (
     wall_time,
 )
 from .feeds import event_file, filename
-from .posting import post_card, shown_occurrence, update_card
+from .posting import post_card, update_card
 from .rsvp import ANSWERS, BUTTONS, answer, closed_text, confirmation, notify_promoted
 from .series import (
     REPEAT_CHOICES,
@@ -517,11 +517,12 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             self.bot.dispatch("series_changed")
         calendar = calendar or await self.bot.store.calendars.get(updated.guild_id, updated.calendar_id)
         promoted = []
-        if "capacity" in changes:  # more room (or none needed) lets the waitlist in, longest-waiting first
-            key = (await shown_occurrence(self.bot, updated) or Occurrence.of(updated)).key
-            changed = await self.bot.store.attendees.rebalance(updated.guild_id, updated.id, key, updated.capacity)
-            promoted = [c.user_id for c in changed]
-            await notify_promoted(self.bot, updated, key, promoted)
+        if "capacity" in changes:  # more room (or none needed) lets each waitlist in, longest-waiting first
+            attendees = self.bot.store.attendees
+            for key in await attendees.waiting(updated.guild_id, updated.id):
+                changed = await attendees.rebalance(updated.guild_id, updated.id, key, updated.capacity)
+                promoted += [c.user_id for c in changed]
+                await notify_promoted(self.bot, updated, key, [c.user_id for c in changed])
         if kind == "following":
             channel_id = head.card_channel_id or interaction.channel_id
             updated, problem = await post_card(self.bot, updated, calendar, channel_id)

@@ -30,7 +30,7 @@ from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, 
 from bot.domain.occurrences import Occurrence, Slot, occurrence_at, slots
 from bot.domain.recurrence import parse_rrule
 from bot.domain.reminders import PlannedReminder, Reminder
-from bot.domain.rsvp import ONE_OFF, Attendee, Change, promotions, respond
+from bot.domain.rsvp import ONE_OFF, WAITLISTED, Attendee, Change, promotions, respond
 
 log = logging.getLogger(__name__)
 
@@ -1015,6 +1015,17 @@ class SqliteAttendees:
 
     async def rebalance(self, guild_id: int, event_id: int, occurrence: int, capacity: int | None) -> list[Change]:
         return await self._apply(guild_id, event_id, occurrence, lambda rows: promotions(rows, capacity))
+
+    async def waiting(self, guild_id: int, event_id: int) -> list[int]:
+        """The occurrences of an event that have members on their waitlist."""
+        async with self._lock.read() as db:
+            rows = await _all(
+                db,
+                "SELECT DISTINCT occurrence FROM attendees WHERE guild_id = ? AND event_id = ? AND status = ? "
+                "ORDER BY occurrence",
+                (guild_id, event_id, WAITLISTED),
+            )
+        return [r["occurrence"] for r in rows]
 
     async def set_dm_error(
         self, guild_id: int, event_id: int, occurrence: int, user_id: int, error: str | None

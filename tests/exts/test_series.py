@@ -195,3 +195,15 @@ async def test_a_refused_this_and_following_edit_splits_nothing(world):
     world.refused(res, InvalidField, "`end`: must be after the start")
     listing = lines_of((await world.alice.slash(world.general, "event list")).response.embeds[0])
     assert [line.split("**")[1] for line in listing] == ["Raid"] * 6
+
+
+async def test_raising_the_capacity_lets_in_every_occurrences_waitlist(world):
+    await weekly_raid(world, capacity=1)
+    later = str(ts(2026, 1, 20, 17))
+    await world.bob.slash(world.general, "event rsvp", event="Raid", status="going", occurrence=later)
+    waiting = await world.alice.slash(world.general, "event rsvp", event="Raid", status="going", occurrence=later)
+    assert "waitlist" in waiting.response.content
+    await world.admin.slash(world.general, "event edit", event="1", capacity=0)
+    listed = await world.alice.slash(world.general, "event attendees", event="Raid", occurrence=later)
+    assert "**Waitlisted (0)**" in listed.response.embeds[0].description
+    assert world.alice.user.dm_channel.last_message.content.startswith("🎉 A place opened up")
