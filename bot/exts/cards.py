@@ -35,6 +35,12 @@ def rule_in_words(event: Event) -> str:
     return describe(event.recurrence, event.starts, zone, event.timezone, all_day=event.all_day)
 
 
+def fresh_copy(embed: discord.Embed) -> discord.Embed:
+    """A copy whose fields can be added to: discord.py's Embed.copy() shares the fields list, so fields
+    added to a copy would pile up on the original (and on every later try to make a card fit)."""
+    return discord.Embed.from_dict(copy.deepcopy(embed.to_dict()))
+
+
 def event_colour(event: Event, calendar: Calendar) -> int:
     return (event.color if event.color is not Color.NONE else calendar.color).value
 
@@ -52,7 +58,7 @@ def event_card(
     embed = _card(event, calendar, occurrence or Occurrence.of(event), cancelled=cancelled)
     if cancelled:
         return embed
-    linked = discord.Embed.from_dict(copy.deepcopy(embed.to_dict()))  # Embed.copy() shares the fields list
+    linked = fresh_copy(embed)
     link = f"[Add to Google Calendar]({google_calendar_url(event)}) · `/event export` for other apps"
     linked.add_field(name="Add to your calendar", value=link, inline=False)
     card = _with_attendees(linked, event, attendees)
@@ -90,7 +96,7 @@ def _with_attendees(embed: discord.Embed, event: Event, attendees: Sequence[Atte
         return embed
     groups = grouped(list(attendees))
     for shown in CARD_NAMES:
-        card = embed.copy()
+        card = fresh_copy(embed)
         going = groups[GOING]
         card.add_field(
             name=f"Going ({going_count(event, going)})", value=names(going, shown) or "No one yet", inline=False
