@@ -78,6 +78,7 @@ class Api:
         self._tokens: OrderedDict[bytes, tuple[ApiToken, tuple[int, int]]] = OrderedDict()
         self._responses: OrderedDict[tuple, tuple[tuple[int, int], Any, int]] = OrderedDict()
         self._cached_bytes = 0
+        self._flights: dict[tuple, asyncio.Future] = {}
         self._touched: dict[int, float] = {}
 
     # ---- the database's version: caches are valid while it stays the same
@@ -106,6 +107,28 @@ class Api:
         while self._responses and (len(self._responses) > RESPONSE_CACHE or self._cached_bytes > RESPONSE_CACHE_BYTES):
             _key, (_version, _value, dropped) = self._responses.popitem(last=False)
             self._cached_bytes -= dropped
+
+    async def answer(self, key: tuple, version: tuple[int, int], compute: Callable[[], Awaitable[tuple[Any, int]]]):
+        """The cached answer for `key` at `version`, else `compute()`'s (value, size), kept. Requests that
+        arrive while it is being computed wait for that computation instead of starting their own, so a
+        change under load costs one computation, not one per waiting request."""
+        hit = self.cached(key, version)
+        if hit is not None:
+            return hit
+        flight = self._flights.get((key, version))
+        if flight is None:
+            flight = asyncio.ensure_future(compute())
+            self._flights[(key, version)] = flight
+
+            def landed(done: asyncio.Future) -> None:
+                self._flights.pop((key, version), None)
+                if not done.cancelled():
+                    done.exception()  # retrieved here too, in case every caller went away meanwhile
+
+            flight.add_done_callback(landed)
+        value, size = await asyncio.shield(flight)  # a caller that goes away leaves it to the others
+        self.remember(key, version, value, size)
+        return value
 
     def link_base(self, request: web.Request) -> str:
         """Where links in answers point: `[api] public_url`, else the address the request came to."""
@@ -262,8 +285,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         response = _error_response(request, 404, {"message": f"No such {error.kind}."})
     except DomainError as error:
         response = _error_response(request, 422, {"message": str(error)})
-    except (asyncio.CancelledError, ConnectionError):
-        raise  # the client went away: nothing to answer
+    except asyncio.CancelledError:
+        raise
+    except ConnectionError:  # the client went away mid-request (e.g. while sending its body): not our fault
+        log.debug("%s %s: the client went away", request.method, request.rel_url.path)
+        response = _error_response(request, 400, {"message": "The connection was lost while reading the request."})
     except Exception:
         log.exception("%s %s failed", request.method, request.rel_url.path)
         response = _error_response(request, 500, {"message": "Something went wrong on our side; it has been logged."})

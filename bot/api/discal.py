@@ -139,13 +139,14 @@ async def _listing(request: web.Request, *, month: bool) -> web.Response:
         start = r.epoch_ms("startEpoch", *START_SPELLINGS, required=True)
         days = 1
     errors.raise_if_any()
-    version = await api.version(request)
-    key = ("discal", guild_id, month, start, days)
-    body = api.cached(key, version)
-    if body is None:
+
+    async def compute() -> tuple[bytes, int]:
         entries = await _occurrences(api, guild_id, start, start + timedelta(days=days), full_entries=not month)
         body = dumps({"count": len(entries), "events": entries}).encode()
-        api.remember(key, version, body, len(body))
+        return body, len(body)
+
+    key = ("discal", guild_id, month, start, days)
+    body = await api.answer(key, await api.version(request), compute)
     return web.Response(body=body, content_type=JSON)
 
 

@@ -117,10 +117,12 @@ class Reader:
             return self.fail(name, f"must be an object, not {kind(value)}")
         return value
 
-    def instant(self, key: str, zone: tzinfo, *, required: bool = False, day_after: bool = False) -> Any:
+    def instant(
+        self, key: str, zone: tzinfo, *, required: bool = False, nullable: bool = True, day_after: bool = False
+    ) -> Any:
         """An ISO 8601 date-time (`2023-11-07T05:31:56Z`, with an offset, or naive: read in `zone`) or a
         date (`2023-11-07`: its midnight in `zone`; with `day_after`, the midnight that ends it)."""
-        value = self.string(key, required=required)
+        value = self.string(key, required=required, nullable=nullable)
         if value is MISSING or value is None:
             return value
         parsed = parse_instant(value, zone, day_after=day_after)

@@ -36,17 +36,15 @@ async def feed(request: web.Request) -> web.StreamResponse:
     allowed, _left, wait = api.limiter.take(("feed", calendar.id))
     if not allowed:
         raise ApiError(429, "This feed is polled too often.", headers={"Retry-After": retry_after(wait)})
-    version = await api.version(request)
-    key = ("ics", calendar.id)
-    hit = api.cached(key, version)
-    if hit is None:
+
+    async def compute() -> tuple[tuple[str, bytes], int]:
         events, _total = await api.store.events.page(calendar.guild_id, calendar_id=calendar.id, limit=None)
         series = [e.id for e in events if e.recurrence is not None]
         changes = await api.store.changes.for_events(calendar.guild_id, series) if series else {}
         body = build_calendar(calendar.name, events, changes, now=api.clock(), description=calendar.description)
-        hit = (etag(body), body)
-        api.remember(key, version, hit, len(body))
-    tag, body = hit
+        return (etag(body), body), len(body)
+
+    tag, body = await api.answer(("ics", calendar.id), await api.version(request), compute)
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
     if _matches(request.headers.get("If-None-Match"), tag):
         return web.Response(status=304, headers=headers)

@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -109,7 +109,7 @@ def read_event(
         if value is not MISSING:
             changes[link] = value or None
 
-    starts = r.instant("starts", zone, required=existing is None)
+    starts = r.instant("starts", zone, required=existing is None, nullable=False)
     if starts is not MISSING:
         changes["starts"] = starts
     ends = r.instant("ends", zone, day_after=day_only)
@@ -193,7 +193,7 @@ def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) 
     r = Reader(schedule, errors, prefix + "schedule.")
     r.string("frequency", required=True, nullable=False)
     r.string("end_type")
-    r.string("until")
+    r.instant("until", UTC)  # a date-time in the years calbot handles (the domain reads it again)
     for key in ("interval", "count"):
         r.integer(key, nullable=True, minimum=1, maximum=None)
     for key in ("by_month", "by_month_day", "by_set_position"):

@@ -159,9 +159,11 @@ def build_calendar(
             calendar.add_component(component)
         first = min(first or event.starts.date(), event.starts.date())
         last_year = max(last_year, event.effective_end.year)
-    calendar.add_missing_timezones(
-        first_date=(first or now.date()) - timedelta(days=366), last_date=date(last_year + ZONE_YEARS_AHEAD, 1, 1)
-    )
+    # The zones' rules from a year before the first event to ten years after the last (at most ten years
+    # from now: apps know the zones by their IANA names anyway; this is for the few that need the rules).
+    last = date(min(last_year, now.year) + ZONE_YEARS_AHEAD, 1, 1)
+    first = min((first or now.date()) - timedelta(days=366), last - timedelta(days=366))
+    calendar.add_missing_timezones(first_date=max(first, date(1970, 1, 1)), last_date=last)
     return calendar.to_ical()
 
 

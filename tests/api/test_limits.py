@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import bot.api.app as app_module
 from bot.api.app import Api
 from bot.api.auth import RateLimiter, retry_after, token_text
@@ -47,3 +49,26 @@ def test_the_response_cache_keeps_to_its_bounds(store, config, monkeypatch):
     assert api.cached(("a",), (1, 2)) is None  # another database version: not an answer
     api.remember(("a",), version, b"x", 1)
     assert api._cached_bytes == 31
+
+
+async def test_concurrent_misses_compute_once(store, config):
+    api = Api(store, config)
+    calls = []
+
+    async def compute():
+        calls.append(1)
+        await asyncio.sleep(0.01)
+        return b"answer", 6
+
+    answers = await asyncio.gather(*(api.answer(("k",), (1, 1), compute) for _ in range(10)))
+    assert answers == [b"answer"] * 10 and len(calls) == 1
+    assert await api.answer(("k",), (1, 1), compute) == b"answer" and len(calls) == 1  # from memory
+    await api.answer(("k",), (1, 2), compute)  # the database changed: computed again
+    assert len(calls) == 2
+
+    async def broken():
+        raise RuntimeError("boom")
+
+    results = await asyncio.gather(*(api.answer(("x",), (1, 1), broken) for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, RuntimeError) for r in results)
+    assert api._flights == {}

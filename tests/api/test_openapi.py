@@ -4,15 +4,18 @@ sends whatever the document allows to every operation and finds no 5xx and no an
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 import schemathesis
 from aiohttp import web
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -130,3 +133,51 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_operation_answers_5xx_or_off_the_document(case, server):
     case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}, checks=CHECKS)
+
+
+# ---- beyond the document: any JSON at all, with any of the fields the routes read, never answers 5xx
+
+FIELD_NAMES = [
+    "name", "calendar_id", "description", "content", "location", "url", "author_id", "all_day", "starts", "ends",
+    "repeats", "schedule", "registration_enabled", "registration_deadline", "notifications_enabled",
+    "notifications_interval", "notifications_channels", "timezone", "color", "image", "capacity", "frequency",
+    "interval", "end_type", "count", "until", "by_day", "by_month", "by_month_day", "by_set_position", "guild_id",
+    "id", "epochStart", "epochEnd", "startEpoch", "StartEpoch", "EpochStart", "DaysInMonth", "summary", "recurrence",
+    "recur", "recurCount", "resources", "1",
+]  # fmt: skip
+ANY_TEXT = st.text(st.characters(codec=None, categories=None), max_size=12)  # lone surrogates included
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=False),
+    ANY_TEXT, st.sampled_from(["2026-03-01T10:00:00Z", "2026-03-01", "WEEKLY", "RED", "pt15m", "1", str(GUILD)]),
+    st.sampled_from(["\ud800", "a\x00b", "\udfff\ud83d", "9" * 30, "-1", "\u202e", " "]),
+)  # fmt: skip
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(FIELD_NAMES), ANY_TEXT), inner, max_size=5),
+    ),
+    max_leaves=12,
+)
+BODIES = st.dictionaries(st.sampled_from(FIELD_NAMES), JSON_VALUES, max_size=8)
+WRITE_ROUTES = [
+    ("POST", "/v2/events"), ("PATCH", "/v2/events/1"), ("PUT", "/v1/events/2"), ("POST", "/v2/events/batch"),
+    ("PATCH", "/v2/events/batch"), ("DELETE", "/v2/events/batch"), ("POST", "/v2/calendars"),
+    ("PATCH", "/v2/calendars/1"), ("POST", "/v1/events/list/month"), ("POST", "/v1/events/list/date"),
+    ("POST", "/v1/events/get"), ("POST", "/v1/events/create"), ("POST", "/v1/events/update"),
+    ("POST", "/v1/events/delete"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path"), WRITE_ROUTES)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(body=BODIES)
+def test_any_json_body_gets_a_4xx_or_2xx_never_a_5xx(server, method, path, body):
+    encoded = json.dumps(body).encode()  # lone surrogates travel as \\ud800 escapes, as a client would send them
+    response = requests.request(
+        method, server.url + path, data=encoded, timeout=10,
+        headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert response.status_code < 500, (response.status_code, response.text)
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert "Traceback" not in response.text
