@@ -81,16 +81,7 @@ class CalBot(commands.Bot):
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         """The guild's stored settings, or the configured defaults until it changes one."""
-        stored = await self.store.settings.get(guild_id)
-        if stored is not None:
-            return stored
-        defaults = self.config.defaults
-        return GuildSettings(
-            guild_id=guild_id,
-            timezone=defaults.timezone,
-            default_reminders=defaults.reminders,
-            default_channels=defaults.channels,
-        )
+        return await self.store.settings.get(guild_id) or self.config.defaults.for_guild(guild_id)
 
     async def setup_hook(self) -> None:
         self._store = await open_store(self.config.database.url, clock=self.clock)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.domain.errors import InvalidField
+from bot.domain.models import GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.timezones import resolve_zone
 
@@ -49,6 +50,12 @@ class DefaultsConfig:
     timezone: str
     reminders: tuple[str, ...]
     channels: tuple[str, ...]
+
+    def for_guild(self, guild_id: int) -> GuildSettings:
+        """A guild's settings until it changes one."""
+        return GuildSettings(
+            guild_id=guild_id, timezone=self.timezone, default_reminders=self.reminders, default_channels=self.channels
+        )
 
 
 @dataclass(frozen=True, slots=True)

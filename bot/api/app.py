@@ -180,16 +180,7 @@ class Api:
     # ---- guild data the routes need
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
-        stored = await self.store.settings.get(guild_id)
-        if stored is not None:
-            return stored
-        defaults = self.config.defaults
-        return GuildSettings(
-            guild_id=guild_id,
-            timezone=defaults.timezone,
-            default_reminders=defaults.reminders,
-            default_channels=defaults.channels,
-        )
+        return await self.store.settings.get(guild_id) or self.config.defaults.for_guild(guild_id)
 
     async def default_calendar(self, guild_id: int) -> Calendar:
         """Where an event without a calendar goes: "General", else the guild's only or first calendar; a
