@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .models import Event, OccurrenceChange
-from .recurrence import occurrences
+from .recurrence import next_occurrences, occurrences
 from .rsvp import ONE_OFF
 
 
@@ -159,3 +159,21 @@ def next_occurrence(event: Event, changes: Iterable[OccurrenceChange], now: date
     """The occurrence running now or next to start."""
     window = expand(event, changes, after=now, before=now + timedelta(days=366 * 5), limit=1)
     return window[0] if window else None
+
+
+def remap(old: Event, new: Event, keys: Iterable[int]) -> dict[int, int]:
+    """When a series' timing changes (start, rule, zone), the key each of `keys` (occurrences of `old`)
+    has in `new`: the occurrence at the same place in the series. Keys `new` has no place for are left out."""
+    if old.recurrence is None or new.recurrence is None:
+        return {}
+    old_zone, new_zone = ZoneInfo(old.timezone), ZoneInfo(new.timezone)
+    mapping = {}
+    for key in keys:
+        original = datetime.fromtimestamp(key, old.starts.tzinfo)
+        if not occurrences(old.recurrence, old.starts, old_zone, after=original, before=original + _INSTANT):
+            continue  # not an occurrence of the old series
+        place = len(occurrences(old.recurrence, old.starts, old_zone, after=old.starts, before=original, limit=100_000))
+        same = next_occurrences(new.recurrence, new.starts, new_zone, now=new.starts, n=place + 1)
+        if len(same) == place + 1 and int(same[place].timestamp()) != key:
+            mapping[key] = int(same[place].timestamp())
+    return mapping

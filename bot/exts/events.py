@@ -97,6 +97,11 @@ EVENT_OPTIONS = dict(
 )
 
 
+def _timing(event: Event) -> tuple:
+    """What places a series' occurrences: when any of it changes, their keys change."""
+    return event.starts, event.recurrence, event.timezone, event.all_day
+
+
 def _optional_text(value: str | None) -> str | None:
     """None: option not given; "": cleared with "-"."""
     if value is None:
@@ -512,6 +517,8 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             await update_card(self.bot, head, await self.bot.store.calendars.get(head.guild_id, head.calendar_id))
         else:
             updated = await self.bot.store.events.update(edited)
+        if _timing(base) != _timing(updated):  # answers and one-occurrence edits follow their occurrences
+            await self.bot.store.events.rekey(updated.guild_id, base, updated)
         await self.bot.reminders.schedule(updated)
         if updated.recurrence is not None or event.recurrence is not None:
             self.bot.dispatch("series_changed")

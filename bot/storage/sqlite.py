@@ -27,7 +27,7 @@ import aiosqlite
 from bot.domain.colors import Color
 from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, UserSettings
-from bot.domain.occurrences import Occurrence, Slot, occurrence_at, slots
+from bot.domain.occurrences import Occurrence, Slot, occurrence_at, remap, slots
 from bot.domain.recurrence import parse_rrule
 from bot.domain.reminders import PlannedReminder, Reminder
 from bot.domain.rsvp import ONE_OFF, WAITLISTED, Attendee, Change, promotions, respond
@@ -653,6 +653,33 @@ class SqliteEvents:
                     (created["id"], head.guild_id, head.id, from_key),
                 )
         return _event(updated), _event(created)
+
+    async def rekey(self, guild_id: int, old: Event, new: Event) -> int:
+        """A series' timing changed: move its answers and one-occurrence changes to the keys the same
+        occurrences have now (see domain remap), in one transaction. Returns how many keys moved."""
+        async with self._lock.write() as db:
+            rows = await _all(
+                db,
+                "SELECT occurrence FROM attendees WHERE guild_id = :g AND event_id = :e "
+                "UNION SELECT occurrence FROM occurrence_changes WHERE guild_id = :g AND event_id = :e",
+                {"g": guild_id, "e": new.id},
+            )
+            mapping = remap(old, new, [r["occurrence"] for r in rows])
+            for table in ("attendees", "occurrence_changes"):
+                # Through negative keys first, so a key moving onto one that moves away never collides.
+                for before, after in mapping.items():
+                    await _execute(
+                        db,
+                        f"UPDATE {table} SET occurrence = ? WHERE guild_id = ? AND event_id = ? AND occurrence = ?",
+                        (-after, guild_id, new.id, before),
+                    )
+                await _execute(
+                    db,
+                    f"UPDATE {table} SET occurrence = -occurrence "
+                    "WHERE guild_id = ? AND event_id = ? AND occurrence < 0",
+                    (guild_id, new.id),
+                )
+        return len(mapping)
 
     async def delete(self, guild_id: int, event_id: int) -> Event:
         if not _storable(event_id):

@@ -73,3 +73,23 @@ def test_the_next_occurrence_is_the_running_or_coming_one():
 def test_the_next_occurrence_is_not_a_moved_first_one_when_a_regular_one_comes_before_it():
     changes = [OccurrenceChange(1, 9, MONDAY, starts=MONDAY + timedelta(days=10))]
     assert next_occurrence(SERIES, changes, MONDAY - timedelta(hours=1)).starts == MONDAY + WEEK
+
+
+def test_an_override_the_series_no_longer_has_is_ignored():
+    not_an_occurrence = MONDAY + timedelta(days=3)  # a Thursday: the weekly Monday series has no such occurrence
+    changes = [OccurrenceChange(1, 9, not_an_occurrence, starts=MONDAY + timedelta(days=4), name="Phantom")]
+    found = expand(SERIES, changes, after=MONDAY, before=MONDAY + WEEK)
+    assert [o.name for o in found] == ["Raid"]
+
+
+def test_keys_move_to_the_same_place_in_a_moved_series():
+    import dataclasses
+
+    from bot.domain.occurrences import remap
+
+    later = dataclasses.replace(SERIES, starts=MONDAY + timedelta(hours=2), ends=MONDAY + timedelta(hours=4))
+    keys = [key(MONDAY), key(MONDAY + 2 * WEEK), key(MONDAY + timedelta(hours=1))]  # the last: no occurrence
+    assert remap(SERIES, later, keys) == {
+        key(MONDAY): key(MONDAY + timedelta(hours=2)),
+        key(MONDAY + 2 * WEEK): key(MONDAY + 2 * WEEK + timedelta(hours=2)),
+    }

@@ -173,17 +173,18 @@ async def test_editing_one_occurrence_again_keeps_its_earlier_edit(world):
     assert "**Boss night**" in listing.description
 
 
-async def test_a_moved_occurrence_the_series_no_longer_has_does_not_break_the_list(world):
+async def test_a_moved_occurrence_follows_its_place_when_the_whole_series_moves(world):
     await weekly_raid(world)
     await world.admin.slash(
         world.general, "event edit", event="1", occurrence=str(ts(2026, 1, 13, 17)), start="2026-01-14 20:00"
     )
-    await world.admin.slash(
-        world.general, "event edit", event="1", start="2026-01-07 18:00"
-    )  # the whole series moves a day
-    listing = (await world.alice.slash(world.general, "event list", month="2026-01")).response.embeds[0]
-    assert f"<t:{ts(2026, 1, 14, 19)}:f>" not in listing.description  # the orphaned override is gone
-    assert f"<t:{ts(2026, 1, 7, 17)}:f>" in listing.description
+    await world.admin.slash(world.general, "event edit", event="1", start="2026-01-07 18:00")  # a day later
+    lines = lines_of((await world.alice.slash(world.general, "event list", month="2026-01")).response.embeds[0])
+    starts = [line.split("<t:")[1].split(":")[0] for line in lines]
+    # the second occurrence is still the one moved to 14 January 20:00, once; the others are Wednesdays 18:00
+    assert starts == [
+        str(t) for t in (ts(2026, 1, 7, 17), ts(2026, 1, 14, 19), ts(2026, 1, 21, 17), ts(2026, 1, 28, 17))
+    ]
 
 
 async def test_a_refused_this_and_following_edit_splits_nothing(world):
@@ -207,3 +208,29 @@ async def test_raising_the_capacity_lets_in_every_occurrences_waitlist(world):
     listed = await world.alice.slash(world.general, "event attendees", event="Raid", occurrence=later)
     assert "**Waitlisted (0)**" in listed.response.embeds[0].description
     assert world.alice.user.dm_channel.last_message.content.startswith("🎉 A place opened up")
+
+
+async def test_answers_follow_their_occurrences_when_the_series_moves(world):
+    await weekly_raid(world)
+    second = str(ts(2026, 1, 13, 17))
+    await world.bob.slash(world.general, "event rsvp", event="Raid", status="going", occurrence=second)
+    await world.admin.slash(world.general, "event edit", event="1", occurrence=second, name="Boss night")
+    await world.admin.slash(world.general, "event edit", event="1", start="2026-01-06 20:00")  # the series moves 2 h
+    moved_second = str(ts(2026, 1, 13, 19))
+    listed = await world.alice.slash(world.general, "event attendees", event="Raid", occurrence=moved_second)
+    assert f"<@{world.bob.id}>" in listed.response.embeds[0].description
+    january = (await world.alice.slash(world.general, "event list", month="2026-01")).response.embeds[0]
+    assert f"**Boss night** 🔁 · <t:{ts(2026, 1, 13, 19)}:f>" in january.description
+
+
+async def test_answers_follow_the_new_series_after_a_split_that_moves_it(world):
+    await weekly_raid(world, count=6)
+    fourth = str(ts(2026, 1, 27, 17))
+    await world.bob.slash(world.general, "event rsvp", event="Raid", status="going", occurrence=fourth)
+    res = await world.admin.slash(
+        world.general, "event edit", event="1", scope="following", occurrence=str(ts(2026, 1, 20, 17)),
+        start="2026-01-20 21:00",
+    )  # fmt: skip
+    assert "Split the series" in res.response.content
+    listed = await world.alice.slash(world.general, "event attendees", event="#2", occurrence=str(ts(2026, 1, 27, 20)))
+    assert f"<@{world.bob.id}>" in listed.response.embeds[0].description
