@@ -178,6 +178,18 @@ class ReminderEngine:
         if earliest is not None:
             self.wake_at(earliest)
 
+    async def _still_planned(self, reminder: Reminder, occurrence: Occurrence) -> bool:
+        """Whether planning the event as it is now would give this reminder."""
+        event = occurrence.event
+        zone = ZoneInfo(event.timezone)
+        counted_from = _counted_from(occurrence, await self._all_day_time(event) if event.all_day else None, zone)
+        return (
+            event.notifications_enabled
+            and reminder.interval in event.notifications_interval
+            and reminder.channel in event.notifications_channels
+            and counted_from == reminder.occurrence_start
+        )
+
     async def _all_day_time(self, event: Event) -> time:
         settings = await self.store.settings.get(event.guild_id) or GuildSettings(guild_id=event.guild_id)
         return parse_clock_time(settings.all_day_time, "all_day_time")
@@ -268,6 +280,12 @@ class ReminderEngine:
             return
         if occurrence.cancelled:
             await reminders.finish(reminder.id, self.worker, CANCELLED, error="the occurrence was cancelled")
+            return
+        if not await self._still_planned(reminder, occurrence):
+            # The event changed and its re-planning did not happen (a crash between the two): this row is
+            # for a time, interval or channel the event no longer has. Plan what the event says now.
+            await reminders.finish(reminder.id, self.worker, CANCELLED, error="the event changed since it was planned")
+            await self.schedule(occurrence.event)
             return
         if reminder.is_fan_out:
             attendees = await self.store.attendees.list(reminder.guild_id, reminder.event_id, reminder.occurrence)

@@ -409,3 +409,21 @@ async def test_planning_from_an_old_copy_reads_the_event_again(store, engine, cl
     moved = await store.events.update(dataclasses.replace(event, starts=START + timedelta(hours=2)))
     await engine.schedule(event)  # a caller still holding the copy from before the move
     assert [r.occurrence_start for r in await rows(store)] == [moved.starts]
+
+
+async def test_a_row_left_by_a_crash_before_re_planning_is_not_sent_at_the_old_time(store, engine, sender, clock):
+    event = await make_event(store)
+    await engine.schedule(event)
+    later = START + timedelta(hours=2)
+    await store.events.update(dataclasses.replace(event, starts=later))  # ... and the bot dies before re-planning
+    clock.at(START - timedelta(minutes=15))
+    await engine.dispatch()
+    assert sender.delivered == []
+    by_start = {r.occurrence_start: r for r in await rows(store)}
+    assert (
+        by_start[START].state == "cancelled" and by_start[START].last_error == "the event changed since it was planned"
+    )
+    assert by_start[later].state == "pending"
+    clock.at(later - timedelta(minutes=15))
+    await engine.dispatch()
+    assert [(r.occurrence_start, v) for r, v in sender.delivered] == [(later, Verdict.ON_TIME)]
