@@ -28,7 +28,6 @@ from aiohttp import web
 from bot.domain.colors import parse_color
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.models import Event
-from bot.domain.occurrences import expand
 from bot.domain.recurrence import from_discal, to_discal
 from bot.storage.tokens import ApiToken
 
@@ -95,34 +94,24 @@ async def _guild(api: Api, request: web.Request, data: dict[str, Any], errors: F
 
 
 async def _occurrences(api: Api, guild_id: int, start: datetime, end: datetime, *, full_entries: bool) -> list[dict]:
-    """One entry per occurrence overlapping [start, end), by start."""
-    store = api.store
-    one_offs, _total = await store.events.between(guild_id, start, end, limit=None)
-    series = await store.events.series(guild_id, end)
-    changes = await store.changes.for_events(guild_id, [s.id for s in series]) if series else {}
-    found: list[tuple[datetime, int, dict]] = []
-    for event in one_offs:
+    """One entry per occurrence overlapping [start, end), by start; a one-off event is its own parent."""
+    entries = []
+    for o in await api.store.events.occurrences(guild_id, start, end):
         if full_entries:
-            entry = event_json(event)
+            entries.append(
+                full(
+                    o.event,
+                    o.starts,
+                    o.ends,
+                    summary=o.name,
+                    description=o.description,
+                    location=o.location,
+                    parent=o.event.recurrence is None,
+                )
+            )
         else:
-            entry = {"id": str(event.id), "epochStart": to_ms(event.starts), "epochEnd": to_ms(event.effective_end)}
-        found.append((event.starts, event.id, entry))
-    for event in series:
-        for occurrence in expand(event, changes.get(event.id, ()), after=start, before=end):
-            if full_entries:
-                entry = full(
-                    event, occurrence.starts, occurrence.ends, summary=occurrence.name,
-                    description=occurrence.description, location=occurrence.location, parent=False,
-                )  # fmt: skip
-            else:
-                entry = {
-                    "id": str(event.id),
-                    "epochStart": to_ms(occurrence.starts),
-                    "epochEnd": to_ms(occurrence.effective_end),
-                }
-            found.append((occurrence.starts, event.id, entry))
-    found.sort(key=lambda item: (item[0], item[1]))
-    return [entry for _start, _id, entry in found]
+            entries.append({"id": str(o.event.id), "epochStart": to_ms(o.starts), "epochEnd": to_ms(o.effective_end)})
+    return entries
 
 
 async def _listing(request: web.Request, *, month: bool) -> web.Response:
