@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -35,7 +35,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.domain.models import Calendar, Event  # noqa: E402
+from bench.sample import store_sample_events  # noqa: E402
 from bot.storage import open_store  # noqa: E402
 
 GUILD = 375357265198317579
@@ -79,27 +79,7 @@ async def fill(url: str, count: int) -> str:
     """Store `count` events in one guild; return a write token for it."""
     store = await open_store(url)
     try:
-        calendars = [await store.calendars.create(Calendar(guild_id=GUILD, name=f"Calendar {i}")) for i in range(4)]
-        spacing = timedelta(days=365) / count
-        batch = []
-        for n in range(count):
-            starts = datetime(2026, 1, 1, 12, tzinfo=UTC) + spacing * n
-            batch.append(
-                Event(
-                    guild_id=GUILD,
-                    calendar_id=calendars[n % len(calendars)].id,
-                    name=f"Event {n}",
-                    starts=starts,
-                    ends=starts + timedelta(hours=2),
-                    description="A benchmark event with a description of ordinary length.",
-                    location="Voice channel",
-                )
-            )
-            if len(batch) == 500:
-                await store.events.create_many(batch)
-                batch = []
-        if batch:
-            await store.events.create_many(batch)
+        await store_sample_events(store, GUILD, count)
         _token, text = await store.tokens.create(GUILD, "bench", "write")
         return text
     finally:

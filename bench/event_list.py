@@ -26,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.domain.models import Calendar, Event
+from bench.sample import store_sample_events
+from bot.domain.models import Event
 from bot.domain.recurrence import Recurrence
 from bot.storage import open_store
 from tests.standin import DiscordStandIn
@@ -51,21 +52,7 @@ async def fill(url: str, count: int, series: int) -> list[float]:
     query on the filled store."""
     store = await open_store(url)
     try:
-        calendars = [await store.calendars.create(Calendar(guild_id=GUILD_ID, name=f"Calendar {i}")) for i in range(4)]
-        spacing = timedelta(days=365) / count
-        for n in range(count):
-            starts = datetime(2026, 1, 1, 12, tzinfo=UTC) + spacing * n
-            await store.events.create(
-                Event(
-                    guild_id=GUILD_ID,
-                    calendar_id=calendars[n % len(calendars)].id,
-                    name=f"Event {n}",
-                    starts=starts,
-                    ends=starts + timedelta(hours=2),
-                    description="A benchmark event with a description of ordinary length.",
-                    location="Voice channel",
-                )
-            )
+        calendars = await store_sample_events(store, GUILD_ID, count)
         for n in range(series):  # weekly, started during 2025, at assorted times of day and weekdays
             starts = datetime(2025, 1, 6, 17, tzinfo=UTC) + timedelta(days=n % 300, minutes=15 * (n % 48))
             await store.events.create(
