@@ -1,7 +1,10 @@
 """Settings from a TOML file plus the environment, validated once at start-up.
 
 Every problem is reported as a ConfigError naming the key (`discord.token`), so the CLI can print one
-line and exit 2. Secrets come from the environment: `DISCORD_TOKEN` overrides `[discord] token`.
+line and exit 2. Secrets come from the environment: `DISCORD_TOKEN` overrides `[discord] token`, and
+`CALBOT_DATABASE_URL` overrides `[database] url` (a PostgreSQL URL carries a password). The shard
+settings can come from the environment too (`CALBOT_SHARD_COUNT`, `CALBOT_SHARD_IDS`), so several shard
+processes can share one config file.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from urllib.parse import urlsplit
 from bot.domain.errors import InvalidField
 from bot.domain.models import GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
+from bot.domain.shards import Shards
 from bot.domain.timezones import resolve_zone
 
 DEFAULT_CONFIG_PATH = "config.toml"
 DEFAULT_API_BASE_URL = "https://discord.com/api/v10"
 DEFAULT_DATABASE_URL = "sqlite:///data/calbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_SHARDS = 100_000
 
 
 class ConfigError(Exception):
@@ -38,11 +43,35 @@ class DiscordConfig:
     api_base_url: str
     gateway_url: str | None  # None: Discord's own gateway, and its resume URLs
     command_guilds: tuple[int, ...]
+    shard_count: int | None = None  # None: no sharding, one process serves every guild
+    shard_ids: tuple[int, ...] | None = None  # None: every shard of shard_count
+
+    @property
+    def shards(self) -> Shards | None:
+        """The shards this process runs, or None when the bot is not sharded."""
+        if self.shard_count is None:
+            return None
+        if self.shard_ids is None:
+            return Shards.every(self.shard_count)
+        return Shards(self.shard_count, self.shard_ids)
 
 
 @dataclass(frozen=True, slots=True)
 class DatabaseConfig:
     url: str
+    pool_min_size: int = 1  # PostgreSQL connection pool; SQLite ignores both
+    pool_max_size: int = 10
+
+    @property
+    def redacted_url(self) -> str:
+        """The URL with its password masked: what may be printed or logged."""
+        return redact_url(self.url)
+
+    def __repr__(self) -> str:  # a PostgreSQL URL's password never reaches a log line or a traceback
+        return (
+            f"DatabaseConfig(url={self.redacted_url!r}, pool_min_size={self.pool_min_size}, "
+            f"pool_max_size={self.pool_max_size})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +126,12 @@ class Config:
             f"api_base_url = {_toml(self.discord.api_base_url)}",
             f"gateway_url = {_toml(self.discord.gateway_url or '')}  # empty: Discord's",
             f"command_guilds = {_toml(list(self.discord.command_guilds))}",
+            *_describe_shards(self.discord),
             "",
             "[database]",
-            f"url = {_toml(_mask_password(self.database.url))}",
+            f"url = {_toml(self.database.redacted_url)}",
+            f"pool_min_size = {self.database.pool_min_size}  # PostgreSQL only",
+            f"pool_max_size = {self.database.pool_max_size}  # PostgreSQL only",
             "",
             "[defaults]",
             f"timezone = {_toml(self.defaults.timezone)}",
@@ -128,11 +160,36 @@ def _toml(value: Any) -> str:
     return str(value)
 
 
-def _mask_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url
+def _describe_shards(discord: DiscordConfig) -> list[str]:
+    if discord.shard_count is None:
+        return ["# shard_count: not set (not sharded: this process serves every guild)"]
+    lines = [f"shard_count = {discord.shard_count}"]
+    if discord.shard_ids is None:
+        lines.append(f"# shard_ids: not set (this process runs all {discord.shard_count} shards)")
+    else:
+        lines.append(f"shard_ids = {_toml(list(discord.shard_ids))}")
+    return lines
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password masked: `postgresql://user:***@host/db`, and `password=***` in the query
+    string (libpq reads it there too). Done on the text, which is otherwise kept as it was."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    netloc, tail = rest[:end], rest[end:]
+    userinfo, at, host = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+    path, question, query = tail.partition("?")
+    if question:
+        query, hash_, fragment = query.partition("#")
+        query = "&".join(
+            "password=***" if item.partition("=")[0].lower() == "password" else item for item in query.split("&")
+        )
+        tail = f"{path}?{query}{hash_}{fragment}"
+    return f"{scheme}://{netloc}{tail}"
 
 
 # ---- value checkers: each takes (key, raw value) and returns the clean value or raises ConfigError
@@ -192,11 +249,59 @@ def _number(low: float, high: float, *, whole: bool = True) -> Callable[[str, An
     return check
 
 
+DATABASE_URL_FORMS = (
+    "sqlite:///relative/path, sqlite:////absolute/path or postgresql://user:password@host:5432/database"
+)
+
+
 def _database_url(key: str, value: Any) -> str:
     text = _string(key, value)
-    if not text.startswith("sqlite:///") or text == "sqlite:///":
-        raise ConfigError(key, f"{text!r} is not supported; use sqlite:///relative/path or sqlite:////absolute/path")
-    return text
+    scheme = text.partition("://")[0].lower() if "://" in text else ""
+    if scheme == "sqlite" and text.startswith("sqlite:///") and text != "sqlite:///":
+        return text
+    if scheme in ("postgresql", "postgres") and text.partition("://")[2]:
+        return text  # libpq's URI form, several hosts included: asyncpg parses it and names what is wrong
+    raise ConfigError(key, f"{redact_url(text)!r} is not supported; use {DATABASE_URL_FORMS}")
+
+
+def _optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    """For a key with no default value: None (left out) stays None; anything given must pass `check`."""
+
+    def optional(key: str, value: Any) -> Any:
+        return None if value is None else check(key, value)
+
+    return optional
+
+
+def _shard_ids(key: str, value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(key, f"expected a list of shard numbers, got {_kind(value)}")
+    if not value:
+        raise ConfigError(key, "is empty; name at least one shard, or leave the key out to run them all")
+    for item in value:
+        if not isinstance(item, int) or isinstance(item, bool) or item < 0:
+            raise ConfigError(key, f"{item!r} is not a shard number (0, 1, 2, ...)")
+    if len(set(value)) != len(value):
+        raise ConfigError(key, "names a shard twice")
+    return tuple(value)
+
+
+def _check_shards(values: dict[str, Any]) -> None:
+    count, ids = values["shard_count"], values["shard_ids"]
+    if ids is None:
+        return
+    if count is None:
+        raise ConfigError("discord.shard_ids", "needs discord.shard_count (how many shards the bot runs in all)")
+    if too_big := [i for i in ids if i >= count]:
+        raise ConfigError("discord.shard_ids", f"{too_big[0]} is not a shard of {count} (0 to {count - 1})")
+
+
+def _check_pool(values: dict[str, Any]) -> None:
+    if values["pool_min_size"] > values["pool_max_size"]:
+        raise ConfigError(
+            "database.pool_min_size",
+            f"{values['pool_min_size']} is more than database.pool_max_size ({values['pool_max_size']})",
+        )
 
 
 def _domain(parse: Callable[..., Any], *, lists: bool = False) -> Callable[[str, Any], Any]:
@@ -222,15 +327,21 @@ def _log_level(key: str, value: Any) -> str:
     return level
 
 
-# section -> key -> (checker, default). The default goes through the checker too.
+# section -> key -> (checker, default). The default goes through the checker too; None means left out.
 _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
     "discord": {
         "token": (_optional_string, ""),
         "api_base_url": (_url(("http", "https")), DEFAULT_API_BASE_URL),
         "gateway_url": (_url(("ws", "wss")), ""),
         "command_guilds": (_guild_ids, []),
+        "shard_count": (_optional(_number(1, MAX_SHARDS)), None),
+        "shard_ids": (_optional(_shard_ids), None),
     },
-    "database": {"url": (_database_url, DEFAULT_DATABASE_URL)},
+    "database": {
+        "url": (_database_url, DEFAULT_DATABASE_URL),
+        "pool_min_size": (_number(1, 1000), 1),
+        "pool_max_size": (_number(1, 1000), 10),
+    },
     "defaults": {
         "timezone": (_domain(lambda v, key: str(resolve_zone(v, key))), "UTC"),
         "reminders": (_domain(parse_intervals, lists=True), ["pt15m"]),
@@ -246,6 +357,28 @@ _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
         "sync_seconds": (_number(0.1, 86400, whole=False), 2.0),
     },
 }
+# Checks across the keys of one section, run once each key is valid on its own.
+_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {"discord": _check_shards, "database": _check_pool}
+
+
+def _env_whole_number(text: str) -> Any:
+    return int(text) if text.strip().isdigit() else text
+
+
+def _env_numbers(text: str) -> Any:
+    items = text.replace(",", " ").split()
+    return [int(i) if i.isdigit() else i for i in items]
+
+
+# Environment variable -> (section, key, how its text becomes a TOML-like value). The variable wins over
+# the file; an empty variable is ignored.
+_ENVIRONMENT: dict[str, tuple[str, str, Callable[[str], Any]]] = {
+    "DISCORD_TOKEN": ("discord", "token", str),
+    "CALBOT_DATABASE_URL": ("database", "url", str),
+    "CALBOT_SHARD_COUNT": ("discord", "shard_count", _env_whole_number),
+    "CALBOT_SHARD_IDS": ("discord", "shard_ids", _env_numbers),
+}
+
 _SECTIONS = {
     "discord": DiscordConfig,
     "database": DatabaseConfig,
@@ -290,11 +423,15 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
             raise ConfigError(section, f"unknown section; expected one of {', '.join(_SCHEMA)}")
         if not isinstance(raw[section], dict):
             raise ConfigError(section, f"expected a table, got {_kind(raw[section])}")
-    if env.get("DISCORD_TOKEN"):
-        discord = raw.setdefault("discord", {})
-        if "token" in discord:  # a broken file is reported even while the environment overrides it
-            _optional_string("discord.token", discord["token"])
-        discord["token"] = env["DISCORD_TOKEN"]
+    from_env: dict[str, str] = {}  # "section.key" -> the variable that set it
+    for variable, (section, key, convert) in _ENVIRONMENT.items():
+        if not env.get(variable):
+            continue
+        given = raw.setdefault(section, {})
+        if key in given:  # a broken file is reported even while the environment overrides it
+            _SCHEMA[section][key][0](f"{section}.{key}", given[key])
+        given[key] = convert(env[variable])
+        from_env[f"{section}.{key}"] = variable
 
     sections = {}
     for section, keys in _SCHEMA.items():
@@ -302,6 +439,13 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
         for key in given:
             if key not in keys:
                 raise ConfigError(f"{section}.{key}", f"unknown key; expected one of {', '.join(keys)}")
-        values = {key: check(f"{section}.{key}", given.get(key, default)) for key, (check, default) in keys.items()}
+        try:
+            values = {key: check(f"{section}.{key}", given.get(key, default)) for key, (check, default) in keys.items()}
+            if section in _CROSS_CHECKS:
+                _CROSS_CHECKS[section](values)
+        except ConfigError as error:
+            if error.key in from_env:
+                raise ConfigError(error.key, f"{error.problem} (set by {from_env[error.key]})") from None
+            raise
         sections[section] = _SECTIONS[section](**values)
     return Config(**sections, source=source)

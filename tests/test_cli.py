@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.sqlite import migrations
+from bot.storage.sql import migrations
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.cli-secret-token-text"
-LATEST = migrations()[-1][0]
+LATEST = migrations("sqlite")[-1][0]
 
 
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -90,10 +90,36 @@ def test_a_bad_config_is_one_line_naming_the_key(tmp_path: Path, body: str, need
     assert not (tmp_path / "data").exists()
 
 
-def test_a_non_sqlite_database_url_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "config.toml").write_text('[database]\nurl = "postgresql://u:secretpw@db/x"\n', encoding="utf-8")
-    result = run(tmp_path, "migrate")
-    assert_one_line_error(result, 2, "database.url")
+def test_a_postgresql_url_is_accepted_and_its_password_never_printed(tmp_path: Path) -> None:
+    body = '[database]\nurl = "postgresql://calbot:secretpw@db.invalid/calbot"\npool_max_size = 4\n'
+    (tmp_path / "config.toml").write_text(body, encoding="utf-8")
+    result = run(tmp_path, "check-config", env={"DISCORD_TOKEN": TOKEN})
+    assert result.returncode == 0, result.stderr
+    assert "secretpw" not in result.stdout + result.stderr
+    assert 'url = "postgresql://calbot:***@db.invalid/calbot"' in result.stdout
+    assert "pool_max_size = 4" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["check-config", "migrate"])
+def test_an_unknown_database_scheme_is_refused_in_one_line(tmp_path: Path, command: str) -> None:
+    (tmp_path / "config.toml").write_text('[database]\nurl = "mysql://u:secretpw@db/x"\n', encoding="utf-8")
+    result = run(tmp_path, command, env={"DISCORD_TOKEN": TOKEN})
+    assert_one_line_error(result, 2, "database.url", "postgresql://", "sqlite:///")
+    assert "secretpw" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("[discord]\nshard_ids = [1]\n", "discord.shard_ids"),
+        ("[discord]\nshard_count = 2\nshard_ids = [2]\n", "discord.shard_ids"),
+        ("[discord]\nshard_count = 0\n", "discord.shard_count"),
+        ("pool_min_size = 3\npool_max_size = 2\n", "database.pool_min_size"),  # config_file opens [database]
+    ],
+)
+def test_bad_shard_and_pool_settings_are_one_line_naming_the_key(tmp_path: Path, body: str, needle: str) -> None:
+    config_file(tmp_path, body)
+    assert_one_line_error(run(tmp_path, "check-config", env={"DISCORD_TOKEN": TOKEN}), 2, needle)
 
 
 @pytest.mark.parametrize("before", [True, False], ids=["before-command", "after-command"])

@@ -13,7 +13,9 @@ from bot.config import (
     ConfigError,
     DatabaseConfig,
     load_config,
+    redact_url,
 )
+from bot.domain.shards import Shards
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.very-secret-token-text"
 
@@ -39,6 +41,8 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     )
     assert config.logging.level == "INFO"
     assert "no config file" in config.source
+    assert (config.discord.shard_count, config.discord.shard_ids, config.discord.shards) == (None, None, None)
+    assert (config.database.pool_min_size, config.database.pool_max_size) == (1, 10)
 
 
 def test_config_toml_in_the_working_directory_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,7 +139,25 @@ def test_require_token_names_the_key(tmp_path: Path) -> None:
         ('[discord]\ncommand_guilds = ["abc"]\n', "discord.command_guilds"),
         ("[discord]\ncommand_guilds = [1.5]\n", "discord.command_guilds"),
         ('[discord]\ntokn = "typo"\n', "discord.tokn"),
-        ('[database]\nurl = "postgresql://u:p@localhost/calbot"\n', "database.url"),
+        ('[database]\nurl = "mysql://u:p@localhost/calbot"\n', "database.url"),
+        ('[database]\nurl = "postgresql://"\n', "database.url"),
+        ('[database]\nurl = "postgresqlx://u@localhost/calbot"\n', "database.url"),
+        ("[database]\npool_min_size = 0\n", "database.pool_min_size"),
+        ('[database]\npool_max_size = "10"\n', "database.pool_max_size"),
+        ("[database]\npool_max_size = 2.5\n", "database.pool_max_size"),
+        ("[database]\npool_min_size = 5\npool_max_size = 4\n", "database.pool_min_size"),
+        ("[discord]\nshard_count = 0\n", "discord.shard_count"),
+        ("[discord]\nshard_count = -2\n", "discord.shard_count"),
+        ('[discord]\nshard_count = "4"\n', "discord.shard_count"),
+        ("[discord]\nshard_count = true\n", "discord.shard_count"),
+        ("[discord]\nshard_ids = [0]\n", "discord.shard_ids"),  # without shard_count
+        ("[discord]\nshard_count = 2\nshard_ids = [2]\n", "discord.shard_ids"),
+        ("[discord]\nshard_count = 2\nshard_ids = [-1]\n", "discord.shard_ids"),
+        ("[discord]\nshard_count = 2\nshard_ids = [1, 1]\n", "discord.shard_ids"),
+        ("[discord]\nshard_count = 2\nshard_ids = []\n", "discord.shard_ids"),
+        ("[discord]\nshard_count = 2\nshard_ids = 1\n", "discord.shard_ids"),
+        ('[discord]\nshard_count = 2\nshard_ids = ["1"]\n', "discord.shard_ids"),
+        ("[discord]\nshard_count = 2\nshard_ids = [true]\n", "discord.shard_ids"),
         ('[database]\nurl = "sqlite:///"\n', "database.url"),
         ('[database]\nurl = "calbot.sqlite3"\n', "database.url"),
         ("[database]\nurl = 5\n", "database.url"),
@@ -207,3 +229,115 @@ def test_describe_masks_a_database_password(config: Config) -> None:
 def test_the_shared_fixture_points_at_a_temp_sqlite_file(config: Config, tmp_path: Path) -> None:
     assert config.database.url == f"sqlite:///{tmp_path}/calbot.sqlite3"
     assert config.require_token() == "test-token"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://calbot:secret@db.example.org:5432/calbot",
+        "postgres://calbot@localhost/calbot",
+        "postgresql:///calbot?host=/var/run/postgresql",
+        "postgresql://calbot:secret@db1:5432,db2:5432/calbot?target_session_attrs=read-write",
+        "sqlite:////srv/calbot/db.sqlite3",
+    ],
+)
+def test_sqlite_and_postgresql_urls_are_accepted(tmp_path: Path, url: str) -> None:
+    config = load_config(str(write(tmp_path, f'[database]\nurl = "{url}"\n')), environ={})
+    assert config.database.url == url
+
+
+def test_an_unsupported_url_is_refused_without_echoing_its_password(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database]\nurl = "mysql://calbot:hunter2@db/calbot"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path), environ={})
+    assert caught.value.key == "database.url"
+    assert "hunter2" not in str(caught.value)
+    assert "mysql://calbot:***@db/calbot" in str(caught.value)
+    assert "postgresql://" in caught.value.problem and "sqlite:///" in caught.value.problem
+
+
+def test_pool_sizes_from_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[database]\nurl = "postgresql://db/calbot"\npool_min_size = 2\npool_max_size = 2\n')
+    database = load_config(str(path), environ={}).database
+    assert (database.pool_min_size, database.pool_max_size) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://calbot:hunter2@db/calbot", "postgresql://calbot:***@db/calbot"),
+        ("postgresql://calbot:hun@ter2@db/calbot", "postgresql://calbot:***@db/calbot"),
+        ("postgres://:hunter2@db", "postgres://:***@db"),
+        ("postgresql:///calbot?host=/run&password=hunter2", "postgresql:///calbot?host=/run&password=***"),
+        ("postgresql://calbot@db/calbot?sslmode=require", "postgresql://calbot@db/calbot?sslmode=require"),
+        ("sqlite:////srv/calbot/db.sqlite3", "sqlite:////srv/calbot/db.sqlite3"),
+    ],
+)
+def test_redact_url_masks_only_the_password(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_a_database_password_is_not_in_the_configs_repr(tmp_path: Path) -> None:
+    config = load_config(str(write(tmp_path, '[database]\nurl = "postgresql://calbot:hunter2@db/calbot"\n')), {})
+    assert config.database.url == "postgresql://calbot:hunter2@db/calbot"
+    assert "hunter2" not in repr(config) and "hunter2" not in repr(config.database)
+    assert "hunter2" not in config.describe()
+    assert 'url = "postgresql://calbot:***@db/calbot"' in config.describe()
+
+
+@pytest.mark.parametrize(
+    ("body", "shards"),
+    [
+        ("", None),
+        ("shard_count = 1\n", Shards(1, (0,))),
+        ("shard_count = 4\n", Shards(4, (0, 1, 2, 3))),  # no shard_ids: this process runs them all
+        ("shard_count = 4\nshard_ids = [3, 1]\n", Shards(4, (1, 3))),
+        ("shard_count = 2\nshard_ids = [1]\n", Shards(2, (1,))),
+    ],
+)
+def test_shards_from_the_file(tmp_path: Path, body: str, shards: Shards | None) -> None:
+    config = load_config(str(write(tmp_path, f"[discord]\n{body}")), environ={})
+    assert config.discord.shards == shards
+
+
+def test_describe_shows_shards_and_pool_sizes(tmp_path: Path) -> None:
+    unsharded = load_config(str(write(tmp_path, "")), environ={}).describe()
+    assert "# shard_count: not set" in unsharded
+    assert "pool_min_size = 1" in unsharded and "pool_max_size = 10" in unsharded
+    every = load_config(str(write(tmp_path, "[discord]\nshard_count = 4\n")), environ={}).describe()
+    assert "shard_count = 4" in every and "# shard_ids: not set" in every
+    some = load_config(str(write(tmp_path, "[discord]\nshard_count = 4\nshard_ids = [2, 3]\n")), {}).describe()
+    assert "shard_ids = [2, 3]" in some
+
+
+def test_shards_and_the_database_url_from_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, '[discord]\nshard_count = 2\nshard_ids = [0]\n[database]\nurl = "sqlite:///x.db"\n')
+    environ = {
+        "CALBOT_SHARD_COUNT": "4",
+        "CALBOT_SHARD_IDS": "1, 3",
+        "CALBOT_DATABASE_URL": "postgresql://calbot:hunter2@db/calbot",
+    }
+    config = load_config(str(path), environ=environ)
+    assert config.discord.shards == Shards(4, (1, 3))
+    assert config.database.url == "postgresql://calbot:hunter2@db/calbot"
+    assert load_config(str(path), environ={"CALBOT_SHARD_IDS": "1"}).discord.shards == Shards(2, (1,))
+    assert load_config(str(path), environ={"CALBOT_SHARD_IDS": ""}).discord.shards == Shards(2, (0,))
+
+
+@pytest.mark.parametrize(
+    ("environ", "key", "variable"),
+    [
+        ({"CALBOT_SHARD_COUNT": "many"}, "discord.shard_count", "CALBOT_SHARD_COUNT"),
+        ({"CALBOT_SHARD_COUNT": "-1"}, "discord.shard_count", "CALBOT_SHARD_COUNT"),
+        ({"CALBOT_SHARD_IDS": "0,x"}, "discord.shard_ids", "CALBOT_SHARD_IDS"),
+        ({"CALBOT_SHARD_COUNT": "2", "CALBOT_SHARD_IDS": "0 5"}, "discord.shard_ids", "CALBOT_SHARD_IDS"),
+        ({"CALBOT_DATABASE_URL": "mysql://db/x"}, "database.url", "CALBOT_DATABASE_URL"),
+    ],
+)
+def test_bad_environment_values_name_the_key_and_the_variable(
+    tmp_path: Path, environ: dict[str, str], key: str, variable: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(write(tmp_path, "")), environ=environ)
+    assert caught.value.key == key
+    assert variable in caught.value.problem
