@@ -1,12 +1,20 @@
-"""Fixtures shared by every test: a config whose database is a real SQLite file in a temp dir."""
+"""Fixtures shared by every test: a config whose database is a real SQLite file in a temp dir, and stores
+on both backends for the storage and engine suites."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
 from bot.config import Config, load_config
+from bot.storage.postgres import redact
 
 
 def write_config(folder: Path, body: str = "") -> Path:
@@ -28,3 +36,60 @@ def config(tmp_path: Path) -> Config:
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/store.sqlite3"
+
+
+# ---- PostgreSQL: the storage and engine suites run on both backends
+
+POSTGRES_DSN_ENV = "CALBOT_TEST_POSTGRES_DSN"  # a server to make this run's database on; .ci/run sets it
+POSTGRES_REQUIRED_ENV = "CALBOT_TEST_POSTGRES_REQUIRED"  # set: an unreachable server fails the run
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(POSTGRES_REQUIRED_ENV):
+        pytest.fail(f"{reason} (and {POSTGRES_REQUIRED_ENV} is set)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _admin(dsn: str, statement: str) -> None:
+    """Run one statement on its own connection, outside any test's event loop."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(dsn, timeout=5)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of its own for this test run, on the server CALBOT_TEST_POSTGRES_DSN names; dropped at the end."""
+    server = os.environ.get(POSTGRES_DSN_ENV)
+    if not server:
+        _unavailable(f"PostgreSQL tests need {POSTGRES_DSN_ENV}, e.g. postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"calbot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        _admin(server, f'CREATE DATABASE "{name}"')
+    except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+        _unavailable(f"no PostgreSQL reachable at {redact(server)}: {error}")
+    yield urlunsplit(urlsplit(server)._replace(path=f"/{name}", query=""))
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> Iterator[str]:
+    """A fresh, empty schema in this run's database, as a store URL; dropped after the test."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    _admin(postgres_database, f"CREATE SCHEMA {schema}")
+    yield f"{postgres_database}?search_path={schema}"  # asyncpg passes unknown parameters as server settings
+    _admin(postgres_database, f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store on each backend: a SQLite file, and a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/calbot.sqlite3"
+    return request.getfixturevalue("postgres_url")

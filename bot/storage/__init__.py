@@ -6,14 +6,29 @@ from collections.abc import Callable
 from datetime import datetime
 
 from .interface import Store
-from .sqlite import SchemaTooNew, SqliteStore
+from .sql import SchemaTooNew
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-async def open_store(url: str, *, clock: Callable[[], datetime] | None = None) -> Store:
-    """Open the store `url` names, applying pending migrations."""
+async def open_store(
+    url: str,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    pool_min_size: int = 1,
+    pool_max_size: int = 10,
+) -> Store:
+    """Open the store `url` names, applying pending migrations. The pool sizes matter to PostgreSQL only."""
+    options = {"clock": clock} if clock else {}
     if url.startswith("sqlite:///"):
-        return await SqliteStore.open(url, **({"clock": clock} if clock else {}))
-    raise ValueError(f"unsupported database URL {url!r}")
+        from .sqlite import SqliteStore
+
+        return await SqliteStore.open(url, **options)
+    if url.startswith(POSTGRES_SCHEMES):
+        from .postgres import PostgresStore
+
+        return await PostgresStore.open(url, min_size=pool_min_size, max_size=pool_max_size, **options)
+    raise ValueError(f"unsupported database URL {url.split('://')[0]!r}: use sqlite:/// or postgresql://")
 
 
-__all__ = ["SchemaTooNew", "Store", "open_store"]
+__all__ = ["POSTGRES_SCHEMES", "SchemaTooNew", "Store", "open_store"]

@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.errors import InvalidField, NotFound
 
-from .sqlite import _all, _dt, _execute, _one, _OperationLock, _storable, _ts
+from .sql import Database, Row, _dt, _storable, _ts
 
 PREFIX = "cbt_"
 SCOPES = ("read", "write")
@@ -60,7 +59,7 @@ def parse_token(text: str) -> tuple[int, str] | None:
     return int(number), secret
 
 
-def _token(row: sqlite3.Row) -> ApiToken:
+def _token(row: Row) -> ApiToken:
     return ApiToken(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -73,9 +72,9 @@ def _token(row: sqlite3.Row) -> ApiToken:
     )
 
 
-class SqliteApiTokens:
-    def __init__(self, lock: _OperationLock, clock: Callable[[], datetime]) -> None:
-        self._lock = lock
+class SqlApiTokens:
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self._db = db
         self._clock = clock
 
     async def create(
@@ -89,9 +88,8 @@ class SqliteApiTokens:
         if len(name) > NAME_MAX:
             raise InvalidField("name", f"is {len(name)} characters long; the limit is {NAME_MAX}")
         secret = secrets.token_urlsafe(SECRET_BYTES)
-        async with self._lock.write() as db:
-            row = await _one(
-                db,
+        async with self._db.write() as db:
+            row = await db.one(
                 "INSERT INTO api_tokens (guild_id, name, scope, hash, created_by, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
                 (guild_id, name, scope, _digest(secret), created_by, _ts(self._clock())),
@@ -105,8 +103,8 @@ class SqliteApiTokens:
         if parsed is None:
             return None
         token_id, secret = parsed
-        async with self._lock.read() as db:
-            row = await _one(db, "SELECT * FROM api_tokens WHERE id = ?", (token_id,))
+        async with self._db.read() as db:
+            row = await db.one("SELECT * FROM api_tokens WHERE id = ?", (token_id,))
         # Compare even when there is no row, so a wrong id and a wrong secret take the same time.
         stored = row["hash"] if row is not None else "0" * 64
         if not hmac.compare_digest(stored, _digest(secret)) or row is None or row["revoked_at"] is not None:
@@ -115,13 +113,13 @@ class SqliteApiTokens:
 
     async def touch(self, token_id: int) -> None:
         """Record that the token was used now."""
-        async with self._lock.write() as db:
-            await _execute(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (_ts(self._clock()), token_id))
+        async with self._db.write() as db:
+            await db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (_ts(self._clock()), token_id))
 
     async def list(self, guild_id: int, *, include_revoked: bool = False) -> list[ApiToken]:
         where = "" if include_revoked else " AND revoked_at IS NULL"
-        async with self._lock.read() as db:
-            rows = await _all(db, f"SELECT * FROM api_tokens WHERE guild_id = ?{where} ORDER BY id", (guild_id,))
+        async with self._db.read() as db:
+            rows = await db.all(f"SELECT * FROM api_tokens WHERE guild_id = ?{where} ORDER BY id", (guild_id,))
         return [_token(r) for r in rows]
 
     async def revoke(self, token_id: int, guild_id: int | None = None) -> ApiToken:
@@ -129,9 +127,8 @@ class SqliteApiTokens:
         if not _storable(token_id):
             raise NotFound("API token", token_id)
         scope, params = ("AND guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
-        async with self._lock.write() as db:
-            row = await _one(
-                db,
+        async with self._db.write() as db:
+            row = await db.one(
                 f"UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? {scope} RETURNING *",
                 (_ts(self._clock()), token_id, *params),
             )
@@ -139,10 +136,8 @@ class SqliteApiTokens:
             raise NotFound("API token", token_id)
         return _token(row)
 
-    async def data_version(self) -> tuple[int, int]:
-        """A value that changes whenever the database may have changed: a commit by another connection
-        (the bot or an API in another process) or a write by this one. The API keys its response caches
-        on it, so a cached answer is never older than the data, and checking costs one tiny query."""
-        async with self._lock.read() as db:
-            row = await _one(db, "SELECT (SELECT data_version FROM pragma_data_version()), total_changes()")
-        return row[0], row[1]
+    async def data_version(self) -> object:
+        """A value that changes whenever the database may have changed, whoever changed it (the bot, or an
+        API in another process). The API keys its response caches on it, so a cached answer is never older
+        than the data, and checking costs one tiny query."""
+        return await self._db.data_version()

@@ -6,23 +6,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event
 from bot.domain.recurrence import Recurrence
-from bot.storage import open_store
-from bot.storage.sqlite import SqliteStore
+from bot.storage import Store, open_store
 
 GUILD, OTHER = 101, 202
 STARTS = datetime(2026, 12, 24, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await open_store(f"sqlite:///{tmp_path}/calbot.sqlite3")
+async def store(store_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(store_url)
     yield opened
     await opened.close()
 

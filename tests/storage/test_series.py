@@ -12,8 +12,7 @@ from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event, OccurrenceChange
 from bot.domain.recurrence import Recurrence
 from bot.domain.rsvp import GOING, ONE_OFF
-from bot.storage import open_store
-from bot.storage.sqlite import SqliteStore
+from bot.storage import Store, open_store
 
 GUILD, OTHER = 1, 2
 MONDAY = datetime(2030, 1, 7, 18, 0, tzinfo=UTC)  # a Monday, 18:00 UTC
@@ -21,8 +20,8 @@ WEEK = timedelta(weeks=1)
 
 
 @pytest.fixture
-async def store(tmp_path) -> AsyncIterator[SqliteStore]:
-    opened = await open_store(f"sqlite:///{tmp_path}/series.sqlite3")
+async def store(store_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(store_url)
     yield opened
     await opened.close()
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.models import Calendar
-from bot.storage import open_store
-from bot.storage.sqlite import SqliteStore
+from bot.storage import Store, open_store
 from bot.storage.tokens import parse_token
+
+from .raw import raw
 
 GUILD, OTHER = 101, 202
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -33,18 +32,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "calbot.sqlite3"
-
-
-@pytest.fixture
-async def store(path: Path, clock: Clock) -> AsyncIterator[SqliteStore]:
-    opened = await open_store(f"sqlite:///{path}", clock=clock)
+async def store(store_url: str, clock: Clock) -> AsyncIterator[Store]:
+    opened = await open_store(store_url, clock=clock)
     yield opened
     await opened.close()
 
 
-async def test_a_created_token_verifies_and_only_its_hash_is_stored(store, path):
+async def test_a_created_token_verifies_and_only_its_hash_is_stored(store, store_url):
     token, text = await store.tokens.create(GUILD, "  CI   deploys ", "read", created_by=7)
     assert text.startswith(f"cbt_{token.id}_") and len(text) > 40
     assert (token.guild_id, token.name, token.scope, token.created_by) == (GUILD, "CI deploys", "read", 7)
@@ -52,8 +46,7 @@ async def test_a_created_token_verifies_and_only_its_hash_is_stored(store, path)
     assert await store.tokens.verify(text) == token
     assert await store.tokens.verify(f"  {text}\n") == token
     secret = parse_token(text)[1]
-    with sqlite3.connect(path) as db:
-        rows = db.execute("SELECT * FROM api_tokens").fetchall()
+    rows = await raw(store_url, "SELECT * FROM api_tokens")
     assert rows and all(secret not in str(value) for row in rows for value in row)
 
 
@@ -112,14 +105,13 @@ async def test_bad_scopes_and_names_are_refused(store, name, scope, field):
     assert refused.value.field == field
 
 
-async def test_data_version_moves_with_our_writes_and_with_other_connections(store, path):
+async def test_data_version_moves_with_our_writes_and_with_other_connections(store, store_url):
     first = await store.tokens.data_version()
     assert await store.tokens.data_version() == first
     await store.calendars.create(Calendar(guild_id=GUILD, name="Raids"))
     second = await store.tokens.data_version()
     assert second != first
-    with sqlite3.connect(path) as other:  # another process's writer
-        other.execute("UPDATE calendars SET description = 'changed elsewhere'")
+    await raw(store_url, "UPDATE calendars SET description = 'changed elsewhere'")  # another process's writer
     third = await store.tokens.data_version()
     assert third != second
     assert await store.tokens.data_version() == third

@@ -1,0 +1,245 @@
+"""The PostgreSQL backend (asyncpg): one database shared by every bot and API process.
+
+The repositories are the shared ones in sql.py; this module supplies connections from a pool, turns
+their `?` and `:name` placeholders into PostgreSQL's `$n`, and adds what only a shared database needs:
+advisory locks for read-modify-write transactions, FOR UPDATE SKIP LOCKED for claiming reminders, and
+LISTEN/NOTIFY so a reminder or event written by one process wakes the others at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from .sql import Clock, IntegrityError, Params, Row, SchemaTooNew, SqlStore, lock_key, migrations
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "calbot_"  # NOTIFY channels are per database, so ours carry a prefix
+RECONNECT_SECONDS = 5.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for log lines and error messages."""
+    return re.sub(r"(://[^/:@]*):[^/@]*@", r"\1:***@", url)
+
+
+_TOKEN = re.compile(r"'(?:[^']|'')*'|--[^\n]*|::|\?|:([A-Za-z_][A-Za-z0-9_]*)", re.S)
+
+
+@functools.lru_cache(maxsize=512)
+def translate(sql: str) -> tuple[str, tuple[str, ...] | int]:
+    """`sql` with `$n` placeholders, and what fills them: the parameter names in order (for `:name`),
+    or how many there are (for `?`). String literals, comments and `::` casts are left alone."""
+    names: list[str] = []
+    positional = 0
+
+    def placeholder(match: re.Match[str]) -> str:
+        nonlocal positional
+        text = match.group(0)
+        if text == "?":
+            positional += 1
+            return f"${positional}"
+        if match.group(1) is None:  # a literal, a comment or a cast
+            return text
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    query = _TOKEN.sub(placeholder, sql)
+    if names and positional:
+        raise ValueError("a statement mixes ? and :name placeholders")
+    return query, tuple(names) if names else positional
+
+
+def _arguments(sql: str, params: Params) -> tuple[str, list[Any]]:
+    query, shape = translate(sql)
+    if isinstance(params, Mapping):
+        return query, [params[name] for name in shape] if isinstance(shape, tuple) else []
+    return query, list(params)
+
+
+def _rowcount(status: str) -> int:
+    """asyncpg reports "UPDATE 3", "DELETE 0", "INSERT 0 1": the last word is the row count."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresConnection:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._conn = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        query, args = _arguments(sql, params)
+        try:
+            return _rowcount(await self._conn.execute(query, *args))
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise IntegrityError(str(error)) from error
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        query, args = _arguments(sql, params)
+        try:
+            return await self._conn.fetchrow(query, *args)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise IntegrityError(str(error)) from error
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        query, args = _arguments(sql, params)
+        return await self._conn.fetch(query, *args)
+
+    async def execute_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        query, _shape = translate(sql)
+        await self._conn.executemany(query, rows)
+
+    async def serialize(self, *key: object) -> None:
+        await self._conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(*key))
+
+    async def notify(self, channel: str, payload: str) -> None:
+        # Sent when the transaction commits, and not at all if it rolls back.
+        await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL_PREFIX + channel, payload)
+
+
+class PostgresDatabase:
+    shared = True
+    skip_locked = "FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[PostgresConnection]:
+        async with self.pool.acquire() as connection:
+            yield PostgresConnection(connection)
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[PostgresConnection]:
+        async with self.pool.acquire() as connection, connection.transaction():
+            yield PostgresConnection(connection)
+
+    async def data_version(self) -> str:
+        # The snapshot names the transactions running and the next id to be given out, so it changes
+        # when any write starts or commits, in any process. It changes for other databases' writes too:
+        # a cache keyed on it is emptied too often, never too late.
+        async with self.pool.acquire() as connection:
+            return await connection.fetchval("SELECT pg_current_snapshot()::text")
+
+
+class PostgresStore(SqlStore):
+    def __init__(self, pool: asyncpg.Pool, url: str, clock: Clock) -> None:
+        self._db = PostgresDatabase(pool)
+        self.url = url
+        self._listeners: dict[str, list[Callable[[str], None]]] = {}
+        self._listener: asyncpg.Connection | None = None
+        self._reconnect: asyncio.Task | None = None
+        self._closing = False
+        super().__init__(self._db, clock)
+
+    @classmethod
+    async def open(cls, url: str, *, clock: Clock = _utc_now, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+        """Connect a pool and bring the schema up to date."""
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        try:
+            store = cls(pool, url, clock)
+            await store.migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return store
+
+    async def schema_version(self) -> int:
+        async with self._db.read() as db:
+            exists = await db.one("SELECT to_regclass('schema_version') IS NOT NULL AS present")
+            if not exists["present"]:
+                return 0
+            row = await db.one("SELECT max(version) AS version FROM schema_version")
+        return row["version"] or 0
+
+    async def migrate(self) -> list[str]:
+        """Apply every pending migration in one transaction; return the names applied. Processes starting
+        together take turns, so each migration runs once."""
+        bundled = migrations("postgres")
+        latest = bundled[-1][0]
+        async with self._db.write() as db:
+            await db.serialize("migrate")
+            await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at BIGINT)")
+            current = (await db.one("SELECT coalesce(max(version), 0) AS version FROM schema_version"))["version"]
+            if current > latest:
+                raise SchemaTooNew(
+                    f"database schema version {current} is newer than this calbot knows ({latest}); upgrade calbot"
+                )
+            pending = [m for m in bundled if m[0] > current]
+            for version, _name, sql in pending:
+                await db.execute(sql)  # no parameters: asyncpg runs a whole script
+                await db.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    (version, int(_utc_now().timestamp())),
+                )
+        applied = [name for _v, name, _s in pending]
+        if applied:
+            log.info("Applied migrations %s to %s", ", ".join(applied), redact(self.url))
+        return applied
+
+    # ---- LISTEN/NOTIFY
+
+    async def subscribe(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` whenever a transaction that notified `channel` commits."""
+        self._listeners.setdefault(channel, []).append(callback)
+        if self._listener is None:
+            await self._listen()
+        elif len(self._listeners[channel]) == 1:
+            await self._listener.add_listener(CHANNEL_PREFIX + channel, self._notified)
+
+    async def _listen(self) -> None:
+        # A connection of its own: a pooled one goes back to the pool, and LISTEN lasts as long as it does.
+        listener = await asyncpg.connect(self.url)
+        for channel in self._listeners:
+            await listener.add_listener(CHANNEL_PREFIX + channel, self._notified)
+        listener.add_termination_listener(self._lost)
+        self._listener = listener
+
+    def _notified(self, _connection: object, _pid: int, channel: str, payload: str) -> None:
+        for callback in self._listeners.get(channel.removeprefix(CHANNEL_PREFIX), []):
+            try:
+                callback(payload)
+            except Exception:
+                log.exception("A %s notification could not be handled", channel)
+
+    def _lost(self, _connection: object) -> None:
+        if self._closing:
+            return
+        log.warning("Lost the PostgreSQL connection that listens for other processes' changes; reconnecting")
+        self._listener = None
+        self._reconnect = asyncio.get_running_loop().create_task(self._relisten())
+
+    async def _relisten(self) -> None:
+        while not self._closing and self._listener is None:
+            try:
+                await self._listen()
+                log.info("Listening for other processes' changes again")
+                # Whatever was notified meanwhile is lost: tell every listener to look now.
+                for channel, callbacks in self._listeners.items():
+                    for callback in callbacks:
+                        callback("" if channel != "reminders" else str(int(_utc_now().timestamp())))
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+        if self._listener is not None:
+            await self._listener.close()
+        await self._db.pool.close()
+        log.info("Database %s closed", redact(self.url))
