@@ -100,9 +100,15 @@ def _text_id(text: str) -> int | None:
     return value if _storable(value) else None
 
 
-def _in(column: str, shards: Shards | None) -> str:
-    """An SQL condition: `column`'s guild is on one of `shards` (always true for None)."""
-    return "1 = 1" if shards is None else shards.sql_condition(column)
+def _on(shards: Shards | None) -> str:
+    """An SQL condition: the row's guild is on one of `shards` (always true for None)."""
+    return "1 = 1" if shards is None else shards.sql_condition("guild_id")
+
+
+def _claimable(shards: Shards | None) -> str:
+    """An SQL condition: a pending reminder a process on `shards` can send: a channel post of one of its
+    guilds, or a DM of any guild (any process can open a DM)."""
+    return f"state = 'pending' AND (channel = 'discord_private' OR {_on(shards)})"
 
 
 class SchemaTooNew(RuntimeError):
@@ -736,9 +742,7 @@ class SqlEvents:
     async def all_series(self, *, shards: Shards | None = None) -> list[Event]:
         """Every recurring event of every guild (on `shards`): the reminder horizon is extended for each."""
         async with self._db.read() as db:
-            rows = await db.all(
-                f"SELECT * FROM events WHERE recurrence IS NOT NULL AND {_in('guild_id', shards)} ORDER BY id"
-            )
+            rows = await db.all(f"SELECT * FROM events WHERE recurrence IS NOT NULL AND {_on(shards)} ORDER BY id")
         return [_event(r) for r in rows]
 
     async def find(self, guild_id: int, ref: str, now: datetime) -> Event:
@@ -1069,8 +1073,7 @@ class SqlReminders:
                     attempts = attempts + 1, updated_at = :now
                 WHERE id IN (
                     SELECT id FROM reminders
-                    WHERE state = 'pending' AND due <= :now
-                      AND (channel = 'discord_private' OR {_in("guild_id", shards)})
+                    WHERE {_claimable(shards)} AND due <= :now
                     ORDER BY due LIMIT :limit {self._db.skip_locked}
                 )
                 RETURNING *
@@ -1163,9 +1166,10 @@ class SqlReminders:
                 await db.notify(REMINDERS_CHANNEL, str(_ts(parent.due)))
         return added
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, *, shards: Shards | None = None) -> datetime | None:
+        """When the next reminder `claim` would return with these `shards` falls due."""
         async with self._db.read() as db:
-            row = await db.one("SELECT min(due) FROM reminders WHERE state = 'pending'")
+            row = await db.one(f"SELECT min(due) FROM reminders WHERE {_claimable(shards)}")
         return _dt(row[0])
 
     async def recent(self, guild_id: int, limit: int = 25) -> list[Reminder]:
@@ -1257,9 +1261,7 @@ class SqlEventSync:
         """The oldest waiting entries (of `shards`' guilds): (entry id, guild id, event id, the deleted event
         or None)."""
         async with self._db.read() as db:
-            rows = await db.all(
-                f"SELECT * FROM event_sync WHERE {_in('guild_id', shards)} ORDER BY id LIMIT ?", (limit,)
-            )
+            rows = await db.all(f"SELECT * FROM event_sync WHERE {_on(shards)} ORDER BY id LIMIT ?", (limit,))
         return [
             (r["id"], r["guild_id"], r["event_id"], _event(json.loads(r["deleted"])) if r["deleted"] else None)
             for r in rows
