@@ -110,6 +110,13 @@ class PostgresConnection:
         # Sent when the transaction commits, and not at all if it rolls back.
         await self._conn.execute("SELECT pg_notify($1, $2)", CHANNEL_PREFIX + channel, payload)
 
+    async def continue_ids(self, tables: list[str]) -> None:
+        # Rows inserted with their ids leave an identity's sequence where it was.
+        for table in tables:
+            await self._conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
+            )
+
 
 class PostgresDatabase:
     shared = True
@@ -138,13 +145,12 @@ class PostgresDatabase:
 
 class PostgresStore(SqlStore):
     def __init__(self, pool: asyncpg.Pool, url: str, clock: Clock) -> None:
-        self._db = PostgresDatabase(pool)
         self.url = url
         self._listeners: dict[str, list[Callable[[str], None]]] = {}
         self._listener: asyncpg.Connection | None = None
         self._reconnect: asyncio.Task | None = None
         self._closing = False
-        super().__init__(self._db, clock)
+        super().__init__(PostgresDatabase(pool), clock)
 
     @classmethod
     async def open(cls, url: str, *, clock: Clock = _utc_now, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -159,7 +165,7 @@ class PostgresStore(SqlStore):
         return store
 
     async def schema_version(self) -> int:
-        async with self._db.read() as db:
+        async with self.database.read() as db:
             exists = await db.one("SELECT to_regclass('schema_version') IS NOT NULL AS present")
             if not exists["present"]:
                 return 0
@@ -171,7 +177,7 @@ class PostgresStore(SqlStore):
         together take turns, so each migration runs once."""
         bundled = migrations("postgres")
         latest = bundled[-1][0]
-        async with self._db.write() as db:
+        async with self.database.write() as db:
             await db.serialize("migrate")
             await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at BIGINT)")
             current = (await db.one("SELECT coalesce(max(version), 0) AS version FROM schema_version"))["version"]
@@ -241,5 +247,5 @@ class PostgresStore(SqlStore):
             self._reconnect.cancel()
         if self._listener is not None:
             await self._listener.close()
-        await self._db.pool.close()
+        await self.database.pool.close()
         log.info("Database %s closed", redact(self.url))

@@ -60,6 +60,9 @@ class Connection(Protocol):
     async def notify(self, channel: str, payload: str) -> None:
         """Tell other processes, when this transaction commits."""
 
+    async def continue_ids(self, tables: list[str]) -> None:
+        """After rows were copied in with their ids: new rows of `tables` get ids after the highest."""
+
 
 class Database(Protocol):
     # True when several processes share the database: claims left behind may belong to a live process.
@@ -131,6 +134,7 @@ class SqlStore:
     def __init__(self, db: Database, clock: Clock) -> None:
         from .tokens import SqlApiTokens  # here: bot.storage.tokens imports this module's helpers
 
+        self.database = db
         self.settings = SqlSettings(db, clock)
         self.users = SqlUsers(db, clock)
         self.sync = SqlEventSync(db, clock)

@@ -86,6 +86,10 @@ class SqliteConnection:
     async def notify(self, channel: str, payload: str) -> None:
         """Nothing to do: one bot process serves a SQLite file, and it wakes itself."""
 
+    async def continue_ids(self, tables: list[str]) -> None:
+        """Nothing to do: a new rowid is always past the highest, and AUTOINCREMENT's counter moves with
+        rows inserted with their ids."""
+
 
 class SqliteDatabase:
     shared = False
@@ -124,9 +128,8 @@ class SqliteStore(SqlStore):
 
     def __init__(self, connection: aiosqlite.Connection, path: Path, clock: Clock) -> None:
         self._connection = connection
-        self._db = SqliteDatabase(connection)
         self.path = path
-        super().__init__(self._db, clock)
+        super().__init__(SqliteDatabase(connection), clock)
 
     @classmethod
     async def open(cls, url: str, *, clock: Clock = _utc_now) -> SqliteStore:
@@ -161,14 +164,14 @@ class SqliteStore(SqlStore):
         """Nothing to listen to: no other process writes reminders for this one to send."""
 
     async def schema_version(self) -> int:
-        async with self._db.read() as db:
+        async with self.database.read() as db:
             return (await db.one("PRAGMA user_version"))[0]
 
     async def migrate(self) -> list[str]:
         """Apply every pending migration in one transaction; return the names applied."""
         pending_all = migrations("sqlite")
         latest = pending_all[-1][0]
-        async with self._db.write() as db:
+        async with self.database.write() as db:
             current = (await db.one("PRAGMA user_version"))[0]
             if current > latest:
                 raise SchemaTooNew(
