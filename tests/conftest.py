@@ -74,7 +74,7 @@ def postgres_database() -> Iterator[str]:
         _admin(server, f'CREATE DATABASE "{name}"')
     except (OSError, TimeoutError, asyncpg.PostgresError) as error:
         _unavailable(f"no PostgreSQL reachable at {redact(server)}: {error}")
-    yield urlunsplit(urlsplit(server)._replace(path=f"/{name}", query=""))
+    yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
     _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -83,7 +83,8 @@ def postgres_url(postgres_database: str) -> Iterator[str]:
     """A fresh, empty schema in this run's database, as a store URL; dropped after the test."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     _admin(postgres_database, f"CREATE SCHEMA {schema}")
-    yield f"{postgres_database}?search_path={schema}"  # asyncpg passes unknown parameters as server settings
+    joiner = "&" if urlsplit(postgres_database).query else "?"
+    yield f"{postgres_database}{joiner}search_path={schema}"  # asyncpg passes unknown parameters as server settings
     _admin(postgres_database, f"DROP SCHEMA {schema} CASCADE")
 
 
