@@ -60,7 +60,9 @@ def _setup_logging(level: str) -> None:
 async def _migrate(config: Config) -> None:
     from bot.storage import open_store
 
-    store = await open_store(config.database.url)
+    store = await open_store(
+        config.database.url, pool_min_size=config.database.pool_min_size, pool_max_size=config.database.pool_max_size
+    )
     await store.close()
 
 
@@ -80,7 +82,9 @@ async def _token(config: Config, args: argparse.Namespace) -> int:
     from bot.domain.errors import NotFound
     from bot.storage import open_store
 
-    store = await open_store(config.database.url)
+    store = await open_store(
+        config.database.url, pool_min_size=config.database.pool_min_size, pool_max_size=config.database.pool_max_size
+    )
     try:
         if args.action == "create":
             token, text = await store.tokens.create(args.guild, args.name, args.scope)
@@ -154,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "migrate":
             asyncio.run(_migrate(config))
-            print(f"Database {config.database.url} is up to date.")
+            print(f"Database {config.database.redacted_url} is up to date.")
         elif command == "api":
             asyncio.run(_api(config))
         elif command == "token":
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             _start(config, token)
     except (SchemaTooNew, sqlite3.Error) as error:
-        print(f"calbot: cannot use the database {config.database.url} (database.url): {error}", file=sys.stderr)
+        _database_error(config, error)
         return 1
     except DiscordUnreachable as error:
         print(f"calbot: cannot reach Discord at {error.url} ({error.key}): {error.reason}", file=sys.stderr)
@@ -172,12 +176,16 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 1
     except OSError as error:
-        print(f"calbot: cannot use the database {config.database.url} (database.url): {error}", file=sys.stderr)
+        _database_error(config, error)
         return 1
     except TokenRefused:
         print("calbot: Discord refused the token (discord.token); check DISCORD_TOKEN", file=sys.stderr)
         return EXIT_CONFIG
     return 0
+
+
+def _database_error(config: Config, error: object) -> None:
+    print(f"calbot: cannot use the database {config.database.redacted_url} (database.url): {error}", file=sys.stderr)
 
 
 class DiscordUnreachable(Exception):

@@ -366,7 +366,9 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     """`python -m bot api`: the API alone, without Discord, until `stop` is set."""
     from bot.storage import open_store
 
-    store = await open_store(config.database.url)
+    store = await open_store(
+        config.database.url, pool_min_size=config.database.pool_min_size, pool_max_size=config.database.pool_max_size
+    )
     try:
         server = ApiServer(store, config)
         await server.start()
