@@ -1,4 +1,10 @@
-"""The Bot: composes the store and the extensions in `setup_hook`, and closes them on shutdown."""
+"""The Bot: composes the store and the extensions in `setup_hook`, and closes them on shutdown.
+
+Not sharded (no `[discord] shard_count`), CalBot is a plain `commands.Bot`: one gateway connection, every
+guild. Sharded, `CalBot(config)` builds a `ShardedCalBot`, discord.py's `AutoShardedBot` on the configured
+shards: one connection per shard, and only those shards' guilds. Its reminder engine and event sync then
+take only those guilds' work from the shared database (DMs excepted: any process may send those).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from discord.ext import commands
 from bot.api import ApiServer
 from bot.config import Config
 from bot.domain.models import GuildSettings
+from bot.domain.shards import Shards
 from bot.exts import EXTENSIONS
 from bot.exts.delivery import DiscordSender
 from bot.exts.tree import CalbotTree
@@ -31,7 +38,8 @@ def route_to(bot: discord.Client, api_base_url: str, gateway_url: str | None) ->
 
     discord.py builds REST URLs from `Route.BASE`, interaction responses included. Its first gateway
     connection goes to a fixed URL and resumes go to READY's `resume_gateway_url`, but both pass through
-    `HTTPClient.ws_connect`, so rewriting the URL there covers them all (the query string is kept).
+    `HTTPClient.ws_connect`, so rewriting the URL there covers them all (the query string is kept). An
+    AutoShardedClient opens each shard's connection, resumes included, through the same method.
     Without `gateway_url`, Discord's own URLs are used, resume URLs included, as Discord asks.
     """
     discord.http.Route.BASE = api_base_url
@@ -46,9 +54,20 @@ def route_to(bot: discord.Client, api_base_url: str, gateway_url: str | None) ->
 
 
 class CalBot(commands.Bot):
+    def __new__(cls, config: Config, **_options: object) -> CalBot:
+        """With shards configured, a ShardedCalBot: the same bot on discord.py's AutoShardedBot."""
+        if cls is CalBot and config.discord.shards is not None:
+            cls = ShardedCalBot
+        return super().__new__(cls)
+
     def __init__(self, config: Config, *, clock: Callable[[], datetime] = discord.utils.utcnow) -> None:
         # calbot never joins voice; without this discord.py warns at every start that voice is unsupported.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        # The shards this process runs; None: not sharded, it serves every guild. (AutoShardedClient has a
+        # `shards` property of its own: the live connections.)
+        self.own_shards: Shards | None = config.discord.shards
+        own = self.own_shards
+        sharding = {} if own is None else {"shard_count": own.count, "shard_ids": list(own.ids)}
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),
@@ -56,6 +75,7 @@ class CalBot(commands.Bot):
             help_command=None,
             # Nothing the bot sends pings anyone unless a send names who may be pinged.
             allowed_mentions=discord.AllowedMentions.none(),
+            **sharding,
         )
         self.config = config
         self.clock = clock
@@ -84,8 +104,11 @@ class CalBot(commands.Bot):
         return await self.store.settings.get(guild_id) or self.config.defaults.for_guild(guild_id)
 
     async def setup_hook(self) -> None:
-        self._store = await open_store(self.config.database.url, clock=self.clock)
-        self._reminders = ReminderEngine(self._store, DiscordSender(self), clock=self.clock)
+        database = self.config.database
+        self._store = await open_store(
+            database.url, clock=self.clock, pool_min_size=database.pool_min_size, pool_max_size=database.pool_max_size
+        )
+        self._reminders = ReminderEngine(self._store, DiscordSender(self), clock=self.clock, shards=self.own_shards)
         await self._reminders.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -95,7 +118,16 @@ class CalBot(commands.Bot):
             await self._api.start()
 
     async def sync_commands(self) -> None:
-        """Sync to the configured guilds (instant), or globally only when the command set changed."""
+        """Sync to the configured guilds (instant), or globally only when the command set changed.
+
+        Sharded, only the process running shard 0 syncs. Commands belong to the application, not to a shard,
+        so one sync serves every shard; each process syncing would race on the stored hash and spend
+        Discord's daily quota of command creations once per process. Every deployment that covers all
+        shards runs shard 0 in exactly one process.
+        """
+        if self.own_shards is not None and 0 not in self.own_shards.ids:
+            log.info("Commands are synced by the process running shard 0, not by this one (%s)", self.own_shards)
+            return
         guilds = self.config.discord.command_guilds
         if guilds:
             for guild_id in guilds:
@@ -120,7 +152,8 @@ class CalBot(commands.Bot):
         log.info("Synced global commands")
 
     async def on_ready(self) -> None:
-        log.info("Logged in as %s (%s) in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        on = f" on {self.own_shards}" if self.own_shards is not None else ""
+        log.info("Logged in as %s (%s)%s in %d guilds", self.user, getattr(self.user, "id", "?"), on, len(self.guilds))
 
     async def close(self) -> None:
         try:
@@ -135,3 +168,16 @@ class CalBot(commands.Bot):
             if self._store is not None:
                 await self._store.close()
                 self._store = None
+
+
+class ShardedCalBot(CalBot, commands.AutoShardedBot):
+    """CalBot on discord.py's AutoShardedBot, running the shards `[discord] shard_count`/`shard_ids` name.
+
+    Build it with `CalBot(config)`. (Python puts commands.Bot before AutoShardedBot here; neither defines
+    anything at run time but their bases, so every client method is AutoShardedClient's.)
+    """
+
+    def __init__(self, config: Config, *, clock: Callable[[], datetime] = discord.utils.utcnow) -> None:
+        if config.discord.shards is None:
+            raise ValueError("ShardedCalBot needs [discord] shard_count")
+        super().__init__(config, clock=clock)

@@ -8,6 +8,11 @@ reminder falls due and arms a timer on the event loop for that moment, which pul
 forward to run at once; so a reminder created in a minute's time is sent in a minute, not at the next
 poll. The job's own interval is only a safety net. (The timer uses the loop's clock on purpose: in
 tests with a simulated clock, APScheduler's wall-clock triggers would never fire.)
+
+Several processes may share one database (PostgreSQL). A reminder written by another process (the HTTP
+API's, say) reaches this one as a notification on the store's "reminders" channel carrying its due time,
+which arms the same timer. A process running some of the bot's shards (`shards`) claims only reminders of
+its own guilds, whose channels it can reach, plus DMs of any guild; None means every guild.
 """
 
 from __future__ import annotations
@@ -41,8 +46,10 @@ from bot.domain.reminders import (
     retry_delay,
 )
 from bot.domain.rsvp import REMINDED
+from bot.domain.shards import Shards
 from bot.domain.timeparse import parse_clock_time, wall_to_utc
 from bot.storage import Store
+from bot.storage.sql import REMINDERS_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +95,10 @@ class ReminderEngine:
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 40,  # with backoff capped at 5 minutes: over 3 hours of Discord trouble
         poll: timedelta = timedelta(seconds=60),
+        shards: Shards | None = None,
     ) -> None:
         self.store = store
+        self.shards = shards
         self.sender = sender
         self.clock = clock
         self.batch, self.lease, self.max_attempts, self.poll = batch, lease, max_attempts, poll
@@ -111,6 +120,7 @@ class ReminderEngine:
         recovered = await self.store.reminders.recover(self.clock())
         if recovered:
             log.info("Released %d reminder claim(s) left by the previous run", recovered)
+        await self.store.subscribe(REMINDERS_CHANNEL, self._on_notice)
         self._scheduler.add_job(
             self.dispatch, "interval", seconds=self.poll.total_seconds(), id=DISPATCH_JOB,
             max_instances=1, coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(UTC),
@@ -196,7 +206,7 @@ class ReminderEngine:
 
     async def extend_horizon(self) -> None:
         """Plan the reminders of every series over the horizon from now (the hourly housekeeping job)."""
-        for event in await self.store.events.all_series():
+        for event in await self.store.events.all_series(shards=self.shards):
             try:
                 await self.schedule(event)
             except Exception:
@@ -206,6 +216,17 @@ class ReminderEngine:
         await self.store.reminders.cancel_event(event.guild_id, event.id)
 
     # ---- timing
+
+    def _on_notice(self, payload: str) -> None:
+        """Another process wrote reminders; `payload` is the earliest due time, in epoch seconds."""
+        if self._stopping:
+            return
+        try:
+            due = datetime.fromtimestamp(float(payload), UTC)
+        except (ValueError, OverflowError, OSError):
+            log.warning("Ignored a reminders notification with a payload that is no time: %r", payload)
+            return
+        self.wake_at(due)
 
     def wake_at(self, due: datetime) -> None:
         """Make sure dispatch runs at `due` (or now, if that has passed)."""
@@ -235,7 +256,9 @@ class ReminderEngine:
         try:
             while not self._stopping:
                 self._again = False
-                claimed = await self.store.reminders.claim(self.clock(), self.worker, self.lease, self.batch)
+                claimed = await self.store.reminders.claim(
+                    self.clock(), self.worker, self.lease, self.batch, shards=self.shards
+                )
                 if claimed:
                     await asyncio.gather(*(self._handle(r) for r in claimed))
                     handled += len(claimed)
@@ -244,7 +267,8 @@ class ReminderEngine:
                     break
         finally:
             self._running = False
-        following = await self.store.reminders.next_due()
+        # Only what this process may claim: another shard's overdue reminder would wake it again at once.
+        following = await self.store.reminders.next_due(shards=self.shards)
         if following is not None:
             self.wake_at(following)
         return handled
