@@ -15,19 +15,36 @@ SHUTDOWN_LIMIT = 5.0  # seconds a signalled bot may take to exit
 
 
 class BotProcess:
-    """`python -m bot run` in its own process, configured to talk to `standin` and log to a file."""
+    """`python -m bot run` in its own process, configured to talk to `standin` and log to a file.
 
-    def __init__(self, standin: DiscordStandIn, folder: Path, guild_id: int) -> None:
+    `shards` (`(shard_count, shard_ids)`) runs it as one shard process of several; `database` points several
+    processes at one database (default: a SQLite file of its own in `folder`); `command_guilds` defaults to
+    `[guild_id]`.
+    """
+
+    def __init__(
+        self,
+        standin: DiscordStandIn,
+        folder: Path,
+        guild_id: int,
+        *,
+        shards: tuple[int, list[int]] | None = None,
+        database: str | None = None,
+        command_guilds: list[int] | None = None,
+    ) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "config.toml"
         self.database = folder / "data" / "calbot.sqlite3"
         self.log = folder / "bot.log"
+        sharding = "" if shards is None else f"shard_count = {shards[0]}\nshard_ids = {list(shards[1])}\n"
         self.config.write_text(
             "[discord]\n"
             f'api_base_url = "{standin.api_base_url}"\n'
             f'gateway_url = "{standin.gateway_url}"\n'
-            f"command_guilds = [{guild_id}]\n"
+            f"command_guilds = {command_guilds if command_guilds is not None else [guild_id]}\n"
+            f"{sharding}"
             "[database]\n"
-            f'url = "sqlite:///{self.database}"\n'
+            f'url = "{database or f"sqlite:///{self.database}"}"\n'
             "[logging]\n"
             'level = "INFO"\n',
             encoding="utf-8",

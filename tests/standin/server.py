@@ -9,7 +9,7 @@ A real discord.py client can be pointed at it with two URLs:
 The stand-in keeps a small world (guilds, channels, roles, members, DM
 channels), answers the REST routes a typical slash-command bot uses with
 Discord-shaped payloads and errors, speaks the gateway protocol (HELLO,
-IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME with replay, member chunks) and
+IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME with replay, member chunks, shards) and
 can act as a user (slash commands, autocomplete, component clicks, modal
 submits, plain messages, reactions).  Everything runs on the current asyncio
 loop; only aiohttp is required.
@@ -644,7 +644,7 @@ class DiscordStandIn:
         g.members[self.bot_user_id] = self._member_record(self.bot_user_id, [bot_role], None)
         if int(owner_id) in self.users:
             g.members[int(owner_id)] = self._member_record(int(owner_id), [], None)
-        for session in self._live_sessions():
+        for session in self._guild_sessions(gid):
             if session.has(Intents.GUILDS):
                 session.dispatch("GUILD_CREATE", self._guild_create_payload(g, session))
         return gid
@@ -656,7 +656,7 @@ class DiscordStandIn:
             self.channels.pop(cid, None)
         del self.guilds[g.id]
         self.commands.pop(g.id, None)
-        for session in self._live_sessions():
+        for session in self._guild_sessions(g.id):
             if session.has(Intents.GUILDS):
                 session.dispatch("GUILD_DELETE", {"id": str(g.id)})
 
@@ -990,6 +990,50 @@ class DiscordStandIn:
     def _live_sessions(self) -> list[_Session]:
         return [s for s in self.sessions if not s.invalid and s.ready]
 
+    @staticmethod
+    def _serves(session: _Session, guild_id: int | None) -> bool:
+        """Whether Discord sends `session` the events of `guild_id` (None: events outside guilds, DMs).
+
+        Unsharded, a session gets everything. A session identified with ``shard = [id, count]`` gets the
+        guilds with ``(guild_id >> 22) % count == id``; events outside any guild go to shard 0 only.
+        """
+        if session.shard is None:
+            return True
+        shard_id, count = session.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (int(guild_id) >> 22) % count == shard_id
+
+    def _guild_sessions(self, guild_id: int | None) -> list[_Session]:
+        """The live sessions that receive the events of `guild_id` (None: DMs and other guildless events)."""
+        return [s for s in self._live_sessions() if self._serves(s, guild_id)]
+
+    @staticmethod
+    def shard_of(guild_id: int, shard_count: int) -> int:
+        """The shard Discord puts a guild on."""
+        return (int(guild_id) >> 22) % shard_count
+
+    def guild_id_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A fresh guild id that falls on `shard_id` of `shard_count` (pass it to ``add_guild``)."""
+        while True:
+            gid = self.snowflake()
+            if self.shard_of(gid, shard_count) == shard_id:
+                return gid
+            self._last_snowflake = ((gid >> 22) + 1) << 22  # on to the next millisecond
+
+    def shard_guilds(self) -> dict[tuple[int, int] | None, list[int]]:
+        """For each live session's shard (``(id, count)``, None when unsharded): the guild ids it got a
+        GUILD_CREATE for, in order. What each shard of a sharded bot has been told about."""
+        seen: dict[tuple[int, int] | None, list[int]] = {}
+        for session in self._live_sessions():
+            key = tuple(session.shard) if session.shard is not None else None
+            guilds = seen.setdefault(key, [])
+            for _seq, text in session.buffer:
+                payload = json.loads(text)
+                if payload.get("t") == "GUILD_CREATE":
+                    guilds.append(int(payload["d"]["id"]))
+        return seen
+
     def _primary_session(self) -> _Session:
         live = self._live_sessions()
         if not live:
@@ -997,7 +1041,7 @@ class DiscordStandIn:
         return live[-1]
 
     def _dispatch_guild_event(self, g: _Guild, event: str, data: Any, intent: int) -> None:
-        for session in self._live_sessions():
+        for session in self._guild_sessions(g.id):
             if session.has(intent):
                 session.dispatch(event, data)
 
@@ -1068,15 +1112,26 @@ class DiscordStandIn:
         if self.allowed_intents is not None and intents & Intents.PRIVILEGED & ~self.allowed_intents:
             conn.close(4014)  # Disallowed intent(s)
             return
+        shard = d.get("shard")
+        if shard is not None:
+            valid = (
+                isinstance(shard, list)
+                and len(shard) == 2
+                and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+                and 0 <= shard[0] < shard[1]
+            )
+            if not valid:
+                conn.close(4010)  # Invalid shard
+                return
         self.identifies += 1
-        session = _Session(secrets.token_hex(16), self.token, intents, d.get("shard"))
+        session = _Session(secrets.token_hex(16), self.token, intents, shard)
         session.conn = conn
         conn.session = session
         self.sessions.append(session)
         ready: dict[str, Any] = {
             "v": 10,
             "user": dict(self.bot_user, verified=True, mfa_enabled=False, flags=0, email=None),
-            "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds],
+            "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds if self._serves(session, gid)],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.resume_gateway_url or self.gateway_url,
@@ -1094,7 +1149,8 @@ class DiscordStandIn:
             ready["shard"] = session.shard
         session.dispatch("READY", ready)
         for g in list(self.guilds.values()):
-            session.dispatch("GUILD_CREATE", self._guild_create_payload(g, session))
+            if self._serves(session, g.id):
+                session.dispatch("GUILD_CREATE", self._guild_create_payload(g, session))
         session.ready = True
 
     def _on_resume(self, conn: _Conn, d: dict[str, Any]) -> None:
@@ -1122,7 +1178,7 @@ class DiscordStandIn:
         gids = gids if isinstance(gids, list) else [gids]
         for gid in gids:
             g = self.guilds.get(int(gid))
-            if g is None:
+            if g is None or not self._serves(session, g.id):
                 continue
             user_ids = d.get("user_ids")
             not_found: list[str] = []
@@ -1193,9 +1249,12 @@ class DiscordStandIn:
             conn.send(OP_INVALID_SESSION, resumable)
 
     def dispatch(self, event: str, data: Any) -> None:
-        """Send an arbitrary dispatch event to all live bot sessions."""
+        """Send an arbitrary dispatch event to all live bot sessions (of a sharded bot: to the shard of the
+        event's ``guild_id``, if it names one)."""
+        guild_id = data.get("guild_id") if isinstance(data, dict) else None
         for session in self._live_sessions():
-            session.dispatch(event, data)
+            if guild_id is None or self._serves(session, int(guild_id)):
+                session.dispatch(event, data)
 
     # ------------------------------------------------------------------ observation
 
@@ -2023,7 +2082,7 @@ class DiscordStandIn:
             return
         g = self._guild_of_channel(channel)
         intent = Intents.GUILD_MESSAGES if g is not None else Intents.DIRECT_MESSAGES
-        for session in self._live_sessions():
+        for session in self._guild_sessions(g.id if g is not None else None):
             if not session.has(intent):
                 continue
             if data is not None:
@@ -2080,7 +2139,7 @@ class DiscordStandIn:
             data["message_author_id"] = msg["author"]["id"]
         intent = Intents.GUILD_MESSAGE_REACTIONS if g is not None else Intents.DIRECT_MESSAGE_REACTIONS
         event = "MESSAGE_REACTION_ADD" if add else "MESSAGE_REACTION_REMOVE"
-        for session in self._live_sessions():
+        for session in self._guild_sessions(g.id if g is not None else None):
             if session.has(intent):
                 session.dispatch(event, data)
 
@@ -2377,7 +2436,12 @@ class DiscordStandIn:
         settle: float,
         what: str,
     ) -> dict[str, Any]:
-        session = self._primary_session()
+        guild_id = payload.get("guild_id")
+        serving = self._guild_sessions(int(guild_id) if guild_id is not None else None)
+        if not serving:
+            self._primary_session()  # the usual error when no bot is connected at all
+            raise StandInError(f"no connected bot session runs the shard of guild {guild_id}")
+        session = serving[-1]
         ix.payload = payload
         ix.created = time.monotonic()
         session.dispatch("INTERACTION_CREATE", payload)
