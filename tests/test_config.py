@@ -341,3 +341,16 @@ def test_bad_environment_values_name_the_key_and_the_variable(
         load_config(str(write(tmp_path, "")), environ=environ)
     assert caught.value.key == key
     assert variable in caught.value.problem
+
+
+def test_the_example_config_is_valid_and_names_every_key() -> None:
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    config = load_config(str(example), environ={})
+    assert config.database.url == DEFAULT_DATABASE_URL
+    text = example.read_text(encoding="utf-8")
+    from bot.config import _SCHEMA
+
+    for section, keys in _SCHEMA.items():
+        assert f"[{section}]" in text
+        for key in keys:  # set to its default, or shown commented out when it has none
+            assert f"\n{key} = " in text or f"\n# {key} = " in text, f"{section}.{key}"
