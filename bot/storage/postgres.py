@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from .sql import Clock, IntegrityError, Params, Row, SchemaTooNew, SqlStore, lock_key, migrations
+from .sql import REMINDERS_CHANNEL, Clock, IntegrityError, Params, Row, SchemaTooNew, SqlStore, lock_key, migrations
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +234,10 @@ class PostgresStore(SqlStore):
             try:
                 await self._listen()
                 log.info("Listening for other processes' changes again")
-                # Whatever was notified meanwhile is lost: tell every listener to look now.
-                for channel, callbacks in self._listeners.items():
-                    for callback in callbacks:
-                        callback("" if channel != "reminders" else str(int(_utc_now().timestamp())))
+                # Reminders notified meanwhile were missed: look for due ones now rather than at the next
+                # poll. (Queued API changes are picked up by the sync loop in any case.)
+                for callback in self._listeners.get(REMINDERS_CHANNEL, []):
+                    callback(str(int(_utc_now().timestamp())))
             except (OSError, asyncpg.PostgresError):
                 await asyncio.sleep(RECONNECT_SECONDS)
 

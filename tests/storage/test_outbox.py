@@ -16,6 +16,8 @@ from bot.domain.reminders import PlannedReminder
 from bot.domain.shards import Shards, shard_of
 from bot.storage import Store, open_store
 
+from .raw import raw
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
 # Two guilds on different shards of 2.
@@ -155,3 +157,14 @@ async def test_nothing_is_announced_for_a_write_that_rolls_back(stores: list[Sto
     assert await writer.sync.take() == []
     await asyncio.sleep(0.3)
     assert heard.empty()
+
+
+async def test_a_listener_whose_connection_drops_listens_again(stores: list[Store], postgres_url: str) -> None:
+    writer, listener, _ = stores
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    await listener.subscribe("reminders", heard.put_nowait)
+    # What a database restart or a network cut does to the listening connection.
+    await raw(postgres_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")
+    await asyncio.wait_for(heard.get(), 5)  # after reconnecting, it looks for due reminders at once
+    await due_reminders(writer, GUILD_A, 1)
+    assert await asyncio.wait_for(heard.get(), 5) == str(int(NOW.timestamp()))
