@@ -152,9 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # `token create` prints the token as its last line: nothing may be logged after it.
     _setup_logging("WARNING" if command == "token" else config.logging.level)
+    import asyncpg
+
     from bot.api.app import CannotListen
     from bot.storage import SchemaTooNew
 
+    # What a database the config names can answer with: too new a schema, SQLite's errors, PostgreSQL's
+    # (no such database, a refused password) and asyncpg's own (a URL it cannot use).
+    database_errors = (SchemaTooNew, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
     try:
         if command == "migrate":
             asyncio.run(_migrate(config))
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_token(config, args))
         else:
             _start(config, token)
-    except (SchemaTooNew, sqlite3.Error) as error:
+    except database_errors as error:
         _database_error(config, error)
         return 1
     except DiscordUnreachable as error:

@@ -260,8 +260,26 @@ def _database_url(key: str, value: Any) -> str:
     if scheme == "sqlite" and text.startswith("sqlite:///") and text != "sqlite:///":
         return text
     if scheme in ("postgresql", "postgres") and text.partition("://")[2]:
-        return text  # libpq's URI form, several hosts included: asyncpg parses it and names what is wrong
+        # libpq's URI form, several hosts included; asyncpg names most problems itself, but a port that is
+        # not a number would reach the user as a traceback.
+        for port in _postgres_ports(text):
+            if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+                raise ConfigError(key, f"{redact_url(text)!r} has port {port!r}; a port is a number up to 65535")
+        return text
     raise ConfigError(key, f"{redact_url(text)!r} is not supported; use {DATABASE_URL_FORMS}")
+
+
+def _postgres_ports(url: str) -> list[str]:
+    """The ports a PostgreSQL URL names, one per host: `postgresql://u:p@h1:5432,[::1]:5433/db`."""
+    rest = url.partition("://")[2]
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    hosts = rest[:end].rpartition("@")[2]
+    ports = []
+    for host in hosts.split(","):
+        after = host.rpartition("]")[2] if host.startswith("[") else host
+        if ":" in after:
+            ports.append(after.rpartition(":")[2])
+    return ports
 
 
 def _optional(check: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -106,6 +107,16 @@ def test_an_unknown_database_scheme_is_refused_in_one_line(tmp_path: Path, comma
     result = run(tmp_path, command, env={"DISCORD_TOKEN": TOKEN})
     assert_one_line_error(result, 2, "database.url", "postgresql://", "sqlite:///")
     assert "secretpw" not in result.stderr
+
+
+def test_a_postgresql_server_that_refuses_is_one_line_naming_the_key(tmp_path: Path) -> None:
+    server = os.environ.get("CALBOT_TEST_POSTGRES_DSN")
+    if not server:
+        pytest.skip("needs CALBOT_TEST_POSTGRES_DSN (a PostgreSQL server to ask for a database it does not have)")
+    missing = urlunsplit(urlsplit(server)._replace(path="/calbot_no_such_database"))
+    (tmp_path / "config.toml").write_text(f'[database]\nurl = "{missing}"\n', encoding="utf-8")
+    result = run(tmp_path, "migrate")
+    assert_one_line_error(result, 1, "cannot use the database", "(database.url)", "calbot_no_such_database")
 
 
 @pytest.mark.parametrize(

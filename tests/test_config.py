@@ -142,6 +142,9 @@ def test_require_token_names_the_key(tmp_path: Path) -> None:
         ('[database]\nurl = "mysql://u:p@localhost/calbot"\n', "database.url"),
         ('[database]\nurl = "postgresql://"\n', "database.url"),
         ('[database]\nurl = "postgresqlx://u@localhost/calbot"\n', "database.url"),
+        ('[database]\nurl = "postgresql://u:p@localhost:abc/calbot"\n', "database.url"),
+        ('[database]\nurl = "postgresql://u:p@db1:5432,db2:99999/calbot"\n', "database.url"),
+        ('[database]\nurl = "postgresql://[::1]:x/calbot"\n', "database.url"),
         ("[database]\npool_min_size = 0\n", "database.pool_min_size"),
         ('[database]\npool_max_size = "10"\n', "database.pool_max_size"),
         ("[database]\npool_max_size = 2.5\n", "database.pool_max_size"),
@@ -238,6 +241,7 @@ def test_the_shared_fixture_points_at_a_temp_sqlite_file(config: Config, tmp_pat
         "postgres://calbot@localhost/calbot",
         "postgresql:///calbot?host=/var/run/postgresql",
         "postgresql://calbot:secret@db1:5432,db2:5432/calbot?target_session_attrs=read-write",
+        "postgresql://calbot:p:w@[::1]:5432,db2/calbot",
         "sqlite:////srv/calbot/db.sqlite3",
     ],
 )
