@@ -45,6 +45,9 @@ class DiscordConfig:
     command_guilds: tuple[int, ...]
     shard_count: int | None = None  # None: no sharding, one process serves every guild
     shard_ids: tuple[int, ...] | None = None  # None: every shard of shard_count
+    # What this process's reminders may spend of Discord's global limit (50 requests/s per bot, shared by
+    # every process of the bot): 48 leaves room for cards and commands. Several processes share it out.
+    requests_per_second: int = 48
 
     @property
     def shards(self) -> Shards | None:
@@ -127,6 +130,7 @@ class Config:
             f"gateway_url = {_toml(self.discord.gateway_url or '')}  # empty: Discord's",
             f"command_guilds = {_toml(list(self.discord.command_guilds))}",
             *_describe_shards(self.discord),
+            f"requests_per_second = {self.discord.requests_per_second}",
             "",
             "[database]",
             f"url = {_toml(self.database.redacted_url)}",
@@ -354,6 +358,7 @@ _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
         "command_guilds": (_guild_ids, []),
         "shard_count": (_optional(_number(1, MAX_SHARDS)), None),
         "shard_ids": (_optional(_shard_ids), None),
+        "requests_per_second": (_number(1, 100_000), 48),
     },
     "database": {
         "url": (_database_url, DEFAULT_DATABASE_URL),

@@ -358,3 +358,12 @@ def test_the_example_config_is_valid_and_names_every_key() -> None:
         assert f"[{section}]" in text
         for key in keys:  # set to its default, or shown commented out when it has none
             assert f"\n{key} = " in text or f"\n# {key} = " in text, f"{section}.{key}"
+
+
+def test_reminders_keep_to_the_configured_share_of_discords_limit(tmp_path: Path) -> None:
+    assert load_config(str(write(tmp_path, "")), environ={}).discord.requests_per_second == 48
+    shared = load_config(str(write(tmp_path, "[discord]\nrequests_per_second = 24\n")), environ={})
+    assert shared.discord.requests_per_second == 24
+    with pytest.raises(ConfigError) as refused:
+        load_config(str(write(tmp_path, "[discord]\nrequests_per_second = 0\n")), environ={})
+    assert refused.value.key == "discord.requests_per_second"

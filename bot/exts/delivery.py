@@ -23,10 +23,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Discord lets a bot make 50 requests per second in all (the global limit; interaction responses are not
-# counted). Reminders keep a little under it, leaving room for the bot's other calls (cards, commands).
-REMINDER_REQUESTS_PER_SECOND = 48
-
 # Discord JSON error codes worth naming to a server admin.
 ERROR_NAMES = {
     50007: "the member's DMs are closed (50007)",
@@ -113,9 +109,11 @@ class Pacer:
 
 
 class DiscordSender:
-    def __init__(self, bot: CalBot, *, requests_per_second: int = REMINDER_REQUESTS_PER_SECOND) -> None:
+    def __init__(self, bot: CalBot) -> None:
         self.bot = bot
-        self.pacer = Pacer(requests_per_second)
+        # Discord lets a bot make 50 requests per second in all (the global limit; interaction responses
+        # are not counted); reminders keep to [discord] requests_per_second of it.
+        self.pacer = Pacer(bot.config.discord.requests_per_second)
 
     async def deliver(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> int | None:
         nonce = delivery_nonce(reminder.key)
