@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|api|migrate|check-config|token ...] [--config PATH]`."""
+"""Command line: `python -m bot [run|api|migrate|migrate-data|check-config|token ...] [--config PATH]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import sys
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, redact_url
 
 log = logging.getLogger("bot")
 
@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", parents=[common], help="apply database migrations and exit")
     commands.add_parser("check-config", parents=[common], help="validate the config and print it, secrets masked")
     commands.add_parser("api", parents=[common], help="serve the HTTP API alone, without logging in to Discord")
+    move = commands.add_parser(
+        "migrate-data", parents=[common], help="copy a whole installation to another database (stop the bot first)"
+    )
+    move.add_argument("--from", dest="source", required=True, metavar="URL", help="e.g. sqlite:///data/calbot.sqlite3")
+    move.add_argument("--to", dest="target", required=True, metavar="URL", help="e.g. postgresql://calbot@db/calbot")
+    move.add_argument("--replace", action="store_true", help="delete what the target holds first")
     token = commands.add_parser("token", parents=[common], help="create, list and revoke HTTP API tokens")
     actions = token.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", parents=[common], help="create a token; it is printed once, last")
@@ -136,9 +142,58 @@ async def _run(config: Config, token: str) -> None:
         runner.result()  # re-raise what ended the client, e.g. a refused token
 
 
+async def _migrate_data(args: argparse.Namespace) -> int:
+    """`migrate-data`: copy every row from --from to --to, in one transaction checked by counts."""
+    from bot.storage import open_store
+    from bot.storage.sqlite import sqlite_path
+    from bot.storage.transfer import CountMismatch, TargetNotEmpty, copy_store
+
+    source_name, target_name = redact_url(args.source), redact_url(args.target)
+    if args.source == args.target:
+        print("calbot: --from and --to name the same database", file=sys.stderr)
+        return 1
+    if args.source.startswith("sqlite:///") and not sqlite_path(args.source).is_file():
+        print(f"calbot: there is no database file at {sqlite_path(args.source)} (--from)", file=sys.stderr)
+        return 1
+    stores = []
+    try:
+        for url, option in ((args.source, "--from"), (args.target, "--to")):
+            try:
+                stores.append(await open_store(url))
+            except ValueError as error:
+                print(f"calbot: {option}: {error}", file=sys.stderr)
+                return 1
+            except (*_database_errors(), OSError) as error:
+                print(f"calbot: cannot use the database {redact_url(url)} ({option}): {error}", file=sys.stderr)
+                return 1
+        source, target = stores
+
+        def progress(table: str, rows: int) -> None:
+            print(f"  {table}: {rows} row(s)", flush=True)
+
+        print(f"Copying {source_name} to {target_name}")
+        try:
+            report = await copy_store(source, target, replace=args.replace, progress=progress)
+        except TargetNotEmpty as error:
+            print(f"calbot: {error}; nothing was copied (--replace deletes it first)", file=sys.stderr)
+            return 1
+        except CountMismatch as error:
+            print(f"calbot: the copy did not match, so nothing was kept: {error}", file=sys.stderr)
+            return 1
+        total = sum(c.target for c in report)
+        print(f"Copied {total} row(s) in {len(report)} tables; every table's count matches the source.")
+        return 0
+    finally:
+        for store in stores:
+            await store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "migrate-data":  # both databases are named on the command line, not in the config
+        logging.basicConfig(level="WARNING", stream=sys.stderr)
+        return asyncio.run(_migrate_data(args))
     try:
         config = load_config(getattr(args, "config", None))
         if command in ("run", "check-config"):
@@ -152,14 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # `token create` prints the token as its last line: nothing may be logged after it.
     _setup_logging("WARNING" if command == "token" else config.logging.level)
-    import asyncpg
-
     from bot.api.app import CannotListen
-    from bot.storage import SchemaTooNew
 
-    # What a database the config names can answer with: too new a schema, SQLite's errors, PostgreSQL's
-    # (no such database, a refused password) and asyncpg's own (a URL it cannot use).
-    database_errors = (SchemaTooNew, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
     try:
         if command == "migrate":
             asyncio.run(_migrate(config))
@@ -170,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_token(config, args))
         else:
             _start(config, token)
-    except database_errors as error:
+    except _database_errors() as error:
         _database_error(config, error)
         return 1
     except DiscordUnreachable as error:
@@ -187,6 +236,16 @@ def main(argv: list[str] | None = None) -> int:
         print("calbot: Discord refused the token (discord.token); check DISCORD_TOKEN", file=sys.stderr)
         return EXIT_CONFIG
     return 0
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """What a database can answer with: too new a schema, SQLite's errors, PostgreSQL's (no such database,
+    a refused password) and asyncpg's own (a URL it cannot use)."""
+    import asyncpg
+
+    from bot.storage import SchemaTooNew
+
+    return SchemaTooNew, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError
 
 
 def _database_error(config: Config, error: object) -> None:

@@ -206,3 +206,45 @@ def test_run_reports_an_unreachable_discord_in_one_line(tmp_path: Path) -> None:
     assert TOKEN not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"calbot: cannot reach Discord at http://127.0.0.1:{port}/api/v10 (discord.api_base_url)")
+
+
+# ---- migrate-data: a whole installation, SQLite to PostgreSQL
+
+
+def test_migrate_data_moves_an_installation_to_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    config_file(tmp_path)
+    created = run(tmp_path, "token", "create", "--guild", "42", "--name", "CI")
+    assert created.returncode == 0, created.stderr
+    token_text = created.stdout.strip().splitlines()[-1]
+    source = f"sqlite:///{tmp_path}/data/calbot.sqlite3"
+
+    moved = run(tmp_path, "migrate-data", "--from", source, "--to", postgres_url)
+    assert moved.returncode == 0, moved.stderr
+    assert "api_tokens: 1 row(s)" in moved.stdout
+    assert "every table's count matches the source" in moved.stdout
+
+    # The token made on SQLite now opens the API on PostgreSQL: `token list` there shows it.
+    listed = run(tmp_path, "token", "list", "--guild", "42", env={"CALBOT_DATABASE_URL": postgres_url})
+    assert listed.returncode == 0, listed.stderr
+    assert "\tCI\t" in listed.stdout and token_text.split("_")[1] == listed.stdout.split("\t")[0]
+
+    again = run(tmp_path, "migrate-data", "--from", source, "--to", postgres_url)
+    assert_one_line_error(again, 1, "already holds data", "api_tokens (1)", "--replace")
+    replaced = run(tmp_path, "migrate-data", "--from", source, "--to", postgres_url, "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+
+
+def test_migrate_data_from_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, "migrate-data", "--from", "sqlite:///old.sqlite3", "--to", f"sqlite:///{tmp_path}/new.sqlite3"
+    )
+    assert_one_line_error(result, 1, "no database file", "old.sqlite3", "--from")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_migrate_data_names_the_url_it_cannot_use(tmp_path: Path) -> None:
+    config_file(tmp_path)
+    assert run(tmp_path, "migrate").returncode == 0
+    result = run(tmp_path, "migrate-data", "--from", "sqlite:///data/calbot.sqlite3", "--to", "mysql://u:pw@db/x")
+    assert_one_line_error(result, 1, "--to", "mysql")
+    assert "pw" not in result.stderr
