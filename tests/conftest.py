@@ -13,8 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot.config import Config, load_config
-from bot.storage.postgres import redact
+from bot.config import Config, load_config, redact_url
 
 
 def write_config(folder: Path, body: str = "") -> Path:
@@ -73,7 +72,7 @@ def postgres_database() -> Iterator[str]:
     try:
         _admin(server, f'CREATE DATABASE "{name}"')
     except (OSError, TimeoutError, asyncpg.PostgresError) as error:
-        _unavailable(f"no PostgreSQL reachable at {redact(server)}: {error}")
+        _unavailable(f"no PostgreSQL reachable at {redact_url(server)}: {error}")
     yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
     _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import asyncpg
 
+from bot.config import redact_url
+
 from .sql import REMINDERS_CHANNEL, Clock, IntegrityError, Params, Row, SchemaTooNew, SqlStore, lock_key, migrations
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,6 @@ RECONNECT_SECONDS = 5.0
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for log lines and error messages."""
-    return re.sub(r"(://[^/:@]*):[^/@]*@", r"\1:***@", url)
 
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|--[^\n]*|::|\?|:([A-Za-z_][A-Za-z0-9_]*)", re.S)
@@ -194,7 +191,7 @@ class PostgresStore(SqlStore):
                 )
         applied = [name for _v, name, _s in pending]
         if applied:
-            log.info("Applied migrations %s to %s", ", ".join(applied), redact(self.url))
+            log.info("Applied migrations %s to %s", ", ".join(applied), redact_url(self.url))
         return applied
 
     # ---- LISTEN/NOTIFY
@@ -248,4 +245,4 @@ class PostgresStore(SqlStore):
         if self._listener is not None:
             await self._listener.close()
         await self.database.pool.close()
-        log.info("Database %s closed", redact(self.url))
+        log.info("Database %s closed", redact_url(self.url))

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.storage import SchemaTooNew, open_store
-from bot.storage.postgres import redact, translate
+from bot.storage.postgres import translate
 from bot.storage.sql import migrations
 
 from .raw import raw
@@ -74,8 +74,3 @@ def test_placeholders_become_numbered(sql: str, expected: tuple) -> None:
 def test_a_statement_mixing_placeholder_styles_is_refused() -> None:
     with pytest.raises(ValueError, match="mixes"):
         translate("SELECT ? WHERE a = :a")
-
-
-def test_passwords_are_kept_out_of_log_lines() -> None:
-    assert redact("postgresql://calbot:s3cret@db:5432/calbot") == "postgresql://calbot:***@db:5432/calbot"
-    assert redact("postgresql://db/calbot") == "postgresql://db/calbot"
