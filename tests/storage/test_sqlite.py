@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,7 @@ from bot.storage import SchemaTooNew, open_store
 from bot.storage.sql import migrations
 from bot.storage.sqlite import SqliteStore
 
-NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 LATEST = migrations("sqlite")[-1][0]
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -41,13 +29,8 @@ def url(db_path: Path) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def store(url: str, clock: Clock) -> AsyncIterator[SqliteStore]:
-    opened = await open_store(url, clock=clock)
+async def store(url: str) -> AsyncIterator[SqliteStore]:
+    opened = await open_store(url)
     yield opened
     await opened.close()
 
