@@ -19,7 +19,7 @@ class BotProcess:
 
     `shards` (`(shard_count, shard_ids)`) runs it as one shard process of several; `database` points several
     processes at one database (default: a SQLite file of its own in `folder`); `command_guilds` defaults to
-    `[guild_id]`.
+    `[guild_id]`; `requests_per_second` sets `[discord] requests_per_second` (default: the bot's own).
     """
 
     def __init__(
@@ -31,18 +31,21 @@ class BotProcess:
         shards: tuple[int, list[int]] | None = None,
         database: str | None = None,
         command_guilds: list[int] | None = None,
+        requests_per_second: int | None = None,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "config.toml"
         self.database = folder / "data" / "calbot.sqlite3"
         self.log = folder / "bot.log"
         sharding = "" if shards is None else f"shard_count = {shards[0]}\nshard_ids = {list(shards[1])}\n"
+        pacing = "" if requests_per_second is None else f"requests_per_second = {requests_per_second}\n"
         self.config.write_text(
             "[discord]\n"
             f'api_base_url = "{standin.api_base_url}"\n'
             f'gateway_url = "{standin.gateway_url}"\n'
             f"command_guilds = {command_guilds if command_guilds is not None else [guild_id]}\n"
             f"{sharding}"
+            f"{pacing}"
             "[database]\n"
             f'url = "{database or f"sqlite:///{self.database}"}"\n'
             "[logging]\n"
