@@ -215,8 +215,12 @@ def _url(schemes: tuple[str, ...]) -> Callable[[str, Any], str | None]:
         if not text:
             return None
         parts = urlsplit(text)
-        if parts.scheme not in schemes or not parts.netloc:
+        if parts.scheme not in schemes or not parts.hostname:
             raise ConfigError(key, f"{text!r} is not a {' or '.join(schemes)} URL")
+        try:
+            parts.port  # noqa: B018 - reading it checks it: a port that is no number, or past 65535, raises
+        except ValueError:
+            raise ConfigError(key, f"{text!r} has no valid port (a number from 1 to 65535)") from None
         return text.rstrip("/")
 
     return check
