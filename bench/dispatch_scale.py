@@ -1,9 +1,9 @@
 """Benchmark: dispatch throughput with 1, 2 and 4 bot processes sharing one PostgreSQL outbox.
 
 For each process count, in a database of its own (created here, dropped at the end): stores `--reminders`
-reminders due at the same second through the bot's repositories (tests/test_scale_out.py's
-`arrange_concurrently`), starts that many real bots (`python -m bot run`, unsharded, all on the one guild,
-`[discord] requests_per_second` set to `--rate`) against the local Discord stand-in without a rate limit,
+reminders due at the same second through the bot's repositories (`tests.test_crash.arrange`), starts
+that many real bots (`python -m bot run`, unsharded, all on the one guild, `[discord] requests_per_second`
+set to `--rate`) against the local Discord stand-in without a rate limit,
 and measures from the due time to the last message created and to the last outbox row acknowledged.
 Prints reminders/s per process count, how the work split between the processes, the CPU each side used,
 and the lost and doubled counts; asserts nothing.
@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.reminder_common import GUILD_ID, lost_and_doubled, new_world
 from tests.standin.process import BotProcess
-from tests.test_crash import whole_second
-from tests.test_scale_out import arrange_concurrently, start_all
+from tests.test_crash import arrange, whole_second
+from tests.test_scale_out import start_all
 
 STARTUP = timedelta(seconds=10)  # time for the processes to start before the burst falls due
 TIME_LIMIT = 300.0  # seconds after the due time
@@ -75,7 +75,7 @@ async def run(server: str, processes: int, count: int, rate: int) -> None:
             ]
             started = time.perf_counter()
             due = whole_second(datetime.now(UTC) + timedelta(seconds=count / 500) + STARTUP)
-            expected = await arrange_concurrently(url, GUILD_ID, channel, [due] * count)
+            expected = await arrange(url, GUILD_ID, channel, [due] * count, concurrency=8)
             stored = time.perf_counter() - started
             await start_all(standin, bots, timeout=60)
             wait = due.timestamp() - time.time()

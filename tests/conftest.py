@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from bot.config import Config, load_config, redact_url
+from tests.standin import DiscordStandIn
 
 
 def write_config(folder: Path, body: str = "") -> Path:
@@ -30,6 +31,17 @@ QUIET_SYNC = "[api]\nsync_seconds = 3600\n"
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return load_config(str(write_config(tmp_path, QUIET_SYNC)), environ={"DISCORD_TOKEN": "test-token"})
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[DiscordStandIn]:
+    """The local Discord stand-in that real bot processes (tests/standin/process.py) talk to."""
+    server = DiscordStandIn()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
 
 
 @pytest.fixture

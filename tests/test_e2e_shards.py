@@ -8,20 +8,10 @@ from __future__ import annotations
 
 import signal
 
-import pytest
-
 from tests.standin import DiscordStandIn
 from tests.standin.process import BotProcess
 
 MEMBER_ID = 3100000000000000002
-
-
-@pytest.fixture
-async def standin():
-    server = DiscordStandIn()
-    await server.start()
-    yield server
-    await server.close()
 
 
 async def test_two_shard_processes_each_serve_their_own_guilds(standin: DiscordStandIn, tmp_path) -> None:

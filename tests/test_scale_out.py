@@ -38,12 +38,9 @@ from typing import Any
 
 import asyncpg
 
-from bot.domain.models import Calendar, Event
-from bot.domain.reminders import delivery_key, delivery_nonce, plan
-from bot.storage import open_store
 from tests.standin import DiscordStandIn, StandInTimeout
 from tests.standin.process import BotProcess
-from tests.test_crash import GUILD_ID, INTERVAL, LEAD, NONCE_WINDOW, whole_second
+from tests.test_crash import GUILD_ID, NONCE_WINDOW, arrange, doubled, lost, whole_second
 
 COUNT = 10_000
 PROCESSES = 3
@@ -51,43 +48,6 @@ KILL_AFTER = 3_000  # messages created before the victim may die: mid-way, with 
 UNPACED = 10_000  # [discord] requests_per_second: far above anything two cores can send
 START_AFTER = timedelta(seconds=25)  # time to store the reminders and start the processes before they fall due
 TIMEOUT = 75.0  # seconds any one wait may take
-
-
-async def arrange_concurrently(
-    url: str, guild_id: int, channel_id: int, dues: Sequence[datetime], *, concurrency: int = 8
-) -> dict[str, int]:
-    """What tests/test_crash.py's `arrange` stores (one event per due time, each with one public `pt15m`
-    reminder, through events.create, the domain's `plan` and reminders.schedule), over `concurrency`
-    connections at once: on PostgreSQL one at a time takes 20 s for 10,000. Returns {nonce: event id}."""
-    store = await open_store(url, pool_max_size=concurrency)
-    expected: dict[str, int] = {}
-    try:
-        calendar = await store.calendars.create(Calendar(guild_id=guild_id, name="Raids", channel_id=channel_id))
-        todo = list(enumerate(dues))
-        todo.reverse()
-
-        async def worker() -> None:
-            while todo:
-                n, due = todo.pop()
-                event = await store.events.create(
-                    Event(
-                        guild_id=guild_id, calendar_id=calendar.id, name=f"Event {n}", starts=due + LEAD,
-                        notifications_interval=(INTERVAL,), notifications_channels=("discord_public",),
-                    )
-                )  # fmt: skip
-                planned = plan(
-                    occurrences=[(0, event.starts)], intervals=event.notifications_interval,
-                    channels=event.notifications_channels, enabled=True, zone=UTC,
-                )  # fmt: skip
-                assert [p.due for p in planned] == [due]
-                await store.reminders.schedule(guild_id, event.id, planned)
-                key = delivery_key(event.id, event.starts, INTERVAL, "discord_public", 0)
-                expected[delivery_nonce(key)] = event.id
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    finally:
-        await store.close()
-    return expected
 
 
 def worker_pid(worker: str) -> int:
@@ -146,13 +106,11 @@ class ScaleOutRun:
 
     @property
     def lost(self) -> int:
-        return sum(1 for nonce in self.expected if self.created[nonce] == 0)
+        return lost(self.expected, self.created)
 
     @property
     def doubled(self) -> int:
-        return sum(n - 1 for n in self.created.values() if n > 1) + sum(
-            n for nonce, n in self.created.items() if nonce not in self.expected
-        )
+        return doubled(self.expected, self.created)
 
 
 async def scale_out(url: str, folder: Path, *, count: int = COUNT, kill_after: int = KILL_AFTER) -> ScaleOutRun:
@@ -199,7 +157,7 @@ async def scale_out(url: str, folder: Path, *, count: int = COUNT, kill_after: i
         watcher = await asyncpg.connect(url)
         due = whole_second(datetime.now(UTC) + START_AFTER)
         # Stored before the processes start: running, they would spend the time on 10,000 notifications.
-        expected.update(await arrange_concurrently(url, GUILD_ID, channel, [due] * count))
+        expected.update(await arrange(url, GUILD_ID, channel, [due] * count, concurrency=8))
         await start_all(standin, bots, timeout=TIMEOUT)
         ahead = due.timestamp() - time.time()
         assert ahead > 0, f"storing and starting took too long: the reminders fell due {-ahead:.1f} s ago"

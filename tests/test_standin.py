@@ -177,16 +177,6 @@ async def running(standin: DiscordStandIn, bot: TinyBot) -> AsyncIterator[TinyBo
 
 
 @pytest_asyncio.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
-    server = DiscordStandIn()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
-@pytest_asyncio.fixture
 async def world(standin: DiscordStandIn) -> dict[str, int]:
     guild = standin.add_guild("Test Guild")
     general = standin.add_channel(guild, "general")

@@ -14,23 +14,29 @@ import functools
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from bot.config import redact_url
 
-from .sql import REMINDERS_CHANNEL, Clock, IntegrityError, Params, Row, SchemaTooNew, SqlStore, lock_key, migrations
+from .sql import (
+    REMINDERS_CHANNEL,
+    Clock,
+    IntegrityError,
+    Params,
+    Row,
+    SchemaTooNew,
+    SqlStore,
+    lock_key,
+    migrations,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "calbot_"  # NOTIFY channels are per database, so ours carry a prefix
 RECONNECT_SECONDS = 5.0
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|--[^\n]*|::|\?|:([A-Za-z_][A-Za-z0-9_]*)", re.S)
@@ -150,7 +156,7 @@ class PostgresStore(SqlStore):
         super().__init__(PostgresDatabase(pool), clock)
 
     @classmethod
-    async def open(cls, url: str, *, clock: Clock = _utc_now, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+    async def open(cls, url: str, *, clock: Clock = utc_now, min_size: int = 1, max_size: int = 10) -> PostgresStore:
         """Connect a pool and bring the schema up to date."""
         pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
         try:
@@ -187,7 +193,7 @@ class PostgresStore(SqlStore):
                 await db.execute(sql)  # no parameters: asyncpg runs a whole script
                 await db.execute(
                     "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                    (version, int(_utc_now().timestamp())),
+                    (version, int(utc_now().timestamp())),
                 )
         applied = [name for _v, name, _s in pending]
         if applied:
@@ -234,7 +240,7 @@ class PostgresStore(SqlStore):
                 # Reminders notified meanwhile were missed: look for due ones now rather than at the next
                 # poll. (Queued API changes are picked up by the sync loop in any case.)
                 for callback in self._listeners.get(REMINDERS_CHANNEL, []):
-                    callback(str(int(_utc_now().timestamp())))
+                    callback(str(int(utc_now().timestamp())))
             except (OSError, asyncpg.PostgresError):
                 await asyncio.sleep(RECONNECT_SECONDS)
 

@@ -81,6 +81,11 @@ def lock_key(*key: object) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def utc_now() -> datetime:
+    """The stores' clock unless they are given one (tests move theirs by hand)."""
+    return datetime.now(UTC)
+
+
 def _ts(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 

@@ -14,21 +14,16 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from .sql import Clock, IntegrityError, Params, Row, SchemaTooNew, SqlStore, migrations
+from .sql import Clock, IntegrityError, Params, Row, SchemaTooNew, SqlStore, migrations, utc_now
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _statements(script: str) -> Iterable[str]:
@@ -132,7 +127,7 @@ class SqliteStore(SqlStore):
         super().__init__(SqliteDatabase(connection), clock)
 
     @classmethod
-    async def open(cls, url: str, *, clock: Clock = _utc_now) -> SqliteStore:
+    async def open(cls, url: str, *, clock: Clock = utc_now) -> SqliteStore:
         """Open (creating the folder and file if needed) and bring the schema up to date."""
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -144,14 +144,6 @@ async def test_a_taken_port_is_one_line_naming_the_keys(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.fixture
-async def standin():
-    server = DiscordStandIn()
-    await server.start()
-    yield server
-    await server.close()
-
-
 async def wait_card(standin: DiscordStandIn, channel: int, title: str) -> dict:
     await standin.wait_for(
         lambda: any(m["embeds"] and m["embeds"][0]["title"] == title for m in standin.messages[channel]),
