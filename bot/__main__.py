@@ -9,7 +9,8 @@ import signal
 import sqlite3
 import sys
 
-from bot.config import Config, ConfigError, load_config, redact_url
+from bot.config import Config, ConfigError, load_config
+from bot.storage.database import redact_url
 
 log = logging.getLogger("bot")
 

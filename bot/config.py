@@ -22,6 +22,7 @@ from bot.domain.models import GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.shards import Shards
 from bot.domain.timezones import resolve_zone
+from bot.storage.database import redact_url
 
 DEFAULT_CONFIG_PATH = "config.toml"
 DEFAULT_API_BASE_URL = "https://discord.com/api/v10"
@@ -173,27 +174,6 @@ def _describe_shards(discord: DiscordConfig) -> list[str]:
     else:
         lines.append(f"shard_ids = {_toml(list(discord.shard_ids))}")
     return lines
-
-
-def redact_url(url: str) -> str:
-    """`url` with its password masked: `postgresql://user:***@host/db`, and `password=***` in the query
-    string (libpq reads it there too). Done on the text, which is otherwise kept as it was."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    netloc, tail = rest[:end], rest[end:]
-    userinfo, at, host = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.partition(':')[0]}:***@{host}"
-    path, question, query = tail.partition("?")
-    if question:
-        query, hash_, fragment = query.partition("#")
-        query = "&".join(
-            "password=***" if item.partition("=")[0].lower() == "password" else item for item in query.split("&")
-        )
-        tail = f"{path}?{query}{hash_}{fragment}"
-    return f"{scheme}://{netloc}{tail}"
 
 
 # ---- value checkers: each takes (key, raw value) and returns the clean value or raises ConfigError

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot.config import Config, load_config, redact_url
+from bot.config import Config, load_config
+from bot.storage.database import redact_url
 from tests.standin import DiscordStandIn
 
 

@@ -22,7 +22,7 @@ from discord.ext import commands, tasks
 from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event
 from bot.domain.occurrences import expand, next_occurrence
-from bot.storage.sql import SYNC_CHANNEL
+from bot.storage.interface import SYNC_CHANNEL
 
 from .posting import post_card, update_card
 

@@ -49,7 +49,7 @@ from bot.domain.rsvp import REMINDED
 from bot.domain.shards import Shards
 from bot.domain.timeparse import parse_clock_time, wall_to_utc
 from bot.storage import Store
-from bot.storage.sql import REMINDERS_CHANNEL
+from bot.storage.interface import REMINDERS_CHANNEL
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from .database import SchemaTooNew
 from .interface import Store
-from .sql import SchemaTooNew
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

@@ -17,6 +17,10 @@ from .tokens import ApiToken
 if TYPE_CHECKING:
     from bot.domain.shards import Shards
 
+# What other processes are told through `Store.subscribe` (PostgreSQL's LISTEN/NOTIFY).
+REMINDERS_CHANNEL = "reminders"  # payload: the earliest due time written, epoch seconds
+SYNC_CHANNEL = "sync"  # payload: the guild whose event waits in event_sync
+
 
 class SettingsRepository(Protocol):
     async def get(self, guild_id: int) -> GuildSettings | None: ...
@@ -172,6 +176,6 @@ class Store(Protocol):
     tokens: ApiTokenRepository
 
     async def subscribe(self, channel: str, callback: Callable[[str], None]) -> None:
-        """Call `callback(payload)` when another process notifies `channel` (see sql.REMINDERS_CHANNEL)."""
+        """Call `callback(payload)` when another process notifies `channel` (REMINDERS_CHANNEL, SYNC_CHANNEL)."""
 
     async def close(self) -> None: ...

@@ -1,6 +1,6 @@
 """The PostgreSQL backend (asyncpg): one database shared by every bot and API process.
 
-The repositories are the shared ones in sql.py; this module supplies connections from a pool, turns
+The repositories are the shared ones (store.py); this module supplies connections from a pool, turns
 their `?` and `:name` placeholders into PostgreSQL's `$n`, and adds what only a shared database needs:
 advisory locks for read-modify-write transactions, FOR UPDATE SKIP LOCKED for claiming reminders, and
 LISTEN/NOTIFY so a reminder or event written by one process wakes the others at once.
@@ -18,20 +18,9 @@ from typing import Any
 
 import asyncpg
 
-from bot.config import redact_url
-
-from .sql import (
-    REMINDERS_CHANNEL,
-    Clock,
-    IntegrityError,
-    Params,
-    Row,
-    SchemaTooNew,
-    SqlStore,
-    lock_key,
-    migrations,
-    utc_now,
-)
+from .database import Clock, IntegrityError, Params, Row, SchemaTooNew, lock_key, migrations, redact_url, utc_now
+from .interface import REMINDERS_CHANNEL
+from .store import SqlStore
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import aiosqlite
 
-from .sql import Clock, IntegrityError, Params, Row, SchemaTooNew, SqlStore, migrations, utc_now
+from .database import Clock, IntegrityError, Params, Row, SchemaTooNew, migrations, utc_now
+from .store import SqlStore
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bot.domain.errors import InvalidField, NotFound
 
-from .sql import Database, Row, _dt, _storable, _ts
+from .database import Database, Row, epoch, instant, storable
 
 PREFIX = "cbt_"
 SCOPES = ("read", "write")
@@ -66,9 +66,9 @@ def _token(row: Row) -> ApiToken:
         name=row["name"],
         scope=row["scope"],
         created_by=row["created_by"],
-        created_at=_dt(row["created_at"]),
-        last_used_at=_dt(row["last_used_at"]),
-        revoked_at=_dt(row["revoked_at"]),
+        created_at=instant(row["created_at"]),
+        last_used_at=instant(row["last_used_at"]),
+        revoked_at=instant(row["revoked_at"]),
     )
 
 
@@ -92,7 +92,7 @@ class SqlApiTokens:
             row = await db.one(
                 "INSERT INTO api_tokens (guild_id, name, scope, hash, created_by, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-                (guild_id, name, scope, _digest(secret), created_by, _ts(self._clock())),
+                (guild_id, name, scope, _digest(secret), created_by, epoch(self._clock())),
             )
         token = _token(row)
         return token, f"{PREFIX}{token.id}_{secret}"
@@ -114,7 +114,7 @@ class SqlApiTokens:
     async def touch(self, token_id: int) -> None:
         """Record that the token was used now."""
         async with self._db.write() as db:
-            await db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (_ts(self._clock()), token_id))
+            await db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (epoch(self._clock()), token_id))
 
     async def list(self, guild_id: int, *, include_revoked: bool = False) -> list[ApiToken]:
         where = "" if include_revoked else " AND revoked_at IS NULL"
@@ -124,13 +124,13 @@ class SqlApiTokens:
 
     async def revoke(self, token_id: int, guild_id: int | None = None) -> ApiToken:
         """Revoke a token (of `guild_id` only, when given); revoking it again changes nothing."""
-        if not _storable(token_id):
+        if not storable(token_id):
             raise NotFound("API token", token_id)
         scope, params = ("AND guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
         async with self._db.write() as db:
             row = await db.one(
                 f"UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? {scope} RETURNING *",
-                (_ts(self._clock()), token_id, *params),
+                (epoch(self._clock()), token_id, *params),
             )
         if row is None:
             raise NotFound("API token", token_id)

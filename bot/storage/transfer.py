@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .sql import Connection, SqlStore
+from .database import Connection
+from .store import SqlStore
 
 # In an order that satisfies the foreign keys; with each table's key, to read it in pages.
 TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (

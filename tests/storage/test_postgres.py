@@ -8,8 +8,8 @@ import asyncio
 import pytest
 
 from bot.storage import SchemaTooNew, open_store
+from bot.storage.database import migrations
 from bot.storage.postgres import translate
-from bot.storage.sql import migrations
 
 from .raw import raw
 

@@ -12,7 +12,7 @@ import pytest
 
 import bot.storage.sqlite as sqlite_module
 from bot.storage import SchemaTooNew, open_store
-from bot.storage.sql import migrations
+from bot.storage.database import migrations
 from bot.storage.sqlite import SqliteStore
 
 LATEST = migrations("sqlite")[-1][0]

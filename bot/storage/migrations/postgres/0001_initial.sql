@@ -1,5 +1,5 @@
 -- The whole schema as SQLite's migrations 0001-0004 leave it, in PostgreSQL's types. The repositories
--- are shared (bot/storage/sql.py), so rows read the same on both: instants are UTC epoch seconds, flags
+-- are shared (bot/storage/store.py), so rows read the same on both: instants are UTC epoch seconds, flags
 -- 0/1 integers, lists (reminder intervals, channels) JSON arrays as text. Ids are identities and never
 -- reused, so a deleted event's reminder rows, card buttons and log entries never point at a new one.
 

@@ -1,0 +1,510 @@
+"""Events: one-off and series, their occurrences in a window, lookups by name, and the batches of the
+HTTP API. Every write queues the event for the bot's Discord-side follow-up in the same transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.domain.colors import Color
+from bot.domain.errors import InvalidField, NotFound
+from bot.domain.models import Event
+from bot.domain.occurrences import Occurrence, Slot, occurrence_at, remap, slots
+from bot.domain.recurrence import parse_rrule
+from bot.domain.rsvp import ONE_OFF
+
+from .changes import SqlOccurrenceChanges
+from .database import (
+    NO_LIMIT,
+    Clock,
+    Connection,
+    Database,
+    IntegrityError,
+    Row,
+    epoch,
+    instant,
+    on_shards,
+    storable,
+    text_id,
+)
+from .interface import SYNC_CHANNEL
+
+if TYPE_CHECKING:
+    from bot.domain.shards import Shards
+
+
+EVENT_COLUMNS = (
+    "guild_id",
+    "calendar_id",
+    "name",
+    "description",
+    "content",
+    "location",
+    "url",
+    "author_id",
+    "all_day",
+    "starts",
+    "ends",
+    "timezone",
+    "repeats",
+    "registration_enabled",
+    "registration_deadline",
+    "notifications_enabled",
+    "notifications_interval",
+    "notifications_channels",
+    "color",
+    "image",
+    "capacity",
+    "recurrence",
+    "card_channel_id",
+    "card_message_id",
+)
+
+
+def event_params(event: Event) -> dict[str, Any]:
+    params = {name: getattr(event, name) for name in EVENT_COLUMNS}
+    params.update(
+        starts=epoch(event.starts),
+        ends=epoch(event.ends),
+        registration_deadline=epoch(event.registration_deadline),
+        notifications_interval=json.dumps(list(event.notifications_interval)),
+        notifications_channels=json.dumps(list(event.notifications_channels)),
+        color=event.color.name,
+        recurrence=event.recurrence and event.recurrence.rrule_text(),
+        all_day=int(event.all_day),
+        repeats=int(event.repeats),
+        registration_enabled=int(event.registration_enabled),
+        notifications_enabled=int(event.notifications_enabled),
+    )
+    return params
+
+
+def event_from_row(row: Row) -> Event:
+    return Event(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        calendar_id=row["calendar_id"],
+        name=row["name"],
+        description=row["description"],
+        content=row["content"],
+        location=row["location"],
+        url=row["url"],
+        author_id=row["author_id"],
+        all_day=bool(row["all_day"]),
+        starts=instant(row["starts"]),
+        ends=instant(row["ends"]),
+        timezone=row["timezone"],
+        repeats=bool(row["repeats"]),
+        registration_enabled=bool(row["registration_enabled"]),
+        registration_deadline=instant(row["registration_deadline"]),
+        notifications_enabled=bool(row["notifications_enabled"]),
+        notifications_interval=tuple(json.loads(row["notifications_interval"])),
+        notifications_channels=tuple(json.loads(row["notifications_channels"])),
+        color=Color[row["color"]],
+        image=row["image"],
+        capacity=row["capacity"],
+        recurrence=parse_rrule(row["recurrence"]) if row["recurrence"] else None,
+        card_channel_id=row["card_channel_id"],
+        card_message_id=row["card_message_id"],
+        created_at=instant(row["created_at"]),
+        updated_at=instant(row["updated_at"]),
+    )
+
+
+class SqlEvents:
+    def __init__(self, db: Database, clock: Clock, changes: SqlOccurrenceChanges) -> None:
+        self._db = db
+        self._clock = clock
+        self._changes = changes
+
+    async def create(self, event: Event) -> Event:
+        event = event.validated()
+        params = event_params(event)
+        params["created_at"] = params["updated_at"] = epoch(self._clock())
+        columns = (*EVENT_COLUMNS, "created_at", "updated_at")
+        try:
+            async with self._db.write() as db:
+                row = await db.one(
+                    f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+                    "RETURNING *",
+                    params,
+                )
+        except IntegrityError:  # the (guild, calendar) foreign key
+            raise NotFound("calendar", event.calendar_id) from None
+        return event_from_row(row)
+
+    async def get(self, guild_id: int, event_id: int) -> Event:
+        if not storable(event_id):
+            raise NotFound("event", event_id)
+        async with self._db.read() as db:
+            row = await db.one("SELECT * FROM events WHERE guild_id = ? AND id = ?", (guild_id, event_id))
+        if row is None:
+            raise NotFound("event", event_id)
+        return event_from_row(row)
+
+    async def update(self, event: Event) -> Event:
+        event = event.validated()
+        params = event_params(event)
+        params.update(updated_at=epoch(self._clock()), id=event.id)
+        # The card's place is written only by set_card: an edit that read the event before its card was
+        # posted must not erase it.
+        unchanged = ("guild_id", "card_channel_id", "card_message_id")
+        assignments = ", ".join(f"{c} = :{c}" for c in (*EVENT_COLUMNS, "updated_at") if c not in unchanged)
+        try:
+            async with self._db.write() as db:
+                row = await db.one(
+                    f"UPDATE events SET {assignments} WHERE guild_id = :guild_id AND id = :id RETURNING *",
+                    params,
+                )
+        except IntegrityError:
+            raise NotFound("calendar", event.calendar_id) from None
+        if row is None:
+            raise NotFound("event", event.id)
+        return event_from_row(row)
+
+    async def split(self, head: Event, tail: Event, from_key: int) -> tuple[Event, Event]:
+        """ "This and following": shorten the series to `head`, start `tail` as a new event, and move the
+        answers and occurrence changes from `from_key` on to it; all in one transaction."""
+        head, tail = head.validated(), tail.validated()
+        now = epoch(self._clock())
+        params = event_params(tail) | {"created_at": now, "updated_at": now}
+        columns = (*EVENT_COLUMNS, "created_at", "updated_at")
+        async with self._db.write() as db:
+            await db.serialize("answers", head.id)
+            updated = await db.one(
+                "UPDATE events SET recurrence = ?, updated_at = ? WHERE guild_id = ? AND id = ? RETURNING *",
+                (head.recurrence.rrule_text(), now, head.guild_id, head.id),
+            )
+            if updated is None:
+                raise NotFound("event", head.id)
+            created = await db.one(
+                f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) RETURNING *",
+                params,
+            )
+            for table in ("attendees", "occurrence_changes"):
+                await db.execute(
+                    f"UPDATE {table} SET event_id = ? WHERE guild_id = ? AND event_id = ? AND occurrence >= ?",
+                    (created["id"], head.guild_id, head.id, from_key),
+                )
+        return event_from_row(updated), event_from_row(created)
+
+    async def rekey(self, guild_id: int, old: Event, new: Event) -> int:
+        """A series' timing changed: move its answers and one-occurrence changes to the keys the same
+        occurrences have now (see domain remap), in one transaction. Returns how many keys moved."""
+        async with self._db.write() as db:
+            await db.serialize("answers", new.id)
+            rows = await db.all(
+                "SELECT occurrence FROM attendees WHERE guild_id = :g AND event_id = :e "
+                "UNION SELECT occurrence FROM occurrence_changes WHERE guild_id = :g AND event_id = :e",
+                {"g": guild_id, "e": new.id},
+            )
+            mapping = remap(old, new, [r["occurrence"] for r in rows])
+            for table in ("attendees", "occurrence_changes"):
+                # Through negative keys first, so a key moving onto one that moves away never collides.
+                for before, after in mapping.items():
+                    await db.execute(
+                        f"UPDATE {table} SET occurrence = ? WHERE guild_id = ? AND event_id = ? AND occurrence = ?",
+                        (-after, guild_id, new.id, before),
+                    )
+                await db.execute(
+                    f"UPDATE {table} SET occurrence = -occurrence "
+                    "WHERE guild_id = ? AND event_id = ? AND occurrence < 0",
+                    (guild_id, new.id),
+                )
+        return len(mapping)
+
+    async def delete(self, guild_id: int, event_id: int) -> Event:
+        if not storable(event_id):
+            raise NotFound("event", event_id)
+        async with self._db.write() as db:
+            row = await db.one("DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id))
+        if row is None:
+            raise NotFound("event", event_id)
+        return event_from_row(row)
+
+    async def set_card(self, guild_id: int, event_id: int, channel_id: int, message_id: int) -> None:
+        async with self._db.write() as db:
+            await db.execute(
+                "UPDATE events SET card_channel_id = ?, card_message_id = ? WHERE guild_id = ? AND id = ?",
+                (channel_id, message_id, guild_id, event_id),
+            )
+
+    async def _page(
+        self, where: str, params: dict[str, Any], limit: int | None, offset: int
+    ) -> tuple[list[Event], int]:
+        async with self._db.read() as db:
+            rows = await db.all(
+                f"SELECT * FROM events WHERE {where} ORDER BY starts, id LIMIT :limit OFFSET :offset",
+                {**params, "limit": NO_LIMIT if limit is None else limit, "offset": offset},
+            )
+            total = (await db.one(f"SELECT count(*) FROM events WHERE {where}", params))[0]
+        return [event_from_row(r) for r in rows], total
+
+    @staticmethod
+    def _scope(guild_id: int, calendar_id: int | None) -> tuple[str, dict[str, Any]]:
+        if calendar_id is None:
+            return "guild_id = :guild_id", {"guild_id": guild_id}
+        return "guild_id = :guild_id AND calendar_id = :calendar_id", {"guild_id": guild_id, "calendar_id": calendar_id}
+
+    async def between(
+        self,
+        guild_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        calendar_id: int | None = None,
+        limit: int | None = 25,
+        offset: int = 0,
+    ) -> tuple[list[Event], int]:
+        """One-off events overlapping [start, end): starting inside it, or started before and still running.
+        `limit` None: all of them."""
+        scope, params = self._scope(guild_id, calendar_id)
+        where = f"{scope} AND recurrence IS NULL AND starts < :end AND (starts >= :start OR ends > :start)"
+        return await self._page(where, {**params, "start": epoch(start), "end": epoch(end)}, limit, offset)
+
+    async def upcoming(
+        self,
+        guild_id: int,
+        now: datetime,
+        *,
+        calendar_id: int | None = None,
+        limit: int | None = 25,
+        offset: int = 0,
+    ) -> tuple[list[Event], int]:
+        """One-off events not over yet: starting from now, or running now."""
+        scope, params = self._scope(guild_id, calendar_id)
+        where = f"{scope} AND recurrence IS NULL AND (starts >= :now OR ends > :now)"
+        return await self._page(where, {**params, "now": epoch(now)}, limit, offset)
+
+    async def series(self, guild_id: int, before: datetime, *, calendar_id: int | None = None) -> list[Event]:
+        """Recurring events whose first occurrence is before `before` (their rule says what falls in a window)."""
+        scope, params = self._scope(guild_id, calendar_id)
+        async with self._db.read() as db:
+            rows = await db.all(
+                f"SELECT * FROM events WHERE {scope} AND recurrence IS NOT NULL AND starts < :before ORDER BY id",
+                {**params, "before": epoch(before)},
+            )
+        return [event_from_row(r) for r in rows]
+
+    async def occurrence_slots(
+        self, guild_id: int, start: datetime, end: datetime, *, calendar_id: int | None = None
+    ) -> list[Slot]:
+        """Every occurrence overlapping [start, end), one-off or of a series (moves and cancellations
+        applied), as (start, end, event id, key) in epoch seconds, in order. Only the columns that say
+        when are read, so a month of a big guild is cheap to count and page through."""
+        scope, params = self._scope(guild_id, calendar_id)
+        params |= {"start": epoch(start), "end": epoch(end)}
+        async with self._db.read() as db:
+            one_offs = await db.all(
+                f"SELECT id, starts, ends FROM events WHERE {scope} AND recurrence IS NULL "
+                "AND starts < :end AND (starts >= :start OR ends > :start)",
+                params,
+            )
+            series_rows = await db.all(
+                f"SELECT id, starts, ends, timezone, recurrence FROM events WHERE {scope} "
+                "AND recurrence IS NOT NULL AND starts < :end",
+                params,
+            )
+        found: list[Slot] = [(r["starts"], r["ends"], r["id"], ONE_OFF) for r in one_offs]
+        changes = await self._changes.for_events(guild_id, [r["id"] for r in series_rows])
+        for row in series_rows:
+            # Only what says when: this Event exists to be expanded here and goes no further.
+            timing = Event(
+                guild_id=guild_id, calendar_id=0, name="", id=row["id"], starts=instant(row["starts"]),
+                ends=instant(row["ends"]), timezone=row["timezone"], recurrence=parse_rrule(row["recurrence"]),
+            )  # fmt: skip
+            found.extend(slots(timing, changes[row["id"]], after=start, before=end))
+        found.sort()
+        return found
+
+    async def occurrences(
+        self, guild_id: int, start: datetime, end: datetime, *, calendar_id: int | None = None
+    ) -> list[Occurrence]:
+        """The occurrences of `occurrence_slots`, as Occurrence objects."""
+        return await self.materialise(
+            guild_id, await self.occurrence_slots(guild_id, start, end, calendar_id=calendar_id)
+        )
+
+    async def materialise(self, guild_id: int, wanted: list[Slot]) -> list[Occurrence]:
+        """Occurrence objects for slots (a page of a list), in the same order."""
+        ids = sorted({event_id for _s, _e, event_id, _k in wanted})
+        if not ids:
+            return []
+        async with self._db.read() as db:
+            rows = await db.all(
+                f"SELECT * FROM events WHERE guild_id = ? AND id IN ({','.join('?' * len(ids))})", (guild_id, *ids)
+            )
+        events = {r["id"]: event_from_row(r) for r in rows}
+        changes = await self._changes.for_events(guild_id, [i for i, e in events.items() if e.recurrence is not None])
+        found = []
+        for _starts, _ends, event_id, key in wanted:
+            event = events.get(event_id)  # deleted since the list was counted: left out
+            if event is None:
+                continue
+            if key == ONE_OFF:
+                found.append(Occurrence.of(event))
+            elif (occurrence := occurrence_at(event, changes[event_id], datetime.fromtimestamp(key, UTC))) is not None:
+                found.append(occurrence)
+        return found
+
+    async def occurrence(self, guild_id: int, event_id: int, key: int) -> Occurrence:
+        """One occurrence by its key (0 for a one-off event), its change applied; cancelled ones too."""
+        event = await self.get(guild_id, event_id)
+        if event.recurrence is None:
+            if key != ONE_OFF:
+                raise NotFound("occurrence", key)
+            return Occurrence.of(event)
+        original = datetime.fromtimestamp(key, UTC)
+        changes = (await self._changes.for_events(guild_id, [event_id]))[event_id]
+        found = occurrence_at(event, changes, original)
+        if found is None:
+            raise NotFound("occurrence", original.strftime("%Y-%m-%d %H:%M UTC"))
+        return found
+
+    async def all_series(self, *, shards: Shards | None = None) -> list[Event]:
+        """Every recurring event of every guild (on `shards`): the reminder horizon is extended for each."""
+        async with self._db.read() as db:
+            rows = await db.all(
+                f"SELECT * FROM events WHERE recurrence IS NOT NULL AND {on_shards(shards)} ORDER BY id"
+            )
+        return [event_from_row(r) for r in rows]
+
+    async def find(self, guild_id: int, ref: str, now: datetime) -> Event:
+        """The event `ref` names: its exact name (any case), else its id ("12", "#12"), else the one
+        event whose name contains it. Several matches → InvalidField asking to pick one."""
+        text = ref.strip()
+        if text.startswith("#") and (event_id := text_id(text)) is not None:
+            return await self.get(guild_id, event_id)  # what autocomplete sends: an id, never a name
+        async with self._db.read() as db:
+            rows = await db.all(
+                "SELECT * FROM events WHERE guild_id = ? AND lower(name) = lower(?) LIMIT 2", (guild_id, text)
+            )
+        if len(rows) == 1:
+            return event_from_row(rows[0])
+        several = InvalidField("event", f"{text[:60]!r} matches several events; pick one from the list")
+        if rows:
+            raise several
+        if (event_id := text_id(text)) is not None:
+            try:
+                return await self.get(guild_id, event_id)
+            except NotFound:
+                pass
+        matches = await self.search(guild_id, text, now, limit=2)
+        if len(matches) > 1:
+            raise several
+        if not matches:
+            raise NotFound("event", text[:60])
+        return matches[0]
+
+    async def search(self, guild_id: int, text: str, now: datetime, limit: int = 25) -> list[Event]:
+        """Events whose name contains `text` (or whose id is `text`): upcoming soonest first, then past."""
+        needle = text.strip().lstrip("#")
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        async with self._db.read() as db:
+            rows = await db.all(
+                """
+                SELECT * FROM events
+                WHERE guild_id = :guild_id AND (lower(name) LIKE lower(:pattern) ESCAPE '\\' OR id = :id)
+                ORDER BY coalesce(ends, starts) < :now,
+                         CASE WHEN coalesce(ends, starts) < :now THEN -starts ELSE starts END
+                LIMIT :limit
+                """,
+                {
+                    "guild_id": guild_id,
+                    "pattern": f"%{escaped}%",
+                    "id": text_id(needle) or -1,
+                    "now": epoch(now),
+                    "limit": limit,
+                },
+            )
+        return [event_from_row(r) for r in rows]
+
+    # ---- several events in one transaction (the HTTP API's batches: all are written or none)
+
+    async def page(
+        self, guild_id: int, *, calendar_id: int | None = None, limit: int | None = 25, offset: int = 0
+    ) -> tuple[list[Event], int]:
+        """Every event of the guild (one-off and series), by start; and how many there are."""
+        scope, params = self._scope(guild_id, calendar_id)
+        return await self._page(scope, params, limit, offset)
+
+    async def create_many(self, events: list[Event], *, sync: bool = False) -> list[Event]:
+        """Create `events` in one transaction. A calendar missing from its guild raises NotFound and stores
+        nothing. With `sync`, each is queued for the bot (as `store.sync.push` does) in the same
+        transaction, so no crash can leave an event without its card and reminders."""
+        events = [e.validated() for e in events]
+        now = epoch(self._clock())
+        columns = (*EVENT_COLUMNS, "created_at", "updated_at")
+        insert = f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) RETURNING *"
+        created = []
+        async with self._db.write() as db:
+            for event in events:
+                try:
+                    row = await db.one(insert, event_params(event) | {"created_at": now, "updated_at": now})
+                except IntegrityError:  # the (guild, calendar) foreign key
+                    raise NotFound("calendar", event.calendar_id) from None
+                created.append(event_from_row(row))
+                if sync:
+                    await queue_sync(db, event.guild_id, created[-1].id, None, now)
+        return created
+
+    async def update_many(self, events: list[Event], *, sync: bool = False) -> list[Event]:
+        """Update `events` (each of its own guild) in one transaction: one missing event or calendar raises
+        NotFound and changes nothing. The card's place is kept, as in `update`."""
+        events = [e.validated() for e in events]
+        now = epoch(self._clock())
+        unchanged = ("guild_id", "card_channel_id", "card_message_id")
+        assignments = ", ".join(f"{c} = :{c}" for c in (*EVENT_COLUMNS, "updated_at") if c not in unchanged)
+        statement = f"UPDATE events SET {assignments} WHERE guild_id = :guild_id AND id = :id RETURNING *"
+        updated = []
+        async with self._db.write() as db:
+            for event in events:
+                if event.id is None or not storable(event.id):
+                    raise NotFound("event", event.id)
+                try:
+                    row = await db.one(statement, event_params(event) | {"updated_at": now, "id": event.id})
+                except IntegrityError:
+                    raise NotFound("calendar", event.calendar_id) from None
+                if row is None:
+                    raise NotFound("event", event.id)
+                updated.append(event_from_row(row))
+                if sync:
+                    await queue_sync(db, event.guild_id, event.id, None, now)
+        return updated
+
+    async def delete_many(self, guild_id: int, event_ids: list[int], *, sync: bool = False) -> list[Event]:
+        """Delete the guild's events `event_ids` in one transaction; one missing id raises NotFound and
+        deletes nothing. With `sync`, each deleted event is queued for the bot with its last state."""
+        now = epoch(self._clock())
+        deleted = []
+        async with self._db.write() as db:
+            for event_id in event_ids:
+                if not storable(event_id):
+                    raise NotFound("event", event_id)
+                row = await db.one("DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id))
+                if row is None:
+                    raise NotFound("event", event_id)
+                deleted.append(event_from_row(row))
+                if sync:
+                    await queue_sync(db, guild_id, event_id, deleted[-1], now)
+        return deleted
+
+
+async def queue_sync(db: Connection, guild_id: int, event_id: int, deleted: Event | None, now: int) -> None:
+    """Queue an event for the bot inside the caller's transaction, and wake the bot that serves its guild."""
+    snapshot = None
+    if deleted is not None:
+        snapshot = json.dumps(
+            {
+                **event_params(deleted),
+                "id": deleted.id,
+                "created_at": epoch(deleted.created_at),
+                "updated_at": epoch(deleted.updated_at),
+            }
+        )
+    await db.execute(
+        "INSERT INTO event_sync (guild_id, event_id, deleted, created_at) VALUES (?, ?, ?, ?)",
+        (guild_id, event_id, snapshot, now),
+    )
+    await db.notify(SYNC_CHANNEL, str(guild_id))

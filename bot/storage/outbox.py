@@ -1,0 +1,253 @@
+"""The reminder outbox: planned rows, claimed with a lease, finished once (see bot/reminders/engine.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.domain.reminders import PlannedReminder, Reminder
+
+from .database import (
+    Clock,
+    Database,
+    Row,
+    epoch,
+    instant,
+    on_shards,
+)
+from .interface import REMINDERS_CHANNEL
+
+if TYPE_CHECKING:
+    from bot.domain.shards import Shards
+
+
+def _claimable(shards: Shards | None) -> str:
+    """An SQL condition: a pending reminder a process on `shards` can send: a channel post of one of its
+    guilds, or a DM of any guild (any process can open a DM)."""
+    return f"state = 'pending' AND (channel = 'discord_private' OR {on_shards(shards)})"
+
+
+def _reminder(row: Row) -> Reminder:
+    return Reminder(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        event_id=row["event_id"],
+        occurrence_start=instant(row["occurrence_start"]),
+        interval=row["interval"],
+        channel=row["channel"],
+        target=row["target"],
+        occurrence=row["occurrence"],
+        scheduled_for=instant(row["scheduled_for"]),
+        due=instant(row["due"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        late=bool(row["late"]),
+        last_error=row["last_error"],
+        message_id=row["message_id"],
+        updated_at=instant(row["updated_at"]),
+    )
+
+
+class SqlReminders:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def schedule(
+        self,
+        guild_id: int,
+        event_id: int,
+        planned: list[PlannedReminder],
+        keep: set[tuple[datetime, str, str]] | None = None,
+    ) -> datetime | None:
+        """Add `planned` (moved ones take their new due time) and cancel the event's pending reminders whose
+        (occurrence start, interval, channel) is in neither `planned` nor `keep`: `keep` names reminders
+        still valid but not planned again, such as one due a moment ago and not yet sent. Sent, failed and
+        missed ones are history and stay. Returns the earliest due time now pending for the event."""
+        now = epoch(self._clock())
+        keys = {(epoch(start), interval, channel) for start, interval, channel in (keep or set())}
+        keys |= {(epoch(p.occurrence_start), p.interval, p.channel) for p in planned}
+        async with self._db.write() as db:
+            pending = await db.all(
+                "SELECT id, occurrence_start, interval, channel FROM reminders "
+                "WHERE guild_id = ? AND event_id = ? AND state = 'pending' AND target = 0",
+                (guild_id, event_id),
+            )
+            for row in pending:
+                if (row["occurrence_start"], row["interval"], row["channel"]) not in keys:
+                    await db.execute(
+                        "UPDATE reminders SET state = 'cancelled', updated_at = ? WHERE id = ?",
+                        (now, row["id"]),
+                    )
+            for p in planned:
+                await db.execute(
+                    """
+                    INSERT INTO reminders (guild_id, event_id, occurrence, occurrence_start, interval, channel,
+                                           target, scheduled_for, due, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                    ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO UPDATE SET
+                        state = 'pending', scheduled_for = excluded.scheduled_for, due = excluded.due,
+                        attempts = 0, last_error = NULL, occurrence = excluded.occurrence,
+                        updated_at = excluded.updated_at
+                    -- moved (still pending), or cancelled once and planned again: sent ones stay history
+                    WHERE (reminders.state = 'pending' AND reminders.scheduled_for != excluded.scheduled_for)
+                       OR reminders.state = 'cancelled'
+                    """,
+                    (
+                        guild_id,
+                        event_id,
+                        p.occurrence,
+                        epoch(p.occurrence_start),
+                        p.interval,
+                        p.channel,
+                        epoch(p.due),
+                        epoch(p.due),
+                        now,
+                        now,
+                    ),
+                )
+            row = await db.one(
+                "SELECT min(due) FROM reminders WHERE guild_id = ? AND event_id = ? AND state = 'pending'",
+                (guild_id, event_id),
+            )
+            if planned:
+                await db.notify(REMINDERS_CHANNEL, str(min(epoch(p.due) for p in planned)))
+        return instant(row[0])
+
+    async def cancel_event(self, guild_id: int, event_id: int) -> int:
+        async with self._db.write() as db:
+            return await db.execute(
+                "UPDATE reminders SET state = 'cancelled', updated_at = ? "
+                "WHERE guild_id = ? AND event_id = ? AND state = 'pending'",
+                (epoch(self._clock()), guild_id, event_id),
+            )
+
+    async def claim(
+        self, now: datetime, worker: str, lease: timedelta, limit: int, *, shards: Shards | None = None
+    ) -> list[Reminder]:
+        """Claim up to `limit` due reminders for `worker` until `now + lease`. With `shards`, only those a
+        process on them can send: its guilds' channel posts, and DMs of any guild. Rows another process is
+        claiming at this moment are skipped, not waited for (PostgreSQL), so dispatchers never queue up."""
+        async with self._db.write() as db:
+            rows = await db.all(
+                f"""
+                UPDATE reminders
+                SET state = 'claimed', claimed_by = :worker, lease_until = :lease_until,
+                    attempts = attempts + 1, updated_at = :now
+                WHERE id IN (
+                    SELECT id FROM reminders
+                    WHERE {_claimable(shards)} AND due <= :now
+                    ORDER BY due LIMIT :limit {self._db.skip_locked}
+                )
+                RETURNING *
+                """,
+                {"worker": worker, "lease_until": epoch(now + lease), "now": epoch(now), "limit": limit},
+            )
+        return sorted((_reminder(r) for r in rows), key=lambda r: (r.due, r.id))
+
+    async def release_expired(self, now: datetime) -> int:
+        """Claims whose lease ran out (their worker died or hung) go back to pending."""
+        return await self._release(now, "AND lease_until < :now")
+
+    async def recover(self, now: datetime) -> int:
+        """At start-up. A SQLite file serves one bot process, so every claim left is from a run that ended:
+        release them all now rather than waiting for their leases. A shared database's claims may be
+        another live process's: only expired ones go."""
+        return await self.release_expired(now) if self._db.shared else await self._release(now)
+
+    async def _release(self, now: datetime, condition: str = "") -> int:
+        async with self._db.write() as db:
+            return await db.execute(
+                "UPDATE reminders SET state = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = :now "
+                f"WHERE state = 'claimed' {condition}",
+                {"now": epoch(now)},
+            )
+
+    async def finish(
+        self,
+        reminder_id: int,
+        worker: str,
+        state: str,
+        *,
+        error: str | None = None,
+        message_id: int | None = None,
+        late: bool = False,
+    ) -> bool:
+        async with self._db.write() as db:
+            changed = await db.execute(
+                """
+                UPDATE reminders SET state = ?, last_error = ?, message_id = ?, late = ?, lease_until = NULL,
+                                     updated_at = ?
+                WHERE id = ? AND state = 'claimed' AND claimed_by = ?
+                """,
+                (state, error, message_id, int(late), epoch(self._clock()), reminder_id, worker),
+            )
+        return changed == 1
+
+    async def retry(self, reminder_id: int, worker: str, due: datetime, error: str) -> bool:
+        async with self._db.write() as db:
+            changed = await db.execute(
+                """
+                UPDATE reminders SET state = 'pending', due = ?, last_error = ?, claimed_by = NULL,
+                                     lease_until = NULL, updated_at = ?
+                WHERE id = ? AND state = 'claimed' AND claimed_by = ?
+                """,
+                (epoch(due), error, epoch(self._clock()), reminder_id, worker),
+            )
+        return changed == 1
+
+    async def fan_out(self, parent: Reminder, worker: str, user_ids: list[int]) -> int:
+        """Turn a due DM reminder into one pending row per recipient, in one transaction with marking it
+        done, so a crash cannot lose or double the recipients. Returns how many rows were added."""
+        now = epoch(self._clock())
+        async with self._db.write() as db:
+            # One executemany, not a statement per recipient: each statement is a round trip while the
+            # transaction is open, so a fan-out to 5,000 members held it for 5,000 of them.
+            delivery = (parent.event_id, epoch(parent.occurrence_start), parent.interval)
+            counted = (
+                "SELECT count(*) FROM reminders WHERE event_id = ? AND occurrence_start = ? AND interval = ? "
+                "AND channel = 'discord_private' AND target != 0"
+            )
+            before = (await db.one(counted, delivery))[0]
+            await db.execute_many(
+                """
+                INSERT INTO reminders (guild_id, event_id, occurrence, occurrence_start, interval, channel, target,
+                                       scheduled_for, due, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'discord_private', ?, ?, ?, ?, ?)
+                ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO NOTHING
+                """,
+                [(parent.guild_id, parent.event_id, parent.occurrence, epoch(parent.occurrence_start), parent.interval,
+                  user_id, epoch(parent.scheduled_for), epoch(parent.due), now, now) for user_id in user_ids],
+            )  # fmt: skip
+            added = (await db.one(counted, delivery))[0] - before
+            await db.execute(
+                "UPDATE reminders SET state = 'sent', last_error = ?, lease_until = NULL, updated_at = ? "
+                "WHERE id = ? AND state = 'claimed' AND claimed_by = ?",
+                (f"sent as {len(user_ids)} DM(s)", now, parent.id, worker),
+            )
+            if added:
+                await db.notify(REMINDERS_CHANNEL, str(epoch(parent.due)))
+        return added
+
+    async def next_due(self, *, shards: Shards | None = None) -> datetime | None:
+        """When the next reminder `claim` would return with these `shards` falls due."""
+        async with self._db.read() as db:
+            row = await db.one(f"SELECT min(due) FROM reminders WHERE {_claimable(shards)}")
+        return instant(row[0])
+
+    async def recent(self, guild_id: int, limit: int = 25) -> list[Reminder]:
+        """The guild's latest finished reminders, newest first."""
+        async with self._db.read() as db:
+            rows = await db.all(
+                "SELECT * FROM reminders WHERE guild_id = ? AND state IN ('sent', 'failed', 'missed') "
+                "ORDER BY updated_at DESC, id DESC LIMIT ?",
+                (guild_id, limit),
+            )
+        return [_reminder(r) for r in rows]
+
+    async def for_event(self, guild_id: int, event_id: int) -> list[Reminder]:
+        async with self._db.read() as db:
+            rows = await db.all(
+                "SELECT * FROM reminders WHERE guild_id = ? AND event_id = ? ORDER BY due, id", (guild_id, event_id)
+            )
+        return [_reminder(r) for r in rows]

@@ -1,0 +1,31 @@
+"""The repositories over one Database, composed once; the backends (sqlite.py, postgres.py) add opening,
+migrating and closing."""
+
+from __future__ import annotations
+
+from .attendees import SqlAttendees
+from .calendars import SqlCalendars
+from .changes import SqlOccurrenceChanges
+from .database import Clock, Database
+from .events import SqlEvents
+from .outbox import SqlReminders
+from .settings import SqlMeta, SqlSettings, SqlUsers
+from .sync import SqlEventSync
+from .tokens import SqlApiTokens
+
+
+class SqlStore:
+    """Every repository of the Store interface, over one Database."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.database = db
+        self.settings = SqlSettings(db, clock)
+        self.users = SqlUsers(db, clock)
+        self.sync = SqlEventSync(db, clock)
+        self.calendars = SqlCalendars(db, clock)
+        self.changes = SqlOccurrenceChanges(db, clock)
+        self.events = SqlEvents(db, clock, self.changes)
+        self.meta = SqlMeta(db)
+        self.attendees = SqlAttendees(db, clock)
+        self.reminders = SqlReminders(db, clock)
+        self.tokens = SqlApiTokens(db, clock)
