@@ -31,7 +31,7 @@ from bot.domain.models import Event
 from bot.domain.recurrence import from_discal, to_discal
 from bot.storage.tokens import ApiToken
 
-from .app import API_KEY, JSON, TOKEN_KEY, Api, dumps, json_response
+from .context import API_KEY, JSON, TOKEN_KEY, Api, dumps, json_response
 from .errors import FieldErrors, domain_field, not_found, validate
 from .fields import MISSING, Reader, kind, row_id, to_ms
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.domain.errors import NotFound
-from bot.exts.feeds import build_calendar, etag, filename
+from bot.domain.ical import build_calendar, etag, filename
 
-from .app import API_KEY, ApiError
 from .auth import retry_after
-from .errors import not_found
+from .context import API_KEY
+from .errors import ApiError, not_found
 
 CONTENT_TYPE = "text/calendar"
 SECRET_PATTERN = "[A-Za-z0-9_-]{20,100}"

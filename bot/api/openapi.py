@@ -13,7 +13,7 @@ from bot.domain.colors import Color
 from bot.domain.notifications import CHANNELS, INTERVALS
 from bot.domain.recurrence import FREQUENCIES
 
-from .app import json_response
+from .context import json_response
 from .perscom import BATCH_MAX, INCLUDES, NESTED_INCLUDES, PAGE_MAX
 
 COLORS = [c.name for c in Color]

@@ -30,7 +30,7 @@ from bot.domain.timeparse import local_midnight
 from bot.domain.timezones import resolve_zone
 from bot.storage.tokens import ApiToken
 
-from .app import API_KEY, Api, json_response
+from .context import API_KEY, Api, json_response
 from .errors import FieldErrors, domain_field, invalid, not_found, validate
 from .fields import MISSING, Reader, iso, row_id
 

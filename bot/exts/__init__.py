@@ -4,7 +4,7 @@ EXTENSIONS = (
     "bot.exts.calendars",
     "bot.exts.events",
     "bot.exts.settings",
-    "bot.exts.rsvp",
+    "bot.exts.cards",
     "bot.exts.notifications",
     "bot.exts.me",
     "bot.exts.sync",

@@ -14,8 +14,8 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event
 
+from .cards import cancel_cards
 from .common import COLOR_CHOICES, CalendarOption, ensure_postable, manager_only, respond, think
-from .posting import cancel_cards
 from .tree import ReportingView
 
 if TYPE_CHECKING:

@@ -1,22 +1,43 @@
-"""Embeds: the event card posted to a calendar's channel, and the lists."""
+"""The event card: its embed, its RSVP buttons, and posting and re-rendering it; plus the list embeds.
+
+A card that cannot be posted never undoes the event itself. Every card is rendered here, with its
+attendees loaded here, so whoever posts or updates one gets the whole card: details, who is coming, and
+the RSVP buttons while registration is on.
+
+The buttons are `DynamicItem`s: a click carries everything it needs in its custom_id (event,
+occurrence, answer), so the buttons of every card ever posted keep working after a restart, with no
+per-message state to load. A click takes the one path every answer takes (`answer` in rsvp.py), then
+re-renders the card in place.
+"""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.domain.colors import Color
+from bot.domain.errors import NotFound
+from bot.domain.ical import google_calendar_url
 from bot.domain.models import Calendar, Event, GuildSettings
-from bot.domain.occurrences import Occurrence
+from bot.domain.occurrences import Occurrence, next_occurrence
 from bot.domain.recurrence import describe
 from bot.domain.reminders import DELIVERED_CHANNELS
-from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, WAITLISTED, Attendee, grouped
+from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED, Attendee, RegistrationClosed, grouped
 
-from .common import event_when, timestamp
-from .feeds import google_calendar_url
+from .common import calbot, event_when, respond, timestamp
+from .rsvp import ANSWERS, BUTTONS, answer, closed_text, confirmation, notify_promoted
+from .tree import report_error
+
+if TYPE_CHECKING:
+    from bot.app import CalBot
+
+log = logging.getLogger(__name__)
 
 CANCELLED_COLOUR = 0x808080
 # Discord's embed limits.
@@ -27,6 +48,8 @@ DESCRIPTION = 4096
 CARD_NAMES = (20, 10, 5, 0)
 LIST_NAMES = (100, 50, 25, 10, 0)
 DMS_CLOSED = "⚠️ DMs closed"
+CUSTOM_ID = "calbot:rsvp:{event}:{occurrence}:{answer}"
+TEMPLATE = r"calbot:rsvp:(?P<event>\d+):(?P<occurrence>\d+):(?P<answer>" + "|".join(map(re.escape, ANSWERS)) + ")"
 
 
 def rule_in_words(event: Event) -> str:
@@ -206,3 +229,139 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
     embed.add_field(name="Date order", value=settings.date_order)
     embed.add_field(name="All-day reminders from", value=settings.all_day_time)
     return embed
+
+
+def describe_failure(error: discord.HTTPException) -> str:
+    if isinstance(error, discord.Forbidden):
+        return "I lack the View Channel, Send Messages or Embed Links permission there"
+    if isinstance(error, discord.NotFound):
+        return "that channel no longer exists"
+    return f"Discord answered {error.status}"
+
+
+async def shown_occurrence(bot: CalBot, event: Event) -> Occurrence | None:
+    """The occurrence a card is about: a one-off event's own; a series' running or next one (None once
+    the series is over)."""
+    if event.recurrence is None:
+        return Occurrence.of(event)
+    changes = (await bot.store.changes.for_events(event.guild_id, [event.id]))[event.id]
+    return next_occurrence(event, changes, bot.now())
+
+
+async def render_card(
+    bot: CalBot, event: Event, calendar: Calendar, *, cancelled: bool = False
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The card's embed and its buttons (None: no buttons). A cancelled card lists no one; a series that
+    is over shows its last rule and takes no more answers."""
+    shown = await shown_occurrence(bot, event)
+    over = shown is None
+    shown = shown or Occurrence.of(event)
+    attendees = [] if cancelled else await bot.store.attendees.list(event.guild_id, event.id, shown.key)
+    embed = event_card(event, calendar, occurrence=shown, attendees=attendees, cancelled=cancelled)
+    return embed, card_view(event, shown.key, cancelled=cancelled or over)
+
+
+async def post_card(bot: CalBot, event: Event, calendar: Calendar, channel_id: int) -> tuple[Event, str | None]:
+    """Post the card to `channel_id` and remember where; return the event and any problem, in words."""
+    channel = bot.get_partial_messageable(channel_id, guild_id=event.guild_id)
+    embed, view = await render_card(bot, event, calendar)
+    try:
+        message = await channel.send(embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none())
+    except discord.HTTPException as error:
+        log.warning("Could not post the card of event %s in channel %s: %s", event.id, channel_id, error)
+        return event, f"I could not post its card in <#{channel_id}>: {describe_failure(error)}."
+    await bot.store.events.set_card(event.guild_id, event.id, channel_id, message.id)
+    return await bot.store.events.get(event.guild_id, event.id), None
+
+
+async def update_card(bot: CalBot, event: Event, calendar: Calendar, *, cancelled: bool = False) -> str | None:
+    """Edit the event's card in place; return a problem in words, if any."""
+    if event.card_channel_id is None or event.card_message_id is None:
+        return None
+    channel = bot.get_partial_messageable(event.card_channel_id, guild_id=event.guild_id)
+    embed, view = await render_card(bot, event, calendar, cancelled=cancelled)
+    try:
+        # view=None takes the buttons off: registration turned off, or the event cancelled.
+        await channel.get_partial_message(event.card_message_id).edit(embed=embed, view=view)
+    except discord.HTTPException as error:
+        log.warning("Could not update the card of event %s: %s", event.id, error)
+        return f"I could not update its card in <#{event.card_channel_id}>: {describe_failure(error)}."
+    return None
+
+
+async def cancel_cards(bot: CalBot, events: Iterable[Event], calendar: Calendar) -> None:
+    for event in events:
+        await update_card(bot, event, calendar, cancelled=True)
+
+
+class RsvpButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
+    """One of a card's three answers. Everything a click needs is in its custom_id."""
+
+    def __init__(self, event_id: int, occurrence: int, said: str) -> None:
+        label, style = BUTTONS[said]
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=style,
+                custom_id=CUSTOM_ID.format(event=event_id, occurrence=occurrence, answer=said),
+            )
+        )
+        self.event_id, self.occurrence, self.said = event_id, occurrence, said
+
+    @classmethod
+    async def from_custom_id(
+        cls, _interaction: discord.Interaction, _item: discord.ui.Button, match: re.Match[str]
+    ) -> RsvpButton:
+        return cls(int(match["event"]), int(match["occurrence"]), match["answer"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # discord.py only logs what a dynamic item raises; the member deserves an answer.
+        try:
+            await self._answer(interaction)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def _answer(self, interaction: discord.Interaction) -> None:
+        bot = calbot(interaction)
+        if interaction.guild_id is None:  # cards live in guild channels; a forged click could come from a DM
+            await respond(interaction, "⚠️ Answer on the event's card in its server.")
+            return
+        try:
+            result = await answer(
+                bot, interaction.guild_id, self.event_id, self.occurrence, interaction.user.id, self.said
+            )
+        except RegistrationClosed as closed:
+            await respond(interaction, f"⚠️ {closed_text(closed)}")
+            return
+        except NotFound:
+            await respond(interaction, "⚠️ There is no such event on this server; it may have been deleted.")
+            return
+        event, calendar = result.event, result.calendar
+        # Update the card in place first: a click must be answered within 3 seconds.
+        embed, view = await render_card(bot, event, calendar)
+        await interaction.response.edit_message(embed=embed, view=view)
+        await interaction.followup.send(
+            confirmation(result), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+        if await notify_promoted(bot, event, self.occurrence, result.promoted):
+            embed, view = await render_card(bot, event, calendar)
+            await interaction.edit_original_response(embed=embed, view=view)
+
+
+def card_view(event: Event, occurrence: int = ONE_OFF, *, cancelled: bool = False) -> discord.ui.View | None:
+    """The card's buttons for one occurrence (0: a one-off event); None (no buttons) when registration is
+    off or the event was cancelled."""
+    if cancelled or not event.registration_enabled:
+        return None
+    view = discord.ui.View(timeout=None)
+    for said in ANSWERS:
+        view.add_item(RsvpButton(event.id, occurrence, said))
+    return view
+
+
+async def setup(bot: CalBot) -> None:
+    bot.add_dynamic_items(RsvpButton)
+
+
+async def teardown(bot: CalBot) -> None:
+    bot.remove_dynamic_items(RsvpButton)

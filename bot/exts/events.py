@@ -1,5 +1,5 @@
 """/event: create, list, show, edit and delete events; each one has a card in its calendar's channel.
-Members answer with /event rsvp or the card's buttons (bot/exts/rsvp.py) and see who comes with
+Members answer with /event rsvp or the card's buttons (bot/exts/cards.py) and see who comes with
 /event attendees."""
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from discord.ext import commands
 from bot.domain.colors import Color
 from bot.domain.durations import parse_duration
 from bot.domain.errors import InvalidField
+from bot.domain.ical import event_file, filename
 from bot.domain.models import Calendar, Event
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.occurrences import Occurrence, expand
 from bot.domain.rsvp import ONE_OFF, RegistrationClosed
 from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
 
-from .cards import attendees_embed, event_details, rule_in_words
+from .cards import attendees_embed, event_details, post_card, rule_in_words, update_card
 from .common import (
     COLOR_CHOICES,
     REMINDER_CHANNEL_CHOICES,
@@ -45,8 +46,6 @@ from .common import (
     timestamp,
     wall_time,
 )
-from .feeds import event_file, filename
-from .posting import post_card, update_card
 from .rsvp import ANSWERS, BUTTONS, answer, closed_text, confirmation, notify_promoted
 from .series import (
     REPEAT_CHOICES,

@@ -1,26 +1,23 @@
-"""RSVPs: the Going / Maybe / Not going buttons on event cards, and the one path every answer takes.
+"""RSVPs: the one path every answer takes, what the member is told, and the DMs to those who got a place.
 
-The buttons are `DynamicItem`s: a click carries everything it needs in its custom_id (event,
-occurrence, answer), so the buttons of every card ever posted keep working after a restart, with no
-per-message state to load. `/event rsvp` (in events.py) takes the same path through `answer`.
+The card's Going / Maybe / Not going buttons (in cards.py) and `/event rsvp` (in events.py) both answer
+through `answer`. The three answers and their button labels live here, so both can use them; this
+module never imports cards.py (cards.py imports it).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event
 from bot.domain.rsvp import (
     GOING,
     MAYBE,
     NOT_GOING,
-    ONE_OFF,
     WAITLISTED,
     Attendee,
     RegistrationClosed,
@@ -29,8 +26,7 @@ from bot.domain.rsvp import (
     waitlist_place,
 )
 
-from .common import calbot, respond, timestamp
-from .tree import report_error
+from .common import timestamp
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -43,8 +39,6 @@ BUTTONS = {
     "maybe": ("Maybe", discord.ButtonStyle.secondary),
     "not_going": ("Not going", discord.ButtonStyle.danger),
 }
-CUSTOM_ID = "calbot:rsvp:{event}:{occurrence}:{answer}"
-TEMPLATE = r"calbot:rsvp:(?P<event>\d+):(?P<occurrence>\d+):(?P<answer>" + "|".join(map(re.escape, ANSWERS)) + ")"
 # Recorded on an attendee whose DMs are closed, as the reminder engine records it.
 DMS_CLOSED_ERROR = "the member's DMs are closed (50007)"
 DMS_CLOSED_CODE = 50007
@@ -132,78 +126,3 @@ async def notify_promoted(bot: CalBot, event: Event, occurrence: int, user_ids: 
                 await bot.store.attendees.set_dm_error(event.guild_id, event.id, occurrence, user_id, DMS_CLOSED_ERROR)
                 recorded = True
     return recorded
-
-
-class RsvpButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
-    """One of a card's three answers. Everything a click needs is in its custom_id."""
-
-    def __init__(self, event_id: int, occurrence: int, said: str) -> None:
-        label, style = BUTTONS[said]
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=style,
-                custom_id=CUSTOM_ID.format(event=event_id, occurrence=occurrence, answer=said),
-            )
-        )
-        self.event_id, self.occurrence, self.said = event_id, occurrence, said
-
-    @classmethod
-    async def from_custom_id(
-        cls, _interaction: discord.Interaction, _item: discord.ui.Button, match: re.Match[str]
-    ) -> RsvpButton:
-        return cls(int(match["event"]), int(match["occurrence"]), match["answer"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        # discord.py only logs what a dynamic item raises; the member deserves an answer.
-        try:
-            await self._answer(interaction)
-        except Exception as error:
-            await report_error(interaction, error)
-
-    async def _answer(self, interaction: discord.Interaction) -> None:
-        bot = calbot(interaction)
-        if interaction.guild_id is None:  # cards live in guild channels; a forged click could come from a DM
-            await respond(interaction, "⚠️ Answer on the event's card in its server.")
-            return
-        try:
-            result = await answer(
-                bot, interaction.guild_id, self.event_id, self.occurrence, interaction.user.id, self.said
-            )
-        except RegistrationClosed as closed:
-            await respond(interaction, f"⚠️ {closed_text(closed)}")
-            return
-        except NotFound:
-            await respond(interaction, "⚠️ There is no such event on this server; it may have been deleted.")
-            return
-        from .posting import render_card  # posting renders cards with these buttons: imported here, not above
-
-        event, calendar = result.event, result.calendar
-        # Update the card in place first: a click must be answered within 3 seconds.
-        embed, view = await render_card(bot, event, calendar)
-        await interaction.response.edit_message(embed=embed, view=view)
-        await interaction.followup.send(
-            confirmation(result), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
-        if await notify_promoted(bot, event, self.occurrence, result.promoted):
-            embed, view = await render_card(bot, event, calendar)
-            await interaction.edit_original_response(embed=embed, view=view)
-
-
-def card_view(event: Event, occurrence: int = ONE_OFF, *, cancelled: bool = False) -> discord.ui.View | None:
-    """The card's buttons for one occurrence (0: a one-off event); None (no buttons) when registration is
-    off or the event was cancelled."""
-    if cancelled or not event.registration_enabled:
-        return None
-    view = discord.ui.View(timeout=None)
-    for said in ANSWERS:
-        view.add_item(RsvpButton(event.id, occurrence, said))
-    return view
-
-
-async def setup(bot: CalBot) -> None:
-    bot.add_dynamic_items(RsvpButton)
-
-
-async def teardown(bot: CalBot) -> None:
-    bot.remove_dynamic_items(RsvpButton)

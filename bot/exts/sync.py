@@ -24,7 +24,7 @@ from bot.domain.models import Calendar, Event
 from bot.domain.occurrences import expand, next_occurrence
 from bot.storage.interface import SYNC_CHANNEL
 
-from .posting import post_card, update_card
+from .cards import post_card, update_card
 
 if TYPE_CHECKING:
     from bot.app import CalBot

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import bot.api.app as app_module
-from bot.api.app import Api
+import bot.api.context as context_module
 from bot.api.auth import RateLimiter, retry_after, token_text
+from bot.api.context import Api
 
 
 class Ticks:
@@ -38,7 +38,7 @@ def test_the_authorization_header_forms():
 
 
 def test_the_response_cache_keeps_to_its_bounds(store, config, monkeypatch):
-    monkeypatch.setattr(app_module, "RESPONSE_CACHE_BYTES", 100)
+    monkeypatch.setattr(context_module, "RESPONSE_CACHE_BYTES", 100)
     api = Api(store, config)
     version = (1, 1)
     api.remember(("a",), version, b"a" * 60, 60)

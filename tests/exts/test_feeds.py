@@ -12,10 +12,10 @@ import icalendar
 import pytest
 
 from bot.config import load_config
+from bot.domain.ical import GOOGLE_URL_MAX, filename, google_calendar_url
 from bot.domain.models import Event
 from bot.domain.recurrence import Recurrence
 from bot.exts.common import NotManager
-from bot.exts.feeds import GOOGLE_URL_MAX, filename, google_calendar_url
 from tests.conftest import QUIET_SYNC, write_config
 
 

@@ -13,9 +13,9 @@ import simcord
 
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED
-from bot.exts.cards import EMBED_TOTAL, FIELD_VALUE
+from bot.exts.cards import EMBED_TOTAL, FIELD_VALUE, card_view
 from bot.exts.common import NotManager
-from bot.exts.rsvp import answer, card_view
+from bot.exts.rsvp import answer
 
 DMS_CLOSED = "the member's DMs are closed (50007)"
 BUTTONS = [("Going", "going", discord.ButtonStyle.success), ("Maybe", "maybe", discord.ButtonStyle.secondary)]

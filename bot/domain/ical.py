@@ -1,7 +1,8 @@
 """iCalendar (RFC 5545) for calendar apps: a calendar's subscription feed, one event's `.ics` file, and
 the "Add to Google Calendar" link of a card. Built with the `icalendar` library.
 
-Imports no discord: the HTTP API serves the feed with these same helpers (bot/api/ics.py).
+Pure (no discord, no I/O, no clock: `now` is passed in): the cogs (bot/exts/cards.py, events.py) and
+the HTTP API (bot/api/ics.py) build their iCalendar and links with these same helpers.
 
 - Each event is one VEVENT with a stable UID (`event-<id>@calbot`), so apps update it in place.
 - Timed events: DTSTART/DTEND carry the event's zone as TZID, with a VTIMEZONE for each zone used;
