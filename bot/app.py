@@ -24,6 +24,7 @@ from bot.domain.models import GuildSettings
 from bot.domain.shards import Shards
 from bot.exts import EXTENSIONS
 from bot.exts.delivery import DiscordSender
+from bot.exts.follow_up import FollowUp
 from bot.exts.tree import CalbotTree
 from bot.reminders import ReminderEngine
 from bot.storage import Store, open_store
@@ -82,6 +83,7 @@ class CalBot(commands.Bot):
         self._store: Store | None = None
         self._reminders: ReminderEngine | None = None
         self._api: ApiServer | None = None
+        self.follow_up = FollowUp(self)  # what every write of an event is followed by on Discord's side
         route_to(self, config.discord.api_base_url, config.discord.gateway_url)
 
     @property

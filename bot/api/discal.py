@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.colors import parse_color
+from bot.domain.edits import with_changes
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.models import Event
 from bot.domain.recurrence import from_discal, to_discal
@@ -225,19 +226,9 @@ def read(data: dict[str, Any], errors: FieldErrors, existing: Event | None) -> d
 
 def _apply(event: Event, changes: dict[str, Any], errors: FieldErrors, *, failed: bool) -> Event | None:
     """`event` with `changes`, validated; None with the errors recorded (`failed`: some already were)."""
-    starts = changes.get("starts", event.starts)
-    if "ends" in changes:
-        ends = changes["ends"]
-    elif "starts" in changes and event.ends is not None:
-        ends = starts + (event.ends - event.starts)  # moving keeps the length
-    else:
-        ends = event.ends
-    if ends is not None and ends == starts:
-        ends = None  # the document's own example: an event without an end
-    elif ends is not None and ends < starts:
-        errors.add("epochEnd", "must not be before epochStart")
-        ends, failed = None, True
-    valid = validate(dataclasses.replace(event, **{**changes, "starts": starts, "ends": ends}), errors, FIELDS)
+    if "ends" in changes and changes["ends"] == changes.get("starts", event.starts):
+        changes = {**changes, "ends": None}  # the document's own example: an event without an end
+    valid = validate(with_changes(event, changes), errors, FIELDS)
     return None if failed else valid
 
 
@@ -265,7 +256,7 @@ async def create(request: web.Request) -> web.Response:
         event = _apply(draft, changes, errors, failed=failed)
     errors.raise_if_any()
     calendar = await api.default_calendar(guild_id)
-    [created] = await api.store.events.create_many([dataclasses.replace(event, calendar_id=calendar.id)], sync=True)
+    [created] = await api.store.events.create_many([dataclasses.replace(event, calendar_id=calendar.id)])
     return json_response({"Message": CREATED, "id": str(created.id)})
 
 
@@ -281,7 +272,7 @@ async def update(request: web.Request) -> web.Response:
     event = _apply(existing, changes, errors, failed=bool(errors))
     errors.raise_if_any()
     try:
-        await api.store.events.update_many([event], sync=True)
+        await api.store.events.update_many([event])
     except NotFound:  # deleted meanwhile
         raise not_found("event") from None
     return json_response({"Message": UPDATED})
@@ -296,7 +287,7 @@ async def delete(request: web.Request) -> web.Response:
     event = await _event(api, guild_id, data, errors)
     errors.raise_if_any()
     try:
-        await api.store.events.delete_many(guild_id, [event.id], sync=True)
+        await api.store.events.delete_many(guild_id, [event.id])
     except NotFound:
         raise not_found("event") from None
     return json_response({"Message": DELETED})

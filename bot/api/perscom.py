@@ -15,18 +15,18 @@ import contextlib
 import dataclasses
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from bot.domain.colors import Color, parse_color
+from bot.domain.edits import with_changes
 from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.recurrence import from_perscom, to_perscom
-from bot.domain.timeparse import local_midnight
 from bot.domain.timezones import resolve_zone
 from bot.storage.tokens import ApiToken
 
@@ -179,9 +179,7 @@ def read_event(
         )
     else:
         event = existing
-        if "starts" in changes and "ends" not in changes and existing.ends is not None:
-            changes["ends"] = moved_end(existing, changes["starts"], day_only)
-    event = validate(dataclasses.replace(event, **changes), errors, EVENT_FIELDS, prefix)
+    event = validate(with_changes(event, changes), errors, EVENT_FIELDS, prefix)
     if event is None or failed:
         return None
     return Draft(event, default_calendar=existing is None and "calendar_id" not in changes)
@@ -204,17 +202,6 @@ def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) 
             r.fail(key, "must be a list of whole numbers")
     r.strings("by_day")
     return len(errors.errors) == before
-
-
-def moved_end(event: Event, starts: datetime, all_day: bool) -> datetime | None:
-    """Moving an event keeps its length (whole local days for an all-day one), as /event edit does."""
-    if all_day != event.all_day or event.ends is None:
-        return None if all_day != event.all_day else event.ends
-    if not all_day:
-        return starts + (event.ends - event.starts)
-    zone = ZoneInfo(event.timezone)
-    days = event.ends.astimezone(zone).date() - event.starts.astimezone(zone).date()
-    return local_midnight(starts.astimezone(zone).date() + days, zone)
 
 
 # ---- showing an event
@@ -389,7 +376,7 @@ async def create_event(request: web.Request) -> web.Response:
     errors = FieldErrors()
     draft = read_event(data, errors, "", guild_id=token.guild_id, settings=settings, calendars=calendars)
     errors.raise_if_any()
-    [event] = await api.store.events.create_many(await _place(api, [draft]), sync=True)
+    [event] = await api.store.events.create_many(await _place(api, [draft]))
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": event_resource(event, includes, calendars)}, status=201)
 
@@ -422,7 +409,7 @@ async def update_event(request: web.Request) -> web.Response:
         data, errors, "", guild_id=token.guild_id, settings=settings, calendars=calendars, existing=existing
     )
     errors.raise_if_any()
-    [event] = await api.store.events.update_many([draft.event], sync=True)
+    [event] = await api.store.events.update_many([draft.event])
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": event_resource(event, includes, calendars)})
 
@@ -430,7 +417,7 @@ async def update_event(request: web.Request) -> web.Response:
 async def delete_event(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
-    [event] = await api.store.events.delete_many(token.guild_id, [_event_id(request)], sync=True)
+    [event] = await api.store.events.delete_many(token.guild_id, [_event_id(request)])
     return json_response({"data": event_resource(event)})
 
 
@@ -469,7 +456,7 @@ async def create_batch(request: web.Request) -> web.Response:
             )
         )  # fmt: skip
     errors.raise_if_any()
-    created = await api.store.events.create_many(await _place(api, drafts), sync=True)
+    created = await api.store.events.create_many(await _place(api, drafts))
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": [event_resource(e, includes, calendars) for e in created]})
 
@@ -502,7 +489,7 @@ async def update_batch(request: web.Request) -> web.Response:
         if draft is not None:
             events.append(draft.event)
     errors.raise_if_any()
-    updated = await api.store.events.update_many(events, sync=True)
+    updated = await api.store.events.update_many(events)
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": [event_resource(e, includes, calendars) for e in updated]})
 
@@ -523,7 +510,7 @@ async def delete_batch(request: web.Request) -> web.Response:
             ids.append(event_id)
     errors.raise_if_any()
     try:
-        deleted = await api.store.events.delete_many(token.guild_id, ids, sync=True)
+        deleted = await api.store.events.delete_many(token.guild_id, ids)
     except NotFound as missing:
         index = ids.index(missing.ref) if missing.ref in ids else 0
         raise invalid({f"resources.{index}": [f"there is no event {missing.ref} on this server"]}) from None
@@ -608,9 +595,7 @@ async def delete_calendar(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
     calendar = await api.store.calendars.get(token.guild_id, _calendar_id(request))
-    deleted = await api.store.calendars.delete(token.guild_id, calendar.id)
-    for event in deleted:
-        await api.store.sync.push(event.guild_id, event.id, deleted=event)
+    await api.store.calendars.delete(token.guild_id, calendar.id)
     return json_response({"data": calendar_resource(calendar)})
 
 

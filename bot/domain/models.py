@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from .colors import Color
 from .errors import InvalidField
 from .notifications import parse_channels, parse_intervals
-from .recurrence import Recurrence
+from .recurrence import Recurrence, next_occurrences
 from .timeparse import DATE_ORDERS, in_range, local_midnight, parse_clock_time
 from .timezones import resolve_zone
 
@@ -131,6 +131,8 @@ class Event:
             raise InvalidField("until", "must not be before the first occurrence")
         if self.capacity is not None and self.capacity < 1:
             raise InvalidField("capacity", "must be at least 1 (leave it empty for no limit)")
+        if recurrence is not None:
+            starts, ends = _on_rule(recurrence, starts, ends, zone)
         deadline = self.registration_deadline and self.registration_deadline.astimezone(UTC)
         if deadline is not None and deadline > (ends or starts):
             raise InvalidField("registration_deadline", "must not be after the event ends")
@@ -155,6 +157,17 @@ class Event:
     @property
     def effective_end(self) -> datetime:
         return self.ends or self.starts
+
+
+def _on_rule(rule: Recurrence, starts: datetime, ends: datetime | None, zone: str) -> tuple[datetime, datetime | None]:
+    """A series starts on its rule's first occurrence: "every 2nd Tuesday" typed on a 1st Tuesday begins a
+    week later, and the end moves with it. RFC 5545 leaves a DTSTART outside its RRULE undefined (calendar
+    apps disagree on whether it is an occurrence), so no road can store one."""
+    first = next_occurrences(rule, starts, resolve_zone(zone), now=starts, n=1)
+    if not first:
+        raise InvalidField("repeat", "this rule has no occurrence from the start on")
+    shift = first[0] - starts
+    return first[0], ends and ends + shift
 
 
 def all_day_bounds(starts: datetime, ends: datetime | None, zone_name: str) -> tuple[datetime, datetime]:

@@ -14,7 +14,6 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event
 
-from .cards import cancel_cards
 from .common import COLOR_CHOICES, CalendarOption, ensure_postable, manager_only, respond, think
 from .tree import ReportingView
 
@@ -260,8 +259,7 @@ def shorten(text: str, limit: int) -> str:
 async def retire(bot: CalBot, events: list[Event], calendar: Calendar) -> None:
     """Events deleted with their calendar: cancel their reminders and mark their cards cancelled."""
     for event in events:
-        await bot.reminders.cancel(event)
-    await cancel_cards(bot, events, calendar)
+        await bot.follow_up.complete(event.guild_id, event.id, calendar=calendar)
 
 
 async def setup(bot: CalBot) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -287,11 +287,6 @@ async def update_card(bot: CalBot, event: Event, calendar: Calendar, *, cancelle
         log.warning("Could not update the card of event %s: %s", event.id, error)
         return f"I could not update its card in <#{event.card_channel_id}>: {describe_failure(error)}."
     return None
-
-
-async def cancel_cards(bot: CalBot, events: Iterable[Event], calendar: Calendar) -> None:
-    for event in events:
-        await update_card(bot, event, calendar, cancelled=True)
 
 
 class RsvpButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):

@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.domain.colors import Color
 from bot.domain.durations import parse_duration
+from bot.domain.edits import edited, moved_to_rule, one_occurrence_change, split_series
 from bot.domain.errors import InvalidField
 from bot.domain.ical import event_file, filename
 from bot.domain.models import Calendar, Event
@@ -26,7 +27,7 @@ from bot.domain.occurrences import Occurrence, expand
 from bot.domain.rsvp import ONE_OFF, RegistrationClosed
 from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
 
-from .cards import attendees_embed, event_details, post_card, rule_in_words, update_card
+from .cards import attendees_embed, event_details, rule_in_words, update_card
 from .common import (
     COLOR_CHOICES,
     REMINDER_CHANNEL_CHOICES,
@@ -51,12 +52,9 @@ from .series import (
     REPEAT_CHOICES,
     SCOPE_CHOICES,
     SERIES_OPTIONS,
-    anchored,
     occurrence_choices,
     occurrence_of,
-    one_occurrence_change,
     read_rule,
-    split_series,
 )
 from .tree import ReportingView
 
@@ -72,6 +70,7 @@ PAGE_TIMEOUT = 300.0
 DEFAULT_CALENDAR = "General"
 PAST_GRACE = timedelta(minutes=1)  # "now" typed a moment ago is not the past
 LONGEST_EVENT = timedelta(days=366)
+ON_RULE = "It starts on its rule's first occurrence, which is later than the start given."
 CLEAR = "-"  # typed into an optional text option to clear it
 MAX_CAPACITY = 100_000
 NO_LIMIT = 0  # /event edit capacity:0 removes the limit
@@ -94,11 +93,6 @@ EVENT_OPTIONS = dict(
     deadline="When sign-up closes",
     capacity="How many can go; beyond it members are waitlisted (empty: no limit)",
 )
-
-
-def _timing(event: Event) -> tuple:
-    """What places a series' occurrences: when any of it changes, their keys change."""
-    return event.starts, event.recurrence, event.timezone, event.all_day
 
 
 def _optional_text(value: str | None) -> str | None:
@@ -221,21 +215,24 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             color=Color[color.value] if color else Color.NONE,
             image=image,
             capacity=capacity,
-        ).validated()  # validate before a default calendar may be created for it
-        draft = anchored(draft).validated()
-        self._refuse_past(draft, now)
+        )
+        valid = draft.validated()  # before a default calendar may be created for it
+        self._refuse_past(valid, now)
         calendar = calendar or await self._default_calendar(interaction.guild_id)
-        event = await self.bot.store.events.create(dataclasses.replace(draft, calendar_id=calendar.id))
-        await self.bot.reminders.schedule(event)
         channel_id = calendar.channel_id or settings.default_channel_id or interaction.channel_id
-        event, problem = await post_card(self.bot, event, calendar, channel_id)
-        if event.recurrence is not None:
-            self.bot.dispatch("series_changed")  # after the card: the card is what moves on
+        created = await self.bot.store.events.create(
+            dataclasses.replace(valid, calendar_id=calendar.id, card_channel_id=channel_id)
+        )
+        outcome = await self.bot.follow_up.complete(created.guild_id, created.id, calendar=calendar)
+        event = outcome.event or created
         lines = [
             f"Created **{event.name}** (`#{event.id}`) in **{calendar.name}**.",
             self._echo(event, await reading_zone(interaction, event.timezone)),
-            problem or f"Its card is in <#{event.card_channel_id}>.",
         ]
+        if moved_to_rule(draft, event):
+            lines.append(ON_RULE)
+        if outcome.problem or event.card_message_id is not None:
+            lines.append(outcome.problem or f"Its card is in <#{event.card_channel_id}>.")
         await respond(interaction, "\n".join(lines))
 
     async def _end(
@@ -262,19 +259,6 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             tz = ZoneInfo(zone)
             ends = local_midnight(ends.astimezone(tz).date() + timedelta(days=1), tz)
         return ends
-
-    @staticmethod
-    def _moved_end(event: Event, starts: datetime, all_day: bool) -> datetime | None:
-        """Moving an event keeps its length: exact for timed events, whole days for all-day ones
-        (a day across a daylight saving change is 23 or 25 hours long). An event switched between timed
-        and all-day has no length to keep: it gets the default (one day, or no end) unless given one."""
-        if all_day != event.all_day:
-            return None
-        if not all_day:
-            return starts + (event.ends - event.starts)
-        zone = ZoneInfo(event.timezone)
-        days = event.ends.astimezone(zone).date() - event.starts.astimezone(zone).date()
-        return local_midnight(starts.astimezone(zone).date() + days, zone)
 
     @staticmethod
     def _refuse_past(event: Event, now: datetime) -> None:
@@ -469,8 +453,6 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             changes["ends"] = None
         elif end is not None or duration is not None:
             changes["ends"] = await self._end(interaction, starts, end, duration, all_day=day_only, zone=zone)
-        elif ("starts" in changes or day_only != event.all_day) and event.ends is not None and kind != "this":
-            changes["ends"] = self._moved_end(event, starts, day_only)
         for option, value in (("description", description), ("location", location)):
             if _optional_text(value) is not None:
                 changes[option] = _optional_text(value)
@@ -507,43 +489,29 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             return
         head, base = split_series(event, picked) if kind == "following" else (None, event)
         # The whole edit is checked before anything is stored: a refused edit splits nothing.
-        edited = anchored(dataclasses.replace(base, **changes).validated()).validated()
+        wanted = edited(base, changes)
         if "starts" in changes:
-            self._refuse_past(edited, self.bot.now())
+            self._refuse_past(wanted, self.bot.now())
+        follow_up = self.bot.follow_up
         if head is not None:
-            head, updated = await self.bot.store.events.split(head, edited, picked.key)
-            await self.bot.reminders.schedule(head)
-            await update_card(self.bot, head, await self.bot.store.calendars.get(head.guild_id, head.calendar_id))
-        else:
-            updated = await self.bot.store.events.update(edited)
-        if _timing(base) != _timing(updated):  # answers and one-occurrence edits follow their occurrences
-            await self.bot.store.events.rekey(updated.guild_id, base, updated)
-        await self.bot.reminders.schedule(updated)
-        if updated.recurrence is not None or event.recurrence is not None:
-            self.bot.dispatch("series_changed")
-        calendar = calendar or await self.bot.store.calendars.get(updated.guild_id, updated.calendar_id)
-        promoted = []
-        if "capacity" in changes:  # more room (or none needed) lets each waitlist in, longest-waiting first
-            attendees = self.bot.store.attendees
-            for key in await attendees.waiting(updated.guild_id, updated.id):
-                changed = await attendees.rebalance(updated.guild_id, updated.id, key, updated.capacity)
-                promoted += [c.user_id for c in changed]
-                await notify_promoted(self.bot, updated, key, [c.user_id for c in changed])
-        if kind == "following":
-            channel_id = head.card_channel_id or interaction.channel_id
-            updated, problem = await post_card(self.bot, updated, calendar, channel_id)
-            self.bot.dispatch("series_changed")
+            tail = dataclasses.replace(wanted, card_channel_id=head.card_channel_id or interaction.channel_id)
+            head, updated = await self.bot.store.events.split(head, tail, picked.key, unedited=base)
+            await follow_up.complete(head.guild_id, head.id)
             lines = [
                 f"Split the series: from {timestamp(picked.starts, 'D')} on it is **{updated.name}** (`#{updated.id}`)."
             ]
         else:
-            problem = await update_card(self.bot, updated, calendar)
+            updated = await self.bot.store.events.update(wanted)
             lines = [f"Updated **{updated.name}** (`#{updated.id}`)."]
+        outcome = await follow_up.complete(updated.guild_id, updated.id, calendar=calendar)
+        updated = outcome.event or updated
         lines.append(self._echo(updated, await reading_zone(interaction, updated.timezone)))
-        if promoted:
-            lines.append(f"{len(promoted)} member{'s' if len(promoted) != 1 else ''} got a place off the waitlist.")
-        if problem:
-            lines.append(problem)
+        if moved_to_rule(dataclasses.replace(base, **changes), updated):
+            lines.append(ON_RULE)
+        if promoted := len(outcome.promoted):
+            lines.append(f"{promoted} member{'s' if promoted != 1 else ''} got a place off the waitlist.")
+        if outcome.problem:
+            lines.append(outcome.problem)
         await respond(interaction, "\n".join(lines))
 
     async def _edit_one(
@@ -554,9 +522,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         if change.starts is not None and change.starts < self.bot.now() - PAST_GRACE:
             raise InvalidField("start", f"{timestamp(change.starts)} is in the past; give a time still to come")
         await self.bot.store.changes.save(change)
-        await self.bot.reminders.schedule(event)
-        self.bot.dispatch("series_changed")
-        await update_card(self.bot, event, await self.bot.store.calendars.get(event.guild_id, event.calendar_id))
+        await self.bot.follow_up.complete(event.guild_id, event.id)
         moved = await self.bot.store.events.occurrence(event.guild_id, event.id, picked.key)
         zone = await reading_zone(interaction, event.timezone)
         await respond(
@@ -585,11 +551,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         await self.bot.store.changes.save(
             dataclasses.replace(one_occurrence_change(event, picked, {}), starts=None, cancelled=True)
         )
-        await self.bot.reminders.schedule(event)
-        self.bot.dispatch("series_changed")
-        problem = await update_card(
-            self.bot, event, await self.bot.store.calendars.get(event.guild_id, event.calendar_id)
-        )
+        problem = (await self.bot.follow_up.complete(event.guild_id, event.id)).problem
         lines = [f"Cancelled the {timestamp(picked.starts, 'F')} occurrence of **{event.name}** (`#{event.id}`)."]
         await respond(interaction, "\n".join(filter(None, [*lines, problem])))
 
@@ -656,9 +618,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         """Delete an event and mark its card cancelled."""
         await think(interaction)
         deleted = await self.bot.store.events.delete(interaction.guild_id, event.id)
-        await self.bot.reminders.cancel(deleted)
-        calendar = await self.bot.store.calendars.get(deleted.guild_id, deleted.calendar_id)
-        problem = await update_card(self.bot, deleted, calendar, cancelled=True)
+        problem = (await self.bot.follow_up.complete(deleted.guild_id, deleted.id)).problem
         lines = [
             f"Deleted **{deleted.name}** (`#{deleted.id}`)."
             + (" Its card now says cancelled." if deleted.card_message_id and not problem else "")

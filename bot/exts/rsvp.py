@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event
 from bot.domain.rsvp import (
     GOING,
@@ -109,9 +110,13 @@ async def notify_promoted(bot: CalBot, event: Event, occurrence: int, user_ids: 
         return False
     guild = bot.get_guild(event.guild_id)
     where = f" on **{discord.utils.escape_markdown(guild.name)}**" if guild else ""
+    try:  # the occurrence they got a place at, not the series' first (and where it was moved, if it was)
+        starts = (await bot.store.events.occurrence(event.guild_id, event.id, occurrence)).starts
+    except NotFound:
+        starts = event.starts
     text = (
         f"🎉 A place opened up: you're going to **{discord.utils.escape_markdown(event.name)}**{where}, "
-        f"{timestamp(event.starts)}."
+        f"{timestamp(starts)}."
     )
     if event.card_message_id is not None:
         text += f"\nhttps://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"

@@ -1,9 +1,9 @@
-"""Recurring events in the slash commands: reading the repeat options, picking an occurrence, and
-editing one occurrence or this-and-following. The rules themselves are in bot/domain/recurrence.py."""
+"""Recurring events in the slash commands: reading the repeat options and picking an occurrence. The
+rules themselves are in bot/domain/recurrence.py, and what an edit of one occurrence or of this and the
+following ones means in bot/domain/edits.py."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -12,9 +12,9 @@ import discord
 from discord import app_commands
 
 from bot.domain.errors import InvalidField, NotFound
-from bot.domain.models import Event, OccurrenceChange
+from bot.domain.models import Event
 from bot.domain.occurrences import Occurrence, expand, next_occurrence
-from bot.domain.recurrence import Recurrence, from_options, next_occurrences, split
+from bot.domain.recurrence import Recurrence, from_options
 from bot.domain.timeparse import local_midnight
 
 from .common import AUTOCOMPLETE_LIMIT, CHOICE_NAME_MAX, calbot, read_time
@@ -32,8 +32,6 @@ SCOPE_CHOICES = [
     app_commands.Choice(name="this and the following occurrences", value="following"),
     app_commands.Choice(name="the whole series", value="all"),
 ]
-# What may differ for a single occurrence (RFC 5545 RECURRENCE-ID overrides).
-PER_OCCURRENCE = ("name", "starts", "ends", "description", "location")
 SERIES_OPTIONS = dict(
     repeat="Repeat daily, weekly, monthly or yearly, or an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=TU,TH",
     every="Repeat every N days / weeks / months / years (default 1)",
@@ -65,20 +63,6 @@ async def read_rule(
         day = (await read_time(interaction, until, "until", require_time=False, zone=zone)).astimezone(ZoneInfo(zone))
         last = local_midnight(day.date() + timedelta(days=1), ZoneInfo(zone)) - timedelta(seconds=1)
     return from_options(repeat, every=every, count=count, until=last, on=on)
-
-
-def anchored(event: Event) -> Event:
-    """A series starts on its first real occurrence: "every 2nd Tuesday" typed on a 1st Tuesday begins a
-    week later (dateutil does not count a start that does not fit the rule)."""
-    if event.recurrence is None:
-        return event
-    first = next_occurrences(event.recurrence, event.starts, ZoneInfo(event.timezone), now=event.starts, n=1)
-    if not first:
-        raise InvalidField("repeat", "this rule has no occurrence from the start on")
-    shift = first[0] - event.starts
-    if not shift:
-        return event
-    return dataclasses.replace(event, starts=first[0], ends=event.ends and event.ends + shift)
 
 
 async def occurrence_of(bot: CalBot, event: Event, key_text: str | None) -> Occurrence:
@@ -125,54 +109,3 @@ async def occurrence_choices(interaction: discord.Interaction, current: str) -> 
         if current.strip().casefold() in label.casefold():
             choices.append(app_commands.Choice(name=label[:CHOICE_NAME_MAX], value=str(o.key)))
     return choices[:AUTOCOMPLETE_LIMIT]
-
-
-def one_occurrence_change(event: Event, occurrence: Occurrence, changes: dict[str, object]) -> OccurrenceChange:
-    """An edit of one occurrence, as its RECURRENCE-ID override: on top of what it already differs in (the
-    occurrence carries its earlier edits), and keeping it cancelled if it was."""
-    other = sorted(set(changes) - set(PER_OCCURRENCE))
-    if other:
-        raise InvalidField(
-            "scope", f"only name, start, end, description and location can differ for one occurrence, not {other[0]}"
-        )
-    starts = changes.get("starts", occurrence.starts)
-    if "starts" in changes and "ends" not in changes and occurrence.ends is not None:
-        changes["ends"] = starts + (occurrence.ends - occurrence.starts)
-    ends = changes.get("ends", occurrence.ends)
-    length = (event.ends - event.starts) if event.ends else None
-    return OccurrenceChange(
-        guild_id=event.guild_id,
-        event_id=event.id,
-        occurrence=occurrence.original,
-        cancelled=occurrence.cancelled,
-        starts=starts if starts != occurrence.original else None,
-        ends=ends if ends != (starts + length if length else None) else None,
-        name=_differs(changes.get("name", occurrence.name), event.name),
-        description=_differs(changes.get("description", occurrence.description), event.description),
-        location=_differs(changes.get("location", occurrence.location), event.location),
-    )
-
-
-def _differs(value, series_value):
-    """An override keeps only what differs from the series (None: as the series says)."""
-    return None if value == series_value else value
-
-
-def split_series(event: Event, occurrence: Occurrence) -> tuple[Event, Event]:
-    """For "this and following": the series up to just before `occurrence`, and a new series from it."""
-    zone = ZoneInfo(event.timezone)
-    head_rule, tail_rule = split(event.recurrence, event.starts, zone, occurrence.original)
-    length = event.ends - event.starts if event.ends else None
-    head = dataclasses.replace(event, recurrence=head_rule)
-    tail = dataclasses.replace(
-        event,
-        id=None,
-        recurrence=tail_rule,
-        starts=occurrence.original,
-        ends=occurrence.original + length if length else None,
-        card_channel_id=None,
-        card_message_id=None,
-        created_at=None,
-        updated_at=None,
-    )
-    return head, tail

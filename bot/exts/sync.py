@@ -1,9 +1,11 @@
-"""Events written outside the bot (the HTTP API, maybe in another process) get what slash-command
-events get: their card posted or updated and their reminders scheduled, or cancelled when deleted.
-They reach the bot through the store's event_sync queue, which this cog drains every few seconds, and at
-once when the store says another process queued one (PostgreSQL's LISTEN/NOTIFY; SQLite has no such
-signal, so there the loop alone does it). A shard process takes only its own guilds' entries: it is the one
-that answers those guilds, and the others leave them for it.
+"""Every write of an event queues its Discord-side follow-up in the store's event_sync queue; this cog
+completes what no slash command completed itself: writes of the HTTP API (maybe in another process), and
+at start-up whatever a crash interrupted. Each goes through the same step as a slash command's
+(bot/exts/follow_up.py): reminders planned, card posted or updated, waitlisted members told. The cog
+drains the queue every few seconds, and at once when the store says another process queued one
+(PostgreSQL's LISTEN/NOTIFY; SQLite has no such signal, so there the loop alone does it). A shard
+process takes only its own guilds' entries: it is the one that answers those guilds, and the others
+leave them for it.
 
 It also keeps series cards current: a series' card is about its next occurrence, so when that one is
 over the card moves on to the following one (with fresh buttons and answers)."""
@@ -19,12 +21,10 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands, tasks
 
-from bot.domain.errors import NotFound
-from bot.domain.models import Calendar, Event
 from bot.domain.occurrences import expand, next_occurrence
 from bot.storage.interface import SYNC_CHANNEL
 
-from .cards import post_card, update_card
+from .cards import update_card
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -117,48 +117,17 @@ class EventSync(commands.Cog):
     async def _drain(self) -> None:
         async with self._draining:
             entries = await self.bot.store.sync.take(shards=self.shards)
-            for _entry, guild_id, event_id, deleted in entries:
+            for guild_id, event_id in dict.fromkeys((e.guild_id, e.event_id) for e in entries):
                 try:
-                    if deleted is not None:
-                        await self._retire(deleted)
-                    else:
-                        await self._bring_up_to_date(guild_id, event_id)
+                    await self.bot.follow_up.complete(guild_id, event_id)
                 except Exception:
-                    # One event's trouble (a bug, Discord down) must not hold up the others; it is logged.
+                    # One event's trouble (a bug, Discord down) must not hold up the others; it is logged,
+                    # and its entries are left for the next pass.
                     log.exception("Could not apply the change of event %s in guild %s", event_id, guild_id)
-            await self.bot.store.sync.done([entry for entry, *_ in entries])
 
     @drain.before_loop
     async def _wait_for_discord(self) -> None:
         await self.bot.wait_until_ready()
-
-    async def _bring_up_to_date(self, guild_id: int, event_id: int) -> None:
-        store = self.bot.store
-        try:
-            event = await store.events.get(guild_id, event_id)
-        except NotFound:
-            return  # deleted since: its own entry follows
-        await self.bot.reminders.schedule(event)
-        calendar = await store.calendars.get(guild_id, event.calendar_id)
-        if event.card_message_id is not None:
-            await update_card(self.bot, event, calendar)
-        else:
-            settings = await self.bot.guild_settings(guild_id)
-            channel_id = calendar.channel_id or settings.default_channel_id
-            if channel_id is None:
-                log.info("Event %s has no channel for its card: its calendar and the guild have none", event.id)
-                return
-            await post_card(self.bot, event, calendar, channel_id)
-        if event.recurrence is not None:
-            self.bot.dispatch("series_changed")
-
-    async def _retire(self, event: Event) -> None:
-        await self.bot.reminders.cancel(event)
-        try:
-            calendar = await self.bot.store.calendars.get(event.guild_id, event.calendar_id)
-        except NotFound:  # deleted with its calendar: the card keeps the calendar's name it showed
-            calendar = Calendar(guild_id=event.guild_id, name="(deleted calendar)", id=event.calendar_id)
-        await update_card(self.bot, event, calendar, cancelled=True)
 
 
 def _log_failure(what: str) -> Callable[[asyncio.Task], None]:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from bot.domain.errors import NotFound
 from bot.domain.rsvp import WAITLISTED, Attendee, Change, promotions, respond
 
-from .database import (
-    Clock,
-    Database,
-    Row,
-    epoch,
-)
+from .database import Clock, Connection, Database, Row, epoch
 
-if TYPE_CHECKING:
-    pass
+Decide = Callable[[list[Attendee]], list[Change]]
 
 
 def _attendee(row: Row) -> Attendee:
@@ -28,6 +22,48 @@ def _attendee(row: Row) -> Attendee:
         seq=row["seq"],
         dm_error=row["dm_error"],
     )
+
+
+async def decide_answers(
+    db: Connection, guild_id: int, event_id: int, occurrence: int, decide: Decide, now: int
+) -> list[Change]:
+    """Inside the caller's transaction (holding the event's "answers" lock): read one occurrence's
+    attendees, let the domain decide, write its changes."""
+    scope = (guild_id, event_id, occurrence)
+    rows = await db.all("SELECT * FROM attendees WHERE guild_id = ? AND event_id = ? AND occurrence = ?", scope)
+    changes = decide([_attendee(r) for r in rows])
+    seq = max((r["seq"] for r in rows), default=0)
+    for change in changes:
+        seq += 1
+        await db.execute(
+            """
+            INSERT INTO attendees (guild_id, event_id, occurrence, user_id, status, seq, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (event_id, occurrence, user_id) DO UPDATE SET
+                status = excluded.status, seq = excluded.seq, updated_at = excluded.updated_at
+            """,
+            (*scope, change.user_id, change.status, seq, now),
+        )
+    return changes
+
+
+async def promote_waiting(
+    db: Connection, guild_id: int, event_id: int, capacity: int | None, now: int
+) -> dict[int, list[int]]:
+    """Inside the caller's transaction: let every waitlist of the event in as far as `capacity` allows,
+    longest-waiting first. Returns the members promoted, by occurrence key."""
+    rows = await db.all(
+        "SELECT DISTINCT occurrence FROM attendees WHERE guild_id = ? AND event_id = ? AND status = ? "
+        "ORDER BY occurrence",
+        (guild_id, event_id, WAITLISTED),
+    )
+    promoted = {}
+    for row in rows:
+        key = row["occurrence"]
+        changes = await decide_answers(db, guild_id, event_id, key, lambda a: promotions(a, capacity), now)
+        if changes:
+            promoted[key] = [c.user_id for c in changes]
+    return promoted
 
 
 class SqlAttendees:
@@ -43,48 +79,17 @@ class SqlAttendees:
             )
         return [_attendee(r) for r in rows]
 
-    async def _apply(self, guild_id: int, event_id: int, occurrence: int, decide) -> list[Change]:
-        """Read the attendees, let the domain decide, write its changes: all in one transaction."""
-        async with self._db.write() as db:
-            # One answer at a time per event, or two members could both take the last place.
-            await db.serialize("answers", event_id)
-            scope = (guild_id, event_id, occurrence)
-            rows = await db.all("SELECT * FROM attendees WHERE guild_id = ? AND event_id = ? AND occurrence = ?", scope)
-            if await db.one("SELECT 1 FROM events WHERE guild_id = ? AND id = ?", (guild_id, event_id)) is None:
-                raise NotFound("event", event_id)
-            changes = decide([_attendee(r) for r in rows])
-            seq = max((r["seq"] for r in rows), default=0)
-            now = epoch(self._clock())
-            for change in changes:
-                seq += 1
-                await db.execute(
-                    """
-                    INSERT INTO attendees (guild_id, event_id, occurrence, user_id, status, seq, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (event_id, occurrence, user_id) DO UPDATE SET
-                        status = excluded.status, seq = excluded.seq, updated_at = excluded.updated_at
-                    """,
-                    (*scope, change.user_id, change.status, seq, now),
-                )
-        return changes
-
     async def respond(
         self, guild_id: int, event_id: int, occurrence: int, user_id: int, wanted: str, capacity: int | None
     ) -> list[Change]:
-        return await self._apply(guild_id, event_id, occurrence, lambda rows: respond(rows, user_id, wanted, capacity))
-
-    async def rebalance(self, guild_id: int, event_id: int, occurrence: int, capacity: int | None) -> list[Change]:
-        return await self._apply(guild_id, event_id, occurrence, lambda rows: promotions(rows, capacity))
-
-    async def waiting(self, guild_id: int, event_id: int) -> list[int]:
-        """The occurrences of an event that have members on their waitlist."""
-        async with self._db.read() as db:
-            rows = await db.all(
-                "SELECT DISTINCT occurrence FROM attendees WHERE guild_id = ? AND event_id = ? AND status = ? "
-                "ORDER BY occurrence",
-                (guild_id, event_id, WAITLISTED),
-            )
-        return [r["occurrence"] for r in rows]
+        """Record one member's answer; a place it frees goes to the waitlist's first, in the same transaction."""
+        async with self._db.write() as db:
+            # One answer at a time per event, or two members could both take the last place.
+            await db.serialize("answers", event_id)
+            if await db.one("SELECT 1 FROM events WHERE guild_id = ? AND id = ?", (guild_id, event_id)) is None:
+                raise NotFound("event", event_id)
+            decide: Decide = lambda rows: respond(rows, user_id, wanted, capacity)  # noqa: E731
+            return await decide_answers(db, guild_id, event_id, occurrence, decide, epoch(self._clock()))
 
     async def set_dm_error(
         self, guild_id: int, event_id: int, occurrence: int, user_id: int, error: str | None

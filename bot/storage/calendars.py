@@ -19,7 +19,7 @@ from .database import (
     storable,
     text_id,
 )
-from .events import event_from_row
+from .events import event_from_row, queue_sync
 
 if TYPE_CHECKING:
     pass
@@ -129,14 +129,19 @@ class SqlCalendars:
         return _calendar(row)
 
     async def delete(self, guild_id: int, calendar_id: int) -> list[Event]:
-        """Delete the calendar and its events in one transaction; return the events deleted."""
+        """Delete the calendar and its events in one transaction, each event queued for the bot with its
+        last state (its card is marked cancelled, its reminders cancelled); return the events deleted."""
+        now = epoch(self._clock())
         async with self._db.write() as db:
             scope = (guild_id, calendar_id)
-            events = await db.all("SELECT * FROM events WHERE guild_id = ? AND calendar_id = ?", scope)
+            rows = await db.all("SELECT * FROM events WHERE guild_id = ? AND calendar_id = ? ORDER BY id", scope)
             await db.execute("DELETE FROM events WHERE guild_id = ? AND calendar_id = ?", scope)
             if await db.execute("DELETE FROM calendars WHERE guild_id = ? AND id = ?", scope) == 0:
                 raise NotFound("calendar", calendar_id)
-        return [event_from_row(r) for r in events]
+            events = [event_from_row(r) for r in rows]
+            for event in events:
+                await queue_sync(db, guild_id, event.id, event, now)
+        return events
 
     async def count_events(self, guild_id: int, calendar_id: int) -> int:
         async with self._db.read() as db:

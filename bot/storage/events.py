@@ -3,18 +3,20 @@ HTTP API. Every write queues the event for the bot's Discord-side follow-up in t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.colors import Color
+from bot.domain.edits import timing
 from bot.domain.errors import InvalidField, NotFound
-from bot.domain.models import Event
+from bot.domain.models import Event, OccurrenceChange
 from bot.domain.occurrences import Occurrence, Slot, occurrence_at, remap, slots
 from bot.domain.recurrence import parse_rrule
 from bot.domain.rsvp import ONE_OFF
 
-from .changes import SqlOccurrenceChanges
+from .attendees import promote_waiting
 from .database import (
     NO_LIMIT,
     Clock,
@@ -60,6 +62,8 @@ EVENT_COLUMNS = (
     "card_channel_id",
     "card_message_id",
 )
+_INSERTED = (*EVENT_COLUMNS, "created_at", "updated_at")
+INSERT = f"INSERT INTO events ({', '.join(_INSERTED)}) VALUES ({', '.join(':' + c for c in _INSERTED)}) RETURNING *"
 
 
 def event_params(event: Event) -> dict[str, Any]:
@@ -119,20 +123,7 @@ class SqlEvents:
         self._changes = changes
 
     async def create(self, event: Event) -> Event:
-        event = event.validated()
-        params = event_params(event)
-        params["created_at"] = params["updated_at"] = epoch(self._clock())
-        columns = (*EVENT_COLUMNS, "created_at", "updated_at")
-        try:
-            async with self._db.write() as db:
-                row = await db.one(
-                    f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
-                    "RETURNING *",
-                    params,
-                )
-        except IntegrityError:  # the (guild, calendar) foreign key
-            raise NotFound("calendar", event.calendar_id) from None
-        return event_from_row(row)
+        return (await self.create_many([event]))[0]
 
     async def get(self, guild_id: int, event_id: int) -> Event:
         if not storable(event_id):
@@ -144,32 +135,15 @@ class SqlEvents:
         return event_from_row(row)
 
     async def update(self, event: Event) -> Event:
-        event = event.validated()
-        params = event_params(event)
-        params.update(updated_at=epoch(self._clock()), id=event.id)
-        # The card's place is written only by set_card: an edit that read the event before its card was
-        # posted must not erase it.
-        unchanged = ("guild_id", "card_channel_id", "card_message_id")
-        assignments = ", ".join(f"{c} = :{c}" for c in (*EVENT_COLUMNS, "updated_at") if c not in unchanged)
-        try:
-            async with self._db.write() as db:
-                row = await db.one(
-                    f"UPDATE events SET {assignments} WHERE guild_id = :guild_id AND id = :id RETURNING *",
-                    params,
-                )
-        except IntegrityError:
-            raise NotFound("calendar", event.calendar_id) from None
-        if row is None:
-            raise NotFound("event", event.id)
-        return event_from_row(row)
+        return (await self.update_many([event]))[0]
 
-    async def split(self, head: Event, tail: Event, from_key: int) -> tuple[Event, Event]:
-        """ "This and following": shorten the series to `head`, start `tail` as a new event, and move the
-        answers and occurrence changes from `from_key` on to it; all in one transaction."""
+    async def split(self, head: Event, tail: Event, from_key: int, *, unedited: Event) -> tuple[Event, Event]:
+        """ "This and following": shorten the series to `head` and start `tail` as a new event, in one
+        transaction. The answers and occurrence changes from `from_key` on go to `tail`, and follow their
+        occurrences there as in `update` (`unedited` is the new series as it was split off, before the
+        edit made it `tail`)."""
         head, tail = head.validated(), tail.validated()
         now = epoch(self._clock())
-        params = event_params(tail) | {"created_at": now, "updated_at": now}
-        columns = (*EVENT_COLUMNS, "created_at", "updated_at")
         async with self._db.write() as db:
             await db.serialize("answers", head.id)
             updated = await db.one(
@@ -178,50 +152,20 @@ class SqlEvents:
             )
             if updated is None:
                 raise NotFound("event", head.id)
-            created = await db.one(
-                f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) RETURNING *",
-                params,
-            )
+            created = event_from_row(await db.one(INSERT, event_params(tail) | {"created_at": now, "updated_at": now}))
+            await db.serialize("answers", created.id)
             for table in ("attendees", "occurrence_changes"):
                 await db.execute(
                     f"UPDATE {table} SET event_id = ? WHERE guild_id = ? AND event_id = ? AND occurrence >= ?",
-                    (created["id"], head.guild_id, head.id, from_key),
+                    (created.id, head.guild_id, head.id, from_key),
                 )
-        return event_from_row(updated), event_from_row(created)
-
-    async def rekey(self, guild_id: int, old: Event, new: Event) -> int:
-        """A series' timing changed: move its answers and one-occurrence changes to the keys the same
-        occurrences have now (see domain remap), in one transaction. Returns how many keys moved."""
-        async with self._db.write() as db:
-            await db.serialize("answers", new.id)
-            rows = await db.all(
-                "SELECT occurrence FROM attendees WHERE guild_id = :g AND event_id = :e "
-                "UNION SELECT occurrence FROM occurrence_changes WHERE guild_id = :g AND event_id = :e",
-                {"g": guild_id, "e": new.id},
-            )
-            mapping = remap(old, new, [r["occurrence"] for r in rows])
-            for table in ("attendees", "occurrence_changes"):
-                # Through negative keys first, so a key moving onto one that moves away never collides.
-                for before, after in mapping.items():
-                    await db.execute(
-                        f"UPDATE {table} SET occurrence = ? WHERE guild_id = ? AND event_id = ? AND occurrence = ?",
-                        (-after, guild_id, new.id, before),
-                    )
-                await db.execute(
-                    f"UPDATE {table} SET occurrence = -occurrence "
-                    "WHERE guild_id = ? AND event_id = ? AND occurrence < 0",
-                    (guild_id, new.id),
-                )
-        return len(mapping)
+            promoted = await _follow(db, dataclasses.replace(unedited, id=created.id), created, now)
+            await queue_sync(db, head.guild_id, head.id, None, now)
+            await queue_sync(db, created.guild_id, created.id, None, now, promoted)
+        return event_from_row(updated), created
 
     async def delete(self, guild_id: int, event_id: int) -> Event:
-        if not storable(event_id):
-            raise NotFound("event", event_id)
-        async with self._db.write() as db:
-            row = await db.one("DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id))
-        if row is None:
-            raise NotFound("event", event_id)
-        return event_from_row(row)
+        return (await self.delete_many(guild_id, [event_id]))[0]
 
     async def set_card(self, guild_id: int, event_id: int, channel_id: int, message_id: int) -> None:
         async with self._db.write() as db:
@@ -429,29 +373,30 @@ class SqlEvents:
         scope, params = self._scope(guild_id, calendar_id)
         return await self._page(scope, params, limit, offset)
 
-    async def create_many(self, events: list[Event], *, sync: bool = False) -> list[Event]:
-        """Create `events` in one transaction. A calendar missing from its guild raises NotFound and stores
-        nothing. With `sync`, each is queued for the bot (as `store.sync.push` does) in the same
-        transaction, so no crash can leave an event without its card and reminders."""
+    async def create_many(self, events: list[Event]) -> list[Event]:
+        """Create `events` in one transaction, each queued for the bot's follow-up (card, reminders) in it
+        too, so no crash can leave an event without them. A calendar missing from its guild raises NotFound
+        and stores nothing."""
         events = [e.validated() for e in events]
         now = epoch(self._clock())
-        columns = (*EVENT_COLUMNS, "created_at", "updated_at")
-        insert = f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) RETURNING *"
         created = []
         async with self._db.write() as db:
             for event in events:
                 try:
-                    row = await db.one(insert, event_params(event) | {"created_at": now, "updated_at": now})
+                    row = await db.one(INSERT, event_params(event) | {"created_at": now, "updated_at": now})
                 except IntegrityError:  # the (guild, calendar) foreign key
                     raise NotFound("calendar", event.calendar_id) from None
                 created.append(event_from_row(row))
-                if sync:
-                    await queue_sync(db, event.guild_id, created[-1].id, None, now)
+                await queue_sync(db, event.guild_id, created[-1].id, None, now)
         return created
 
-    async def update_many(self, events: list[Event], *, sync: bool = False) -> list[Event]:
+    async def update_many(self, events: list[Event]) -> list[Event]:
         """Update `events` (each of its own guild) in one transaction: one missing event or calendar raises
-        NotFound and changes nothing. The card's place is kept, as in `update`."""
+        NotFound and changes nothing. With each write, what must change with it: a series whose timing
+        changed keeps every answer and one-occurrence change on its occurrence, and more room (a capacity
+        raised or removed) lets the waitlists in, longest-waiting first. Each event is queued for the
+        bot's follow-up, with the members promoted (they are told by DM). The card's place is written only
+        by set_card: an edit that read the event before its card was posted must not erase it."""
         events = [e.validated() for e in events]
         now = epoch(self._clock())
         unchanged = ("guild_id", "card_channel_id", "card_message_id")
@@ -462,20 +407,23 @@ class SqlEvents:
             for event in events:
                 if event.id is None or not storable(event.id):
                     raise NotFound("event", event.id)
+                await db.serialize("answers", event.id)
+                old = await db.one("SELECT * FROM events WHERE guild_id = ? AND id = ?", (event.guild_id, event.id))
+                if old is None:
+                    raise NotFound("event", event.id)
                 try:
                     row = await db.one(statement, event_params(event) | {"updated_at": now, "id": event.id})
                 except IntegrityError:
                     raise NotFound("calendar", event.calendar_id) from None
-                if row is None:
-                    raise NotFound("event", event.id)
                 updated.append(event_from_row(row))
-                if sync:
-                    await queue_sync(db, event.guild_id, event.id, None, now)
+                promoted = await _follow(db, event_from_row(old), updated[-1], now)
+                await queue_sync(db, event.guild_id, event.id, None, now, promoted)
         return updated
 
-    async def delete_many(self, guild_id: int, event_ids: list[int], *, sync: bool = False) -> list[Event]:
+    async def delete_many(self, guild_id: int, event_ids: list[int]) -> list[Event]:
         """Delete the guild's events `event_ids` in one transaction; one missing id raises NotFound and
-        deletes nothing. With `sync`, each deleted event is queued for the bot with its last state."""
+        deletes nothing. Each deleted event is queued for the bot with its last state (its card is marked
+        cancelled, its reminders cancelled)."""
         now = epoch(self._clock())
         deleted = []
         async with self._db.write() as db:
@@ -486,13 +434,56 @@ class SqlEvents:
                 if row is None:
                     raise NotFound("event", event_id)
                 deleted.append(event_from_row(row))
-                if sync:
-                    await queue_sync(db, guild_id, event_id, deleted[-1], now)
+                await queue_sync(db, guild_id, event_id, deleted[-1], now)
         return deleted
 
 
-async def queue_sync(db: Connection, guild_id: int, event_id: int, deleted: Event | None, now: int) -> None:
-    """Queue an event for the bot inside the caller's transaction, and wake the bot that serves its guild."""
+async def _follow(db: Connection, old: Event, new: Event, now: int) -> dict[int, list[int]]:
+    """What changes with an event's write, in its transaction: answers and one-occurrence changes follow
+    their occurrences when the series' timing changed, and the waitlists move up when there is more room.
+    Returns the members promoted, by occurrence key."""
+    if timing(old) != timing(new):
+        await _rekey(db, old, new)
+    more_room = old.capacity is not None and (new.capacity is None or new.capacity > old.capacity)
+    if not more_room:
+        return {}
+    return await promote_waiting(db, new.guild_id, new.id, new.capacity, now)
+
+
+async def _rekey(db: Connection, old: Event, new: Event) -> None:
+    """Move a series' answers and one-occurrence changes to the keys the same occurrences have now (see
+    domain remap)."""
+    scope = {"g": new.guild_id, "e": new.id}
+    rows = await db.all(
+        "SELECT occurrence FROM attendees WHERE guild_id = :g AND event_id = :e "
+        "UNION SELECT occurrence FROM occurrence_changes WHERE guild_id = :g AND event_id = :e",
+        scope,
+    )
+    mapping = remap(old, new, [r["occurrence"] for r in rows])
+    for table in ("attendees", "occurrence_changes"):
+        # Through negative keys first, so a key moving onto one that moves away never collides.
+        for before, after in mapping.items():
+            await db.execute(
+                f"UPDATE {table} SET occurrence = ? WHERE guild_id = ? AND event_id = ? AND occurrence = ?",
+                (-after, new.guild_id, new.id, before),
+            )
+        await db.execute(
+            f"UPDATE {table} SET occurrence = -occurrence WHERE guild_id = ? AND event_id = ? AND occurrence < 0",
+            (new.guild_id, new.id),
+        )
+
+
+async def queue_sync(
+    db: Connection,
+    guild_id: int,
+    event_id: int,
+    deleted: Event | None,
+    now: int,
+    promoted: dict[int, list[int]] | None = None,
+) -> None:
+    """Queue an event's Discord-side follow-up inside the caller's transaction (`deleted`: its last state,
+    for an event deleted; `promoted`: members moved off a waitlist, by occurrence key), and wake the bot
+    that serves its guild."""
     snapshot = None
     if deleted is not None:
         snapshot = json.dumps(
@@ -504,7 +495,66 @@ async def queue_sync(db: Connection, guild_id: int, event_id: int, deleted: Even
             }
         )
     await db.execute(
-        "INSERT INTO event_sync (guild_id, event_id, deleted, created_at) VALUES (?, ?, ?, ?)",
-        (guild_id, event_id, snapshot, now),
+        "INSERT INTO event_sync (guild_id, event_id, deleted, promoted, created_at) VALUES (?, ?, ?, ?, ?)",
+        (guild_id, event_id, snapshot, json.dumps({str(k): v for k, v in promoted.items()}) if promoted else None, now),
     )
     await db.notify(SYNC_CHANNEL, str(guild_id))
+
+
+def _change(row: Row) -> OccurrenceChange:
+    return OccurrenceChange(
+        guild_id=row["guild_id"],
+        event_id=row["event_id"],
+        occurrence=instant(row["occurrence"]),
+        cancelled=bool(row["cancelled"]),
+        starts=instant(row["starts"]),
+        ends=instant(row["ends"]),
+        name=row["name"],
+        description=row["description"],
+        location=row["location"],
+    )
+
+
+class SqlOccurrenceChanges:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def for_events(self, guild_id: int, event_ids: list[int]) -> dict[int, list[OccurrenceChange]]:
+        found: dict[int, list[OccurrenceChange]] = {event_id: [] for event_id in event_ids}
+        if not event_ids:
+            return found
+        async with self._db.read() as db:
+            rows = await db.all(
+                "SELECT * FROM occurrence_changes "
+                f"WHERE guild_id = ? AND event_id IN ({','.join('?' * len(event_ids))})",
+                (guild_id, *event_ids),
+            )
+        for row in rows:
+            found[row["event_id"]].append(_change(row))
+        return found
+
+    async def save(self, change: OccurrenceChange) -> OccurrenceChange:
+        """Store one occurrence's change, and queue its event's follow-up (card, reminders) with it."""
+        change = change.validated()
+        async with self._db.write() as db:
+            if (
+                await db.one("SELECT 1 FROM events WHERE guild_id = ? AND id = ?", (change.guild_id, change.event_id))
+                is None
+            ):
+                raise NotFound("event", change.event_id)
+            await db.execute("""
+                INSERT INTO occurrence_changes (guild_id, event_id, occurrence, cancelled, starts, ends, name,
+                                                description, location, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (event_id, occurrence) DO UPDATE SET
+                    cancelled = excluded.cancelled, starts = excluded.starts, ends = excluded.ends,
+                    name = excluded.name, description = excluded.description, location = excluded.location,
+                    updated_at = excluded.updated_at
+                """,
+                (change.guild_id, change.event_id, epoch(change.occurrence), int(change.cancelled),
+                 epoch(change.starts), epoch(change.ends), change.name, change.description, change.location,
+                 epoch(self._clock())),
+            )  # fmt: skip
+            await queue_sync(db, change.guild_id, change.event_id, None, epoch(self._clock()))
+        return change

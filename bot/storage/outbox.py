@@ -62,15 +62,17 @@ class SqlReminders:
     ) -> datetime | None:
         """Add `planned` (moved ones take their new due time) and cancel the event's pending reminders whose
         (occurrence start, interval, channel) is in neither `planned` nor `keep`: `keep` names reminders
-        still valid but not planned again, such as one due a moment ago and not yet sent. Sent, failed and
-        missed ones are history and stay. Returns the earliest due time now pending for the event."""
+        still valid but not planned again, such as one due a moment ago and not yet sent. Members' DM rows
+        (a fan-out waiting on a retry) go by the same key. Sent, failed and missed ones are history and
+        stay. Returns the earliest due time now pending for the event."""
         now = epoch(self._clock())
         keys = {(epoch(start), interval, channel) for start, interval, channel in (keep or set())}
         keys |= {(epoch(p.occurrence_start), p.interval, p.channel) for p in planned}
         async with self._db.write() as db:
             pending = await db.all(
+                # Members' own DM rows too (a fan-out waiting on a retry): a moved or changed event cancels them.
                 "SELECT id, occurrence_start, interval, channel FROM reminders "
-                "WHERE guild_id = ? AND event_id = ? AND state = 'pending' AND target = 0",
+                "WHERE guild_id = ? AND event_id = ? AND state = 'pending'",
                 (guild_id, event_id),
             )
             for row in pending:

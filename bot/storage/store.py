@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from .attendees import SqlAttendees
 from .calendars import SqlCalendars
-from .changes import SqlOccurrenceChanges
 from .database import Clock, Database
-from .events import SqlEvents
+from .events import SqlEvents, SqlOccurrenceChanges
 from .outbox import SqlReminders
 from .settings import SqlMeta, SqlSettings, SqlUsers
 from .sync import SqlEventSync

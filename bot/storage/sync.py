@@ -1,4 +1,6 @@
-"""The event_sync queue: events written whose Discord-side follow-up (card, reminders) is still to do."""
+"""The event_sync queue: events written whose Discord-side follow-up (card, reminders, DMs to members
+promoted off a waitlist) is still to do. Every write of an event adds an entry in its own transaction;
+the bot removes entries once it has done what they ask, so work a crash interrupted is done at start-up."""
 
 from __future__ import annotations
 
@@ -7,21 +9,26 @@ from typing import TYPE_CHECKING
 
 from bot.domain.models import Event
 
-from .database import (
-    Clock,
-    Database,
-    epoch,
-    on_shards,
-)
+from .database import Clock, Database, Row, epoch, on_shards
 from .events import event_from_row, queue_sync
+from .interface import SyncEntry
 
 if TYPE_CHECKING:
     from bot.domain.shards import Shards
 
 
-class SqlEventSync:
-    """Events written outside the bot, waiting for the bot to post their cards and schedule reminders."""
+def _entry(row: Row) -> SyncEntry:
+    promoted = json.loads(row["promoted"]) if row["promoted"] else {}
+    return SyncEntry(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        event_id=row["event_id"],
+        deleted=event_from_row(json.loads(row["deleted"])) if row["deleted"] else None,
+        promoted={int(key): list(users) for key, users in promoted.items()},
+    )
 
+
+class SqlEventSync:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
@@ -30,15 +37,19 @@ class SqlEventSync:
         async with self._db.write() as db:
             await queue_sync(db, guild_id, event_id, deleted, epoch(self._clock()))
 
-    async def take(self, limit: int = 100, *, shards: Shards | None = None) -> list[tuple[int, int, int, Event | None]]:
-        """The oldest waiting entries (of `shards`' guilds): (entry id, guild id, event id, the deleted event
-        or None)."""
+    async def take(self, limit: int = 100, *, shards: Shards | None = None) -> list[SyncEntry]:
+        """The oldest waiting entries (of `shards`' guilds)."""
         async with self._db.read() as db:
             rows = await db.all(f"SELECT * FROM event_sync WHERE {on_shards(shards)} ORDER BY id LIMIT ?", (limit,))
-        return [
-            (r["id"], r["guild_id"], r["event_id"], event_from_row(json.loads(r["deleted"])) if r["deleted"] else None)
-            for r in rows
-        ]
+        return [_entry(r) for r in rows]
+
+    async def for_event(self, guild_id: int, event_id: int) -> list[SyncEntry]:
+        """The event's waiting entries, oldest first."""
+        async with self._db.read() as db:
+            rows = await db.all(
+                "SELECT * FROM event_sync WHERE guild_id = ? AND event_id = ? ORDER BY id", (guild_id, event_id)
+            )
+        return [_entry(r) for r in rows]
 
     async def done(self, entry_ids: list[int]) -> None:
         if not entry_ids:

@@ -78,8 +78,8 @@ async def test_create_then_list_date_answer_as_the_document_shows(writer, store)
     stored = await store.events.get(GUILD, int(event_id))
     assert stored.ends is None and stored.color.name == "RED"
     assert [c.name for c in await store.calendars.list(GUILD)] == ["General"]
-    [(_entry, guild, queued_id, deleted)] = await store.sync.take()  # the bot posts its card
-    assert (guild, queued_id, deleted) == (GUILD, int(event_id), None)
+    [entry] = await store.sync.take()  # the bot posts its card
+    assert (entry.guild_id, entry.event_id, entry.deleted) == (GUILD, int(event_id), None)
 
 
 async def test_list_month_answers_ids_and_times(writer):
@@ -202,13 +202,13 @@ async def test_update_changes_only_what_is_given(writer, store):
 
 async def test_delete_with_the_documents_example(writer, store):
     event_id = await create(writer)
-    await store.sync.done([entry for entry, *_rest in await store.sync.take()])
+    await store.sync.done([entry.id for entry in await store.sync.take()])
     raw = ('{"guild_id": 375357265198317579, "id": "' + event_id + '"}').encode()
     response = await writer.request("POST", "/v1/events/delete", data=raw, bare=True)
     assert await response.json() == {"Message": "Successfully deleted event!"}
     assert (await store.events.page(GUILD))[1] == 0
-    [(_entry, _guild, _id, deleted)] = await store.sync.take()
-    assert deleted.name == "My cool event!"  # the bot marks its card cancelled
+    [entry] = await store.sync.take()
+    assert entry.deleted.name == "My cool event!"  # the bot marks its card cancelled
     response = await writer.request("POST", "/v1/events/delete", data=raw, bare=True)
     assert response.status == 404
 

@@ -100,7 +100,7 @@ async def test_every_write_is_queued_for_the_bot_to_post_the_card_and_schedule_r
     await writer.patch(f"/v2/events/{created['id']}", {"name": "Renamed"})
     await writer.delete(f"/v2/events/{created['id']}")
     queued = await store.sync.take()
-    assert [(event_id, deleted and deleted.name) for _e, _g, event_id, deleted in queued] == [
+    assert [(entry.event_id, entry.deleted and entry.deleted.name) for entry in queued] == [
         (created["id"], None),
         (created["id"], None),
         (created["id"], "Renamed"),

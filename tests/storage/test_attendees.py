@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -67,15 +68,24 @@ async def test_the_waitlist_is_served_in_the_order_people_asked(store: Store) ->
     assert waiting == [104, 102]
 
 
-async def test_rebalance_promotes_into_new_room_longest_waiting_first(store: Store) -> None:
+async def promoted_by(store: Store, event: Event, capacity: int | None) -> dict[int, list[int]]:
+    """Change the event's capacity; the members the write promoted, as queued for the bot to DM."""
+    await store.sync.done([e.id for e in await store.sync.for_event(GUILD, event.id)])
+    await store.events.update(dataclasses.replace(await store.events.get(GUILD, event.id), capacity=capacity))
+    [entry] = await store.sync.for_event(GUILD, event.id)
+    return entry.promoted
+
+
+async def test_more_room_promotes_in_the_same_write_longest_waiting_first(store: Store) -> None:
     event = await new_event(store, capacity=1)
     for user in (101, 102, 103, 104):
         await store.attendees.respond(GUILD, event.id, ONE_OFF, user, GOING, 1)
-    assert await store.attendees.rebalance(GUILD, event.id, ONE_OFF, 1) == []
-    assert await store.attendees.rebalance(GUILD, event.id, ONE_OFF, 3) == [Change(102, GOING), Change(103, GOING)]
-    assert await store.attendees.rebalance(GUILD, event.id, ONE_OFF, None) == [Change(104, GOING)]
+    assert await promoted_by(store, event, 1) == {}
+    assert await promoted_by(store, event, 3) == {ONE_OFF: [102, 103]}
+    assert await promoted_by(store, event, None) == {ONE_OFF: [104]}
     assert {status for _, status in await statuses(store, event)} == {GOING}
-    assert await store.attendees.rebalance(GUILD, event.id, ONE_OFF, 1) == []  # lowering demotes no one
+    assert await promoted_by(store, event, 1) == {}  # lowering demotes no one
+    assert {status for _, status in await statuses(store, event)} == {GOING}
 
 
 async def test_set_dm_error_marks_one_attendee_and_can_clear_it(store: Store) -> None:
@@ -99,7 +109,7 @@ async def test_every_call_is_scoped_by_guild(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.attendees.respond(OTHER_GUILD, event.id, ONE_OFF, 201, GOING, None)
     with pytest.raises(NotFound):
-        await store.attendees.rebalance(OTHER_GUILD, event.id, ONE_OFF, None)
+        await store.events.update(dataclasses.replace(event, guild_id=OTHER_GUILD, capacity=None))
     assert await store.attendees.list(OTHER_GUILD, event.id, ONE_OFF) == []
     await store.attendees.set_dm_error(OTHER_GUILD, event.id, ONE_OFF, 101, CLOSED)
     [attendee] = await store.attendees.list(GUILD, event.id, ONE_OFF)

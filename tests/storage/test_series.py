@@ -92,7 +92,7 @@ async def test_splitting_moves_the_later_answers_and_changes(store):
     head = dataclasses.replace(series, recurrence=Recurrence("WEEKLY", count=2))
     tail = dataclasses.replace(series, id=None, starts=third, ends=third + timedelta(hours=2),
                                recurrence=Recurrence("WEEKLY", count=2), name="Later")  # fmt: skip
-    head, tail = await store.events.split(head, tail, int(third.timestamp()))
+    head, tail = await store.events.split(head, tail, int(third.timestamp()), unedited=tail)
     found = await store.events.occurrences(GUILD, MONDAY, MONDAY + 10 * WEEK)
     assert [(o.event.id, o.name) for o in found] == [
         (head.id, "Raid"),
