@@ -86,6 +86,33 @@ async def test_the_sync_queue_and_the_series_horizon_follow_the_shards(store: St
     assert await store.events.all_series(shards=Shards(2, (1,))) == []
 
 
+async def test_members_dm_reminders_waiting_on_a_retry_follow_their_event(store: Store) -> None:
+    """A DM reminder fanned out to members and waiting on a retry is cancelled when its event moves, as
+    the event's other pending reminders are; one the event still has stays pending."""
+    [event_id] = await due_reminders(store, GUILD_A, 1, channel="discord_private")
+    [parent] = await store.reminders.claim(NOW, "w", LEASE, 10)
+    assert await store.reminders.fan_out(parent, "w", [101, 102]) == 2
+    dms = await store.reminders.claim(NOW, "w", LEASE, 10)
+    for dm in dms:  # Discord answered 5xx: both wait for a retry
+        assert await store.reminders.retry(dm.id, "w", NOW + timedelta(minutes=1), "Discord answered 503")
+    kept = PlannedReminder(0, parent.occurrence_start, "pt15m", "discord_private", NOW)
+    await store.reminders.schedule(GUILD_A, event_id, [], {kept.slot})
+    assert {(r.target, r.state) for r in await store.reminders.for_event(GUILD_A, event_id)} == {
+        (0, "sent"), (101, "pending"), (102, "pending"),
+    }  # fmt: skip
+    moved = parent.occurrence_start + timedelta(hours=1)
+    await store.reminders.schedule(
+        GUILD_A, event_id, [PlannedReminder(0, moved, "pt15m", "discord_private", moved - timedelta(minutes=15))]
+    )
+    states = {(r.occurrence_start, r.target): r.state for r in await store.reminders.for_event(GUILD_A, event_id)}
+    assert states == {
+        (parent.occurrence_start, 0): "sent",  # history stays
+        (parent.occurrence_start, 101): "cancelled",
+        (parent.occurrence_start, 102): "cancelled",
+        (moved, 0): "pending",  # the moved occurrence's DMs fan out again when due
+    }
+
+
 # ---- several processes on one PostgreSQL database
 
 
