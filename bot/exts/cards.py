@@ -27,7 +27,7 @@ from bot.domain.ical import google_calendar_url
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.occurrences import Occurrence, next_occurrence
 from bot.domain.recurrence import describe
-from bot.domain.reminders import DELIVERED_CHANNELS
+from bot.domain.reminders import DELIVERED_CHANNELS, delivery_nonce
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED, Attendee, RegistrationClosed, grouped
 
 from .common import calbot, event_when, respond, timestamp
@@ -265,8 +265,13 @@ async def post_card(bot: CalBot, event: Event, calendar: Calendar, channel_id: i
     """Post the card to `channel_id` and remember where; return the event and any problem, in words."""
     channel = bot.get_partial_messageable(channel_id, guild_id=event.guild_id)
     embed, view = await render_card(bot, event, calendar)
+    # A repost after a crash between Discord's answer and set_card carries the same nonce, so Discord answers
+    # with the card already posted instead of posting a second one.
+    nonce = delivery_nonce(f"card:{event.id}:{channel_id}")
     try:
-        message = await channel.send(embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none())
+        message = await channel.send(
+            embed=embed, view=view, nonce=nonce, allowed_mentions=discord.AllowedMentions.none()
+        )
     except discord.HTTPException as error:
         log.warning("Could not post the card of event %s in channel %s: %s", event.id, channel_id, error)
         return event, f"I could not post its card in <#{channel_id}>: {describe_failure(error)}."
