@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from bot.domain.colors import Color
 from bot.domain.durations import parse_duration
-from bot.domain.edits import edited, moved_to_rule, one_occurrence_change, split_series
+from bot.domain.edits import edited, moved_to_rule, one_occurrence_change, split_series, with_changes
 from bot.domain.errors import InvalidField
 from bot.domain.ical import event_file, filename
 from bot.domain.models import Calendar, Event
@@ -506,7 +506,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         outcome = await follow_up.complete(updated.guild_id, updated.id, calendar=calendar)
         updated = outcome.event or updated
         lines.append(self._echo(updated, await reading_zone(interaction, updated.timezone)))
-        if moved_to_rule(dataclasses.replace(base, **changes), updated):
+        if moved_to_rule(with_changes(base, changes), updated):
             lines.append(ON_RULE)
         if promoted := len(outcome.promoted):
             lines.append(f"{promoted} member{'s' if promoted != 1 else ''} got a place off the waitlist.")

@@ -6,7 +6,8 @@ Every write of an event queues an entry in the store's event_sync queue in its o
 bot/storage/sync.py). A slash command completes its own event's entries at once, so it can reply with
 where the card went; the EventSync cog (sync.py) completes everything else, API writes included, and at
 start-up whatever a crash interrupted. Both come here, one event at a time, so an entry is completed
-once even when the command and the drain reach it together.
+once even when the command and the drain reach it together; a command whose entries the drain took
+first (its own write's notification woke the drain) is answered with what the drain did.
 """
 
 from __future__ import annotations
@@ -38,18 +39,22 @@ class Outcome:
     promoted: list[int] = field(default_factory=list)  # members moved off a waitlist and told by DM
 
 
+REMEMBERED = 256  # outcomes kept for the commands whose entries the drain completed first
+
+
 class FollowUp:
     def __init__(self, bot: CalBot) -> None:
         self.bot = bot
         self._locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
+        self._done: collections.OrderedDict[int, Outcome] = collections.OrderedDict()
 
     async def complete(self, guild_id: int, event_id: int, *, calendar: Calendar | None = None) -> Outcome:
         """Do what the event's waiting entries ask, then remove them. `calendar`: the event's, when the
         caller holds it (a calendar deleted with its events is gone from the store)."""
         async with self._locks[event_id]:
             entries = await self.bot.store.sync.for_event(guild_id, event_id)
-            if not entries:
-                return Outcome()  # done meanwhile by the drain or a command
+            if not entries:  # done meanwhile, by the drain (say what it did) or another command
+                return self._done.pop(event_id, None) or Outcome()
             deleted = next((e.deleted for e in reversed(entries) if e.deleted is not None), None)
             promoted: dict[int, list[int]] = {}
             for entry in entries:
@@ -60,6 +65,10 @@ class FollowUp:
             else:
                 outcome = await self._bring_up_to_date(guild_id, event_id, calendar, promoted)
             await self.bot.store.sync.done([e.id for e in entries])
+            self._done[event_id] = outcome
+            self._done.move_to_end(event_id)
+            while len(self._done) > REMEMBERED:
+                self._done.popitem(last=False)
         if outcome.event is not None and outcome.event.recurrence is not None:
             self.bot.dispatch("series_changed")  # after the card: the card is what moves on
         return outcome
