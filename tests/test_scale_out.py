@@ -184,7 +184,6 @@ async def scale_out(url: str, folder: Path, *, count: int = COUNT, kill_after: i
         except StandInTimeout:
             raise AssertionError("the survivors did not finish:\n" + "\n".join(b.output() for b in bots)) from None
         seconds = time.time() - due.timestamp()
-        await asyncio.sleep(1.0)  # let the dispatch pass that acked the last reminder end (see test_crash.py)
         for bot in bots[1:]:
             code, _took = await bot.stop(signal.SIGTERM)
             exit_codes.append(code)

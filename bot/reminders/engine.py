@@ -23,9 +23,9 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -57,7 +57,10 @@ DISPATCH_JOB, HOUSEKEEPING_JOB, HORIZON_JOB = "reminders-dispatch", "reminders-h
 # Reminders of a series are planned this far ahead (at least the longest interval, four weeks, plus room
 # for the hourly job that extends it), so an endless series costs a bounded number of rows.
 HORIZON = timedelta(weeks=6)
-STOP_GRACE = 3.0  # seconds a running dispatch may take to finish when the bot shuts down
+STOP_GRACE = 3.0  # seconds the engine's work under way (a dispatch pass, housekeeping) may take to finish at shutdown
+CANCEL_GRACE = 1.0  # seconds work cut short after STOP_GRACE may take to unwind
+
+T = TypeVar("T")
 
 
 class DeliveryError(Exception):
@@ -107,9 +110,13 @@ class ReminderEngine:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: datetime | None = None
-        self._running = False
+        # Everything the engine itself runs against the store (dispatch passes, housekeeping, the horizon),
+        # each as a task of its own, so stop() can wait for it, and cut it short, before the store closes.
+        self._work: set[asyncio.Task[Any]] = set()
+        self._pass: asyncio.Task[int] | None = None  # the dispatch pass under way
         self._again = False
         self._stopping = False
+        self._scheduler_shut = False
         self._planning: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self.up_since: datetime | None = None  # a reminder due before this came due while calbot was down
 
@@ -136,17 +143,50 @@ class ReminderEngine:
         self._scheduler.start()
 
     async def stop(self) -> None:
-        """Stop timers and jobs; let a dispatch under way finish its batch (what it leaves claimed is
-        released at the next start, and a resend carries the same nonce)."""
-        self._stopping = True
+        """Stop timers and jobs, and return once nothing the engine started uses the store any more: a
+        dispatch pass under way finishes its batch (what it leaves claimed is released at the next start,
+        and a resend carries the same nonce), housekeeping its query; whatever is still running after
+        STOP_GRACE seconds is cancelled, and waited for."""
+        self._stopping = True  # from here on nothing starts: no pass, no job, no timer
         if self._timer is not None:
             self._timer.cancel()
+            self._timer = self._timer_at = None
         if self._scheduler.running:
+            # Paused, not shut down yet: shutting down cancels the jobs under way (the executor cannot wait).
+            self._scheduler.pause()
+        if self._work:
+            _done, late = await asyncio.wait(set(self._work), timeout=STOP_GRACE)
+            if late:
+                log.warning(
+                    "Cancelling %d reminder task(s) still running %.0f s into the shutdown", len(late), STOP_GRACE
+                )
+                for task in late:
+                    task.cancel()
+                _done, stuck = await asyncio.wait(late, timeout=CANCEL_GRACE)
+                if stuck:
+                    log.error("%d reminder task(s) did not stop when cancelled", len(stuck))
+        if self._scheduler.running and not self._scheduler_shut:
+            # Every job that ran has ended; one the scheduler started a moment ago sees `_stopping` and returns.
+            self._scheduler_shut = True
             self._scheduler.shutdown(wait=False)
-        waited = 0.0
-        while self._running and waited < STOP_GRACE:
-            await asyncio.sleep(0.05)
-            waited += 0.05
+
+    def _spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` as a task of the engine's own, which stop() waits for."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+        return task
+
+    @staticmethod
+    async def _outcome(task: asyncio.Task[T], cut_short: T) -> T:
+        """Await the engine's `task`; `cut_short` is the answer if stop() had to cancel it."""
+        try:
+            return await task
+        except asyncio.CancelledError:
+            caller = asyncio.current_task()
+            if task.cancelled() and (caller is None or not caller.cancelling()):
+                return cut_short  # the task, not its caller, was cancelled: by stop(), after its grace
+            raise
 
     # ---- planning
 
@@ -206,7 +246,13 @@ class ReminderEngine:
 
     async def extend_horizon(self) -> None:
         """Plan the reminders of every series over the horizon from now (the hourly housekeeping job)."""
+        if not self._stopping:
+            await self._outcome(self._spawn(self._extend_horizon()), None)
+
+    async def _extend_horizon(self) -> None:
         for event in await self.store.events.all_series(shards=self.shards):
+            if self._stopping:
+                return
             try:
                 await self.schedule(event)
             except Exception:
@@ -230,6 +276,8 @@ class ReminderEngine:
 
     def wake_at(self, due: datetime) -> None:
         """Make sure dispatch runs at `due` (or now, if that has passed)."""
+        if self._stopping:
+            return
         if self._timer is not None and self._timer_at is not None and self._timer_at <= due:
             return
         if self._timer is not None:
@@ -240,7 +288,9 @@ class ReminderEngine:
 
     def _pull_forward(self) -> None:
         self._timer = self._timer_at = None
-        if self._running:
+        if self._stopping:
+            return
+        if self._dispatching:
             self._again = True  # the running dispatch looks again before it ends
         elif self._scheduler.running:
             self._scheduler.modify_job(DISPATCH_JOB, next_run_time=datetime.now(UTC))
@@ -248,32 +298,50 @@ class ReminderEngine:
     # ---- dispatch
 
     async def dispatch(self) -> int:
-        """Deliver everything due; return how many reminders were handled."""
-        if self._running:
+        """Deliver everything due; return how many reminders were handled. One pass at a time: called
+        while one runs, it asks that one to look again, and returns 0."""
+        if self._stopping:
+            return 0
+        if self._dispatching:
             self._again = True
             return 0
-        self._running, handled = True, 0
-        try:
-            while not self._stopping:
-                self._again = False
-                claimed = await self.store.reminders.claim(
-                    self.clock(), self.worker, self.lease, self.batch, shards=self.shards
-                )
-                if claimed:
-                    await asyncio.gather(*(self._handle(r) for r in claimed))
-                    handled += len(claimed)
-                    continue
-                if not self._again:
-                    break
-        finally:
-            self._running = False
-        # Only what this process may claim: another shard's overdue reminder would wake it again at once.
-        following = await self.store.reminders.next_due(shards=self.shards)
-        if following is not None:
-            self.wake_at(following)
+        self._pass = self._spawn(self._dispatch())
+        return await self._outcome(self._pass, 0)
+
+    @property
+    def _dispatching(self) -> bool:
+        """Whether a dispatch pass is under way. (Done, its task may still be referenced a moment.)"""
+        return self._pass is not None and not self._pass.done()
+
+    async def _dispatch(self) -> int:
+        """One pass: claim and deliver batches until nothing is due, then arm the timer for what is next.
+        The pass counts as running to its very end, the next-due query included, so stop() waits for it
+        all and a wake-up during that query makes it look again rather than start a second pass."""
+        handled = 0
+        while not self._stopping:
+            self._again = False
+            claimed = await self.store.reminders.claim(
+                self.clock(), self.worker, self.lease, self.batch, shards=self.shards
+            )
+            if claimed:
+                await asyncio.gather(*(self._handle(r) for r in claimed))
+                handled += len(claimed)
+                continue
+            if self._again:
+                continue
+            # Only what this process may claim: another shard's overdue reminder would wake it again at once.
+            following = await self.store.reminders.next_due(shards=self.shards)
+            if following is not None:
+                self.wake_at(following)  # not once stopping
+            if not self._again:
+                break
         return handled
 
     async def housekeeping(self) -> None:
+        if not self._stopping:
+            await self._outcome(self._spawn(self._housekeeping()), None)
+
+    async def _housekeeping(self) -> None:
         released = await self.store.reminders.release_expired(self.clock())
         if released:
             log.warning("Released %d reminder claim(s) whose lease expired", released)

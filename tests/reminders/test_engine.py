@@ -3,8 +3,10 @@ was asked to deliver (Discord is faked only at that edge). Every state transitio
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -432,3 +434,120 @@ async def test_a_row_left_by_a_crash_before_re_planning_is_not_sent_at_the_old_t
     clock.at(later - timedelta(minutes=15))
     await engine.dispatch()
     assert [(r.occurrence_start, v) for r, v in sender.delivered] == [(later, Verdict.ON_TIME)]
+
+
+# ---- stopping: stop() returns only once nothing the engine started still uses the store (the bot closes it next)
+
+
+class Gate:
+    """Wraps one of the real store's calls so that it waits until the test opens the gate: the test
+    decides when the call goes on, nothing of the store is faked."""
+
+    def __init__(self, call: Callable[..., Awaitable[object]]) -> None:
+        self.call = call
+        self.reached = asyncio.Event()  # the call is waiting at the gate
+        self.opened = asyncio.Event()
+        self.returned = False
+
+    async def __call__(self, *args, **kwargs):
+        self.reached.set()
+        await self.opened.wait()
+        result = await self.call(*args, **kwargs)
+        self.returned = True
+        return result
+
+
+HELD = 0.3  # seconds stop() is given to return early, were it to, while a store call is held
+
+
+async def test_stop_waits_for_the_dispatch_pass_up_to_its_next_due_query(store, engine, sender, clock, monkeypatch):
+    await engine.schedule(await make_event(store, notifications_interval=("pt1h", "pt15m")))
+    clock.at(START - timedelta(hours=1))
+    gate = Gate(store.reminders.next_due)
+    monkeypatch.setattr(store.reminders, "next_due", gate)
+    dispatching = asyncio.create_task(engine.dispatch())
+    await asyncio.wait_for(gate.reached.wait(), 10)  # the hour's reminder is sent; the pass asks what is next
+    assert sender.sent() == [("pt1h", "discord_public", 0, Verdict.ON_TIME)]
+
+    stopping = asyncio.create_task(engine.stop())
+    await asyncio.sleep(HELD)
+    assert not stopping.done(), "stop() returned while the dispatch pass was still querying the store"
+    gate.opened.set()
+    await asyncio.wait_for(stopping, 10)
+    assert gate.returned and dispatching.done() and dispatching.result() == 1
+    # The 15-minute reminder's due time, which that query returned, armed no timer: the engine has stopped.
+    assert engine._timer is None
+    assert await engine.dispatch() == 0
+    assert [r.state for r in await rows(store)] == ["sent", "pending"]
+
+
+async def test_stop_lets_the_schedulers_dispatch_finish_rather_than_cancel_it(
+    store, engine, sender, clock, monkeypatch, caplog
+):
+    await engine.schedule(await make_event(store))
+    clock.at(START - timedelta(minutes=15))
+    gate = Gate(store.reminders.next_due)
+    monkeypatch.setattr(store.reminders, "next_due", gate)
+    await engine.start()  # APScheduler runs the dispatch job at once
+    await asyncio.wait_for(gate.reached.wait(), 10)
+
+    stopping = asyncio.create_task(engine.stop())
+    await asyncio.sleep(HELD)
+    assert not stopping.done(), "stop() returned while the scheduler's dispatch job was still querying the store"
+    gate.opened.set()
+    await asyncio.wait_for(stopping, 10)
+    await asyncio.sleep(0.05)  # the scheduler shuts down on the loop's next turn
+    assert gate.returned  # the job ran to its end: not cancelled by the scheduler's shutdown
+    assert sender.sent() == [("pt15m", "discord_public", 0, Verdict.ON_TIME)]
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_wake_up_during_the_next_due_query_makes_the_pass_look_again(store, engine, sender, clock, monkeypatch):
+    first = await make_event(store)
+    second = await make_event(store, name="Later", starts=START + timedelta(minutes=1))
+    await engine.schedule(first)
+    await engine.schedule(second)
+    clock.at(START - timedelta(minutes=15))
+    gate = Gate(store.reminders.next_due)
+    monkeypatch.setattr(store.reminders, "next_due", gate)
+    dispatching = asyncio.create_task(engine.dispatch())
+    await asyncio.wait_for(gate.reached.wait(), 10)
+    clock.at(START - timedelta(minutes=14))  # the second event's reminder falls due while the pass ends
+    # No second pass beside the first (it would wait at the gate too): the first one looks again.
+    assert await asyncio.wait_for(engine.dispatch(), 5) == 0
+    gate.opened.set()
+    assert await asyncio.wait_for(dispatching, 10) == 2
+    assert [r.event_id for r, _v in sender.delivered] == [first.id, second.id]
+
+
+async def test_stop_waits_for_housekeeping_under_way(store, engine, monkeypatch):
+    gate = Gate(store.reminders.release_expired)
+    monkeypatch.setattr(store.reminders, "release_expired", gate)
+    housekeeping = asyncio.create_task(engine.housekeeping())
+    await asyncio.wait_for(gate.reached.wait(), 10)
+
+    stopping = asyncio.create_task(engine.stop())
+    await asyncio.sleep(HELD)
+    assert not stopping.done(), "stop() returned while housekeeping was still using the store"
+    gate.opened.set()
+    await asyncio.wait_for(stopping, 10)
+    assert gate.returned and housekeeping.done() and housekeeping.exception() is None
+
+
+async def test_a_pass_still_running_after_the_grace_is_cancelled_before_stop_returns(
+    store, engine, clock, monkeypatch, caplog
+):
+    from bot.reminders import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "STOP_GRACE", 0.2)
+    await engine.schedule(await make_event(store))
+    clock.at(START - timedelta(minutes=15))
+    gate = Gate(store.reminders.next_due)  # never opened: a pass that would not end
+    monkeypatch.setattr(store.reminders, "next_due", gate)
+    dispatching = asyncio.create_task(engine.dispatch())
+    await asyncio.wait_for(gate.reached.wait(), 10)
+
+    await asyncio.wait_for(engine.stop(), 10)
+    assert dispatching.done() and dispatching.result() == 0  # cut short, not an error for its caller
+    assert not gate.returned
+    assert "Cancelling 1 reminder task(s) still running" in caplog.text
