@@ -43,8 +43,9 @@ async def arrange(
     url: str, guild_id: int, channel_id: int, dues: Sequence[datetime], *, concurrency: int = 1
 ) -> dict[str, int]:
     """One event per due time, each with one public `pt15m` reminder, stored the way the bot stores them
-    (events.create, the domain's `plan`, reminders.schedule; the follow-up done), over `concurrency` connections at once (on
-    PostgreSQL one at a time takes 20 s for 10,000). Returns {expected nonce: event id}."""
+    (events.create, the domain's `plan`, reminders.schedule; the follow-up done), over `concurrency`
+    connections at once (on PostgreSQL one at a time takes 20 s for 10,000). Returns {expected nonce: event
+    id}."""
     store = await open_store(url, pool_max_size=concurrency)
     expected = {}
     try:
