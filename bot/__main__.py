@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sqlite3
 import sys
 
 from bot.config import Config, ConfigError, load_config
-from bot.storage.database import redact_url
+from bot.storage.database import DatabaseInUse, redact_url
 
 log = logging.getLogger("bot")
 
@@ -145,17 +147,36 @@ async def _run(config: Config, token: str) -> None:
 
 async def _migrate_data(args: argparse.Namespace) -> int:
     """`migrate-data`: copy every row from --from to --to, in one transaction checked by counts."""
-    from bot.storage import open_store
     from bot.storage.sqlite import sqlite_path
-    from bot.storage.transfer import CountMismatch, TargetNotEmpty, copy_store
 
-    source_name, target_name = redact_url(args.source), redact_url(args.target)
     if args.source == args.target:
         print("calbot: --from and --to name the same database", file=sys.stderr)
         return 1
     if args.source.startswith("sqlite:///") and not sqlite_path(args.source).is_file():
         print(f"calbot: there is no database file at {sqlite_path(args.source)} (--from)", file=sys.stderr)
         return 1
+    with contextlib.ExitStack() as held:
+        # No bot may write either database meanwhile: the copy would miss its writes, or --replace delete them.
+        for url, option in ((args.source, "--from"), (args.target, "--to")):
+            try:
+                held.enter_context(_one_bot_per_file(url))
+            except DatabaseInUse as error:
+                if error.pid == os.getpid():
+                    print("calbot: --from and --to name the same database", file=sys.stderr)
+                else:
+                    print(f"calbot: {option}: {redact_url(url)} {_in_use(error)}; stop it first", file=sys.stderr)
+                return 1
+            except OSError as error:
+                print(f"calbot: cannot use the database {redact_url(url)} ({option}): {error}", file=sys.stderr)
+                return 1
+        return await _copy(args)
+
+
+async def _copy(args: argparse.Namespace) -> int:
+    from bot.storage import open_store
+    from bot.storage.transfer import CountMismatch, TargetNotEmpty, copy_store
+
+    source_name, target_name = redact_url(args.source), redact_url(args.target)
     stores = []
     try:
         for url, option in ((args.source, "--from"), (args.target, "--to")):
@@ -219,7 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "token":
             return asyncio.run(_token(config, args))
         else:
-            _start(config, token)
+            with _one_bot_per_file(config.database.url):
+                _start(config, token)
+    except DatabaseInUse as error:
+        print(f"calbot: database.url: {config.database.redacted_url} {_in_use(error)}; stop that process first, "
+              "or give this one a database of its own (several bot processes need PostgreSQL)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_CONFIG
     except _database_errors() as error:
         _database_error(config, error)
         return 1
@@ -241,12 +268,29 @@ def main(argv: list[str] | None = None) -> int:
 
 def _database_errors() -> tuple[type[Exception], ...]:
     """What a database can answer with: too new a schema, SQLite's errors, PostgreSQL's (no such database,
-    a refused password) and asyncpg's own (a URL it cannot use)."""
+    a refused password), asyncpg's own (a URL it cannot use), and ours for "not now" (SQLite locked by
+    another process past its busy timeout, a full disk)."""
     import asyncpg
 
     from bot.storage import SchemaTooNew
+    from bot.storage.database import Unavailable
 
-    return SchemaTooNew, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError
+    return SchemaTooNew, Unavailable, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError
+
+
+def _one_bot_per_file(url: str) -> contextlib.AbstractContextManager[object]:
+    """`run` holds a SQLite file's process lock for its whole life (see bot/storage/sqlite.py, ProcessLock):
+    a second bot on the file would dispatch and drain beside the first, and release the first's reminder
+    claims at start-up. PostgreSQL is made to be shared: nothing to hold."""
+    if not url.startswith("sqlite:///"):
+        return contextlib.nullcontext()
+    from bot.storage.sqlite import process_lock
+
+    return process_lock(url)
+
+
+def _in_use(error: DatabaseInUse) -> str:
+    return "is in use by another calbot process" + (f" (pid {error.pid})" if error.pid else "")
 
 
 def _database_error(config: Config, error: object) -> None:

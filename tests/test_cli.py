@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from bot.storage.database import migrations
+from tests.standin.process import BotProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.cli-secret-token-text"
@@ -248,3 +252,129 @@ def test_migrate_data_names_the_url_it_cannot_use(tmp_path: Path) -> None:
     result = run(tmp_path, "migrate-data", "--from", "sqlite:///data/calbot.sqlite3", "--to", "mysql://u:pw@db/x")
     assert_one_line_error(result, 1, "--to", "mysql")
     assert "pw" not in result.stderr
+
+
+# ---- one bot per SQLite file
+
+HOLDER = """
+import sys, time
+from bot.storage.sqlite import process_lock
+process_lock(sys.argv[1]).acquire()
+print("locked", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def holder(tmp_path: Path):
+    """Another process holding the lock of data/calbot.sqlite3 in tmp_path, as a running bot does."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, "sqlite:///data/calbot.sqlite3"], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout.readline().strip() == "locked"
+    yield process
+    process.kill()
+    process.wait(timeout=10)
+
+
+def unreachable_discord(tmp_path: Path) -> None:
+    """A config whose Discord is a port nothing listens on: a `run` that gets past the database fails there."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config_file(tmp_path, f'[discord]\napi_base_url = "http://127.0.0.1:{port}/api/v10"\n')
+
+
+def test_a_second_bot_on_the_file_refuses_to_start_in_one_line(tmp_path: Path, holder: subprocess.Popen) -> None:
+    unreachable_discord(tmp_path)
+    result = run(tmp_path, "run", env={"DISCORD_TOKEN": TOKEN})
+    assert_one_line_error(
+        result, 2, "calbot: database.url: sqlite:///data/calbot.sqlite3 is in use by another calbot process",
+        f"(pid {holder.pid})", "PostgreSQL",
+    )  # fmt: skip
+    assert "cannot reach Discord" not in result.stderr  # refused before it tried
+
+
+def test_short_commands_and_the_api_work_beside_a_running_bot(tmp_path: Path, holder: subprocess.Popen) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config_file(tmp_path, f"[api]\nport = {port}\n")
+    commands = (["migrate"], ["check-config"], ["token", "create", "--guild", "42"], ["token", "list", "--guild", "42"])
+    for args in commands:
+        result = run(tmp_path, *args, env={"DISCORD_TOKEN": TOKEN})
+        assert result.returncode == 0, (args, result.stderr)
+    assert "\twrite\t" in result.stdout  # the token made beside the bot is listed
+
+    # The API process neither dispatches reminders nor drains the bot's queue: it may run beside the bot.
+    log = tmp_path / "api.log"
+    clean = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "CALBOT_CONFIG")}
+    with log.open("wb") as out:
+        api = subprocess.Popen(
+            [sys.executable, "-m", "bot", "api"], cwd=tmp_path, stdout=out, stderr=out,
+            env={**clean, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+    try:
+        for _ in range(400):
+            if "HTTP API listening" in log.read_text() or api.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert "HTTP API listening" in log.read_text(), log.read_text()
+    finally:
+        api.send_signal(signal.SIGTERM)
+        assert api.wait(timeout=20) == 0, log.read_text()
+
+
+def test_the_lock_goes_with_a_killed_bot(tmp_path: Path, holder: subprocess.Popen) -> None:
+    unreachable_discord(tmp_path)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+    result = run(tmp_path, "run", env={"DISCORD_TOKEN": TOKEN})
+    assert result.returncode == 1, result.stderr  # past the database, stopped by Discord being unreachable
+    assert "cannot reach Discord" in result.stderr.strip().splitlines()[-1]
+
+
+def test_migrate_data_waits_for_the_bot_to_stop(tmp_path: Path, holder: subprocess.Popen) -> None:
+    config_file(tmp_path)
+    assert run(tmp_path, "migrate").returncode == 0
+    result = run(tmp_path, "migrate-data", "--from", "sqlite:///data/calbot.sqlite3", "--to", "sqlite:///copy.sqlite3")
+    assert_one_line_error(result, 1, "--from", f"in use by another calbot process (pid {holder.pid})", "stop it first")
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def test_migrate_data_sees_one_file_under_two_names(tmp_path: Path) -> None:
+    config_file(tmp_path)
+    assert run(tmp_path, "migrate").returncode == 0
+    absolute = f"sqlite:///{tmp_path}/data/calbot.sqlite3"
+    result = run(tmp_path, "migrate-data", "--from", "sqlite:///data/calbot.sqlite3", "--to", absolute)
+    assert_one_line_error(result, 1, "--from and --to name the same database")
+
+
+async def test_a_second_bot_process_is_refused_until_the_first_is_killed(standin, tmp_path: Path) -> None:
+    guild_id = standin.add_guild("Guild")
+    first = BotProcess(standin, tmp_path, guild_id)
+    await first.start(standin.token)
+    try:
+        await standin.wait_for(lambda: "Logged in as" in first.output(), timeout=30, message="the first bot")
+        env = {"DISCORD_TOKEN": standin.token}
+        second = await asyncio.to_thread(run, tmp_path, "run", "--config", str(first.config), env=env)
+        assert_one_line_error(second, 2, "database.url", f"in use by another calbot process (pid {first.process.pid})")
+        assert "Logged in as" not in second.stderr
+
+        first.process.kill()  # SIGKILL: no clean shutdown, and still no lock left behind
+        await first.process.wait()
+        replacement = BotProcess(standin, tmp_path / "replacement", guild_id, database=f"sqlite:///{first.database}")
+        await replacement.start(standin.token)
+        try:
+            await standin.wait_for(
+                lambda: "Logged in as" in replacement.output(), timeout=30, message="the replacement bot"
+            )
+        finally:
+            code, _took = await replacement.stop(signal.SIGTERM)
+        assert code == 0, replacement.output()
+    finally:
+        if first.process.returncode is None:
+            first.process.kill()
+            await first.process.wait()

@@ -14,12 +14,13 @@ from tests.standin.process import BotProcess
 MEMBER_ID = 3100000000000000002
 
 
-async def test_two_shard_processes_each_serve_their_own_guilds(standin: DiscordStandIn, tmp_path) -> None:
+async def test_two_shard_processes_each_serve_their_own_guilds(standin: DiscordStandIn, tmp_path, postgres_url) -> None:
     guilds = [standin.add_guild(f"Guild {n}", guild_id=standin.guild_id_on_shard(n, 2)) for n in (0, 1)]
     channels = [standin.add_channel(guild, "general") for guild in guilds]
     for guild in guilds:
         standin.add_member(guild, MEMBER_ID, "member")
-    database = f"sqlite:///{tmp_path}/shared.sqlite3"  # one database for both, as PostgreSQL would be
+    # One database for both: several bot processes need PostgreSQL (a SQLite file serves one bot process).
+    database = postgres_url
     bots = [
         BotProcess(
             standin, tmp_path / f"shard{n}", guilds[n], shards=(2, [n]), database=database, command_guilds=guilds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,12 +11,15 @@ from discord.ext import commands
 
 from bot.domain.errors import InvalidField
 from bot.domain.notifications import parse_channels, parse_intervals
+from bot.storage.database import Unavailable
 
 from .cards import settings_embed
-from .common import REMINDER_CHANNEL_CHOICES, ZoneOption, ensure_postable, manager_only, respond, settings_for
+from .common import REMINDER_CHANNEL_CHOICES, ZoneOption, ensure_postable, manager_only, respond, settings_for, think
 
 if TYPE_CHECKING:
     from bot.app import CalBot
+
+log = logging.getLogger(__name__)
 
 
 @app_commands.guild_only()
@@ -105,12 +109,40 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
     @manager_only()
     async def all_day_time(self, interaction: discord.Interaction, time: app_commands.Range[str, 1, 20]) -> None:
         """Set when all-day events' reminders go out (their 'start' for reminders)."""
+        await think(interaction)  # every all-day event's reminders are planned again before the reply
         saved = await self.bot.store.settings.change(await settings_for(interaction), all_day_time=time)
-        await respond(
-            interaction,
-            f"Reminders of all-day events now count from **{saved.all_day_time}** local time.",
-            embed=settings_embed(saved),
-        )
+        planned, failed = await self._plan_all_day_events(saved.guild_id)
+        note = f"Reminders of all-day events now count from **{saved.all_day_time}** local time."
+        if planned:
+            note += f" The reminders of {_events(planned)} were planned again."
+        if failed:
+            note += f" Those of {_events(failed)} could not be; it has been logged."
+        await respond(interaction, note, embed=settings_embed(saved))
+
+    async def _plan_all_day_events(self, guild_id: int) -> tuple[int, int]:
+        """Plan the reminders of every all-day event of the guild that is not over (series included) again,
+        now counted from the new all-day time: the ones counted from the old time are cancelled, as after
+        any edit. Returns how many events were planned again, and how many failed (logged)."""
+        now = self.bot.now()
+        events, _total = await self.bot.store.events.page(guild_id, limit=None)
+        planned = failed = 0
+        for event in events:
+            if not event.all_day or (event.recurrence is None and event.effective_end <= now):
+                continue
+            try:
+                await self.bot.reminders.schedule(event)
+            except Unavailable:
+                raise  # every other event would fail the same way
+            except Exception:  # one bad row must not keep the others' reminders where they were
+                log.exception("Could not plan the reminders of all-day event %s again", event.id)
+                failed += 1
+            else:
+                planned += 1
+        return planned, failed
+
+
+def _events(count: int) -> str:
+    return "1 all-day event" if count == 1 else f"{count} all-day events"
 
 
 async def setup(bot: CalBot) -> None:

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
+from bot.storage.database import Unavailable
 
 from .common import NotManager, respond
 
@@ -40,6 +41,11 @@ def explain(error: Exception) -> str | None:
         return "Use this command in a server."
     if isinstance(error, DomainError):
         return str(error)
+    if isinstance(error, Unavailable):
+        # "Nothing was changed" only when it is certain: the failing write was rolled back, and the command
+        # had stored nothing before it.
+        changed = " Nothing was changed." if error.nothing_changed else ""
+        return f"The database is unavailable right now; try again in a minute.{changed}"
     return None
 
 
@@ -50,8 +56,10 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
         cause = error.__cause__ or error
     message = explain(cause)
-    if message is None:
-        command = interaction.command.qualified_name if interaction.command else "a button"
+    command = interaction.command.qualified_name if interaction.command else "a button"
+    if isinstance(cause, Unavailable):  # not a fault of ours, and its traceback says nothing: one line
+        log.warning("/%s in guild %s: the database is unavailable: %s", command, interaction.guild_id, cause.reason)
+    elif message is None:
         log.error("/%s failed in guild %s", command, interaction.guild_id, exc_info=error)
         message = "Something went wrong on our side; it has been logged. Nothing was changed by the failed step."
     if len(message) > MESSAGE_LIMIT:

@@ -10,7 +10,9 @@ every row maps to the domain the same way.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
@@ -30,6 +32,73 @@ _MAX_ID = 2**63 - 1  # ids are signed 64-bit on both backends; binding a larger 
 
 class IntegrityError(Exception):
     """A constraint refused a write (unique name, foreign key); each backend raises it for its driver's error."""
+
+
+class DatabaseInUse(Exception):
+    """A long-running process holds the SQLite file's process lock (sqlite.py, ProcessLock)."""
+
+    def __init__(self, database: object, pid: int | None) -> None:
+        self.database, self.pid = database, pid
+        holder = f"another calbot process (pid {pid})" if pid else "another calbot process"
+        super().__init__(f"{database} is in use by {holder}")
+
+
+class Unavailable(Exception):
+    """The database cannot serve a read or a write right now: PostgreSQL down, restarting or refusing
+    connections, a connection lost, SQLite locked by another process for longer than its busy timeout, a
+    disk full or failing. Both backends raise it from `Database.read()` and `write()` in place of their
+    drivers' errors of that kind (the driver's error is its `__cause__`), so a caller can say "try again in
+    a minute" (a 503 in the API) without knowing the backend. Errors of ours (bad SQL, a broken constraint)
+    stay what they are.
+
+    `during_write`: raised by `write()` with its transaction certainly not committed (rolled back, or never
+    begun), so nothing of that write was stored.
+    `while_committing`: raised by `write()` when the connection was lost during COMMIT (PostgreSQL): the
+    server may or may not have committed, and nobody can know which. Neither flag: a read failed.
+    `committed_before`: the same asyncio task (one slash command, one button press, one API request) had
+    committed another write before this one failed, so part of its work is stored.
+    """
+
+    def __init__(
+        self, reason: str, *, during_write: bool = False, while_committing: bool = False, committed_before: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.during_write = during_write
+        self.while_committing = while_committing
+        self.committed_before = committed_before
+
+    @property
+    def nothing_changed(self) -> bool:
+        """Whether the work that failed stored nothing at all: its failing write was rolled back, and it
+        had committed no other before."""
+        return self.during_write and not self.committed_before
+
+
+# Tasks that committed a write, for Unavailable.committed_before. discord.py runs each command and each
+# button press in a task of its own, and aiohttp each request; weak keys, so a finished task is forgotten.
+_committing_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+
+def note_commit() -> None:
+    """Record that the running task committed a write (the backends call it after each COMMIT)."""
+    task = asyncio.current_task()
+    if task is not None:
+        _committing_tasks.add(task)
+
+
+def unavailable(
+    error: BaseException, *, during_write: bool, while_committing: bool = False, reason: str | None = None
+) -> Unavailable:
+    """The Unavailable to raise for the driver's `error` (raise it `from error`); `reason`: in words, when the
+    driver's own say little."""
+    task = asyncio.current_task()
+    return Unavailable(
+        reason or str(error) or type(error).__name__,
+        during_write=during_write,
+        while_committing=while_committing,
+        committed_before=task is not None and task in _committing_tasks,
+    )
 
 
 class Connection(Protocol):
@@ -57,6 +126,7 @@ class Database(Protocol):
     # Appended to the claim's inner SELECT: PostgreSQL's FOR UPDATE SKIP LOCKED; SQLite needs none.
     skip_locked: str
 
+    # Both raise Unavailable for the driver's "cannot now" errors, from the body's statements too.
     def read(self) -> AbstractAsyncContextManager[Connection]: ...
     def write(self) -> AbstractAsyncContextManager[Connection]: ...
     async def data_version(self) -> Any: ...

@@ -3,7 +3,9 @@
 The repositories are the shared ones (store.py); this module supplies connections from a pool, turns
 their `?` and `:name` placeholders into PostgreSQL's `$n`, and adds what only a shared database needs:
 advisory locks for read-modify-write transactions, FOR UPDATE SKIP LOCKED for claiming reminders, and
-LISTEN/NOTIFY so a reminder or event written by one process wakes the others at once.
+LISTEN/NOTIFY so a reminder or event written by one process wakes the others at once. A server that is
+down, refusing, restarting, out of disk or out of connections raises `Unavailable` (database.py) from
+`read()` and `write()`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,19 @@ from typing import Any
 
 import asyncpg
 
-from .database import Clock, IntegrityError, Params, Row, SchemaTooNew, lock_key, migrations, redact_url, utc_now
+from .database import (
+    Clock,
+    IntegrityError,
+    Params,
+    Row,
+    SchemaTooNew,
+    lock_key,
+    migrations,
+    note_commit,
+    redact_url,
+    unavailable,
+    utc_now,
+)
 from .interface import REMINDERS_CHANNEL
 from .store import SqlStore
 
@@ -27,6 +41,24 @@ log = logging.getLogger(__name__)
 CHANNEL_PREFIX = "calbot_"  # NOTIFY channels are per database, so ours carry a prefix
 RECONNECT_SECONDS = 5.0
 
+
+# The errors that mean "the database cannot serve us now", not "this statement is wrong": no connection (OSError
+# and TimeoutError from connecting, a connection lost: PostgresConnectionError, ConnectionDoesNotExistError
+# among them), the server shutting down, starting up or cancelling (OperatorInterventionError), out of disk,
+# memory or connections (InsufficientResourcesError), or a standby after a failover (read-only).
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+)
+
+# What asyncpg raises for a call on a connection that was closed under us ("connection has been released
+# back to the pool", "another operation is in progress"): "unavailable" only if the connection is gone.
+_CONNECTION_GONE = (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
+LOST = "the connection to PostgreSQL was lost"
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|--[^\n]*|::|\?|:([A-Za-z_][A-Za-z0-9_]*)", re.S)
 
@@ -119,20 +151,72 @@ class PostgresDatabase:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[PostgresConnection]:
-        async with self.pool.acquire() as connection:
-            yield PostgresConnection(connection)
+        try:
+            async with self.pool.acquire() as connection:
+                try:
+                    yield PostgresConnection(connection)
+                except _CONNECTION_GONE as error:
+                    if _lost(connection):
+                        raise unavailable(error, during_write=False, reason=LOST) from error
+                    raise
+        except _UNAVAILABLE as error:
+            raise unavailable(error, during_write=False) from error
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[PostgresConnection]:
-        async with self.pool.acquire() as connection, connection.transaction():
-            yield PostgresConnection(connection)
+        """One transaction. An Unavailable from here has `during_write`, or `while_committing` when the
+        connection failed during COMMIT: then the server may or may not have committed, and nobody can say."""
+        committing = committed = False
+        try:
+            async with self.pool.acquire() as connection:
+                transaction = connection.transaction()
+                await transaction.start()
+                try:
+                    yield PostgresConnection(connection)
+                except BaseException as error:
+                    if isinstance(error, _CONNECTION_GONE) and _lost(connection):
+                        raise unavailable(error, during_write=True, reason=LOST) from error  # the server rolled back
+                    await _roll_back(transaction)
+                    raise
+                committing = True
+                try:
+                    await transaction.commit()
+                except _CONNECTION_GONE as error:
+                    if _lost(connection):
+                        raise unavailable(error, during_write=False, while_committing=True, reason=LOST) from error
+                    raise
+                committed = True
+        except _UNAVAILABLE as error:
+            if not committed:
+                raise unavailable(error, during_write=not committing, while_committing=committing) from error
+            # Lost while the pool reset the connection after the commit: the write is stored all the same.
+            log.warning("A PostgreSQL connection failed after its transaction committed: %s", error)
+        note_commit()
 
     async def data_version(self) -> str:
         # The snapshot names the transactions running and the next id to be given out, so it changes
         # when any write starts or commits, in any process. It changes for other databases' writes too:
         # a cache keyed on it is emptied too often, never too late.
-        async with self.pool.acquire() as connection:
-            return await connection.fetchval("SELECT pg_current_snapshot()::text")
+        async with self.read() as db:
+            return (await db.one("SELECT pg_current_snapshot()::text AS snapshot"))["snapshot"]
+
+
+def _lost(connection: asyncpg.pool.PoolConnectionProxy) -> bool:
+    """Whether the pooled connection was closed under us (the server went away or ended it). asyncpg then
+    detaches it from the pool, and every call on it raises InterfaceError, is_closed() included."""
+    try:
+        return connection.is_closed()
+    except asyncpg.InterfaceError:
+        return True
+
+
+async def _roll_back(transaction: asyncpg.transaction.Transaction) -> None:
+    """Roll back after a failure in the transaction. On a lost connection that fails too, and the server has
+    rolled back already; the error that brought us here is the one to raise."""
+    try:
+        await transaction.rollback()
+    except (*_UNAVAILABLE, asyncpg.InterfaceError) as error:
+        log.debug("Could not roll back a failed transaction: %s", error)
 
 
 class PostgresStore(SqlStore):

@@ -131,3 +131,48 @@ async def test_a_date_alone_is_that_date_where_the_event_is(world):
     await world.admin.slash(world.general, "me timezone", timezone="Asia/Tokyo")
     res = await world.admin.slash(world.general, "event create", name="Xmas", start="2026-12-24", all_day=True)
     assert "Thu 24 Dec 2026 (all day) in Europe/Berlin" in res.response.content
+
+
+def pending(reminders) -> list[tuple[datetime, str]]:
+    return [(r.due, r.interval) for r in reminders if r.state == "pending"]
+
+
+async def test_a_new_all_day_time_moves_the_reminders_of_existing_all_day_events(world):
+    await world.admin.slash(world.general, "settings timezone", timezone="Europe/Berlin")
+    made = await world.admin.slash(
+        world.general, "event create", name="Holiday", start="2026-01-02", all_day=True, reminders="p1d"
+    )
+    assert "Created" in made.response.content, made.response.content
+    await world.admin.slash(
+        world.general, "event create", name="Market", start="2026-01-07", all_day=True, reminders="p1d",
+        repeat="weekly", count=3,
+    )  # fmt: skip
+    await world.admin.slash(world.general, "event create", name="Raid", start="2026-01-10 20:00", reminders="p1d")
+    store = world.bot.store
+    events = {e.name: e for e in (await store.events.page(world.guild.id, limit=None))[0]}
+    holiday, market, raid = events["Holiday"], events["Market"], events["Raid"]
+    # 09:00 in Berlin (08:00 UTC) the day before, by default
+    assert pending(await store.reminders.for_event(world.guild.id, holiday.id)) == [
+        (datetime(2026, 1, 1, 8, 0, tzinfo=UTC), "p1d")
+    ]
+    raid_before = pending(await store.reminders.for_event(world.guild.id, raid.id))
+
+    res = await world.admin.slash(world.general, "settings all-day-time", time="18:00")
+    assert "count from **18:00**" in res.response.content
+    assert "The reminders of 2 all-day events were planned again." in res.response.content
+
+    # 18:00 in Berlin (17:00 UTC) the day before; the 09:00 one is cancelled, not sent
+    holiday_now = await store.reminders.for_event(world.guild.id, holiday.id)
+    assert pending(holiday_now) == [(datetime(2026, 1, 1, 17, 0, tzinfo=UTC), "p1d")]
+    assert [r.due for r in holiday_now if r.state == "cancelled"] == [datetime(2026, 1, 1, 8, 0, tzinfo=UTC)]
+    assert pending(await store.reminders.for_event(world.guild.id, market.id)) == [
+        (datetime(2026, 1, day, 17, 0, tzinfo=UTC), "p1d") for day in (6, 13, 20)
+    ]
+    assert pending(await store.reminders.for_event(world.guild.id, raid.id)) == raid_before  # not all-day
+
+    # and it goes out then: not at 09:00, once at 18:00
+    await world.env.advance_time(int((datetime(2026, 1, 1, 16, 59, tzinfo=UTC) - world.env.now()).total_seconds()))
+    assert not [m for m in world.general.history() if "Holiday" in m.content and m.content.startswith("⏰")]
+    await world.env.advance_time(120)
+    sent = [r for r in await store.reminders.for_event(world.guild.id, holiday.id) if r.state == "sent"]
+    assert [r.due for r in sent] == [datetime(2026, 1, 1, 17, 0, tzinfo=UTC)]
