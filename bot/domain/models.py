@@ -6,6 +6,9 @@ Field names follow PERSCOM's event resource (seed 000); `color` and `image` are 
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Self
@@ -14,7 +17,7 @@ from urllib.parse import urlsplit
 from .colors import Color
 from .errors import InvalidField
 from .notifications import parse_channels, parse_intervals
-from .recurrence import Recurrence, next_occurrences
+from .recurrence import LONGEST_SERIES, LONGEST_SERIES_YEARS, Recurrence, first_occurrence
 from .timeparse import DATE_ORDERS, in_range, local_midnight, parse_clock_time
 from .timezones import resolve_zone
 
@@ -24,6 +27,9 @@ DESCRIPTION_MAX = 4000  # an embed description holds 4096
 CONTENT_MAX = 10000
 LOCATION_MAX = 1024  # an embed field value
 URL_MAX = 2048
+LONGEST_EVENT = timedelta(days=366)  # from start to end, all-day events too (366 local days)
+LONGEST_REGISTRATION = timedelta(days=366)  # how long before the start registration may close
+MAX_CAPACITY = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,15 @@ class GuildSettings:
     all_day_time: str = "09:00"  # local time the reminders of all-day events are counted from
 
     def validated(self) -> Self:
+        texts = {
+            "timezone": self.timezone,
+            "date_order": self.date_order,
+            "all_day_time": self.all_day_time,
+            "reminders": self.default_reminders,
+            "channels": self.default_channels,
+        }
+        for name, value in texts.items():
+            _refuse_controls_in(value, name)
         order = self.date_order.strip().upper()
         if order not in DATE_ORDERS:
             raise InvalidField("date_order", f"{self.date_order!r} is not one of {', '.join(DATE_ORDERS)}")
@@ -59,6 +74,7 @@ class UserSettings:
     timezone: str
 
     def validated(self) -> Self:
+        _refuse_controls_in(self.timezone, "timezone")
         return dataclasses.replace(self, timezone=str(resolve_zone(self.timezone)))
 
 
@@ -114,42 +130,48 @@ class Event:
 
     def validated(self) -> Self:
         """The event with its text trimmed and every rule checked; raises InvalidField naming the field."""
-        for name in ("starts", "ends", "registration_deadline"):
-            value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise InvalidField(name, "must carry a time zone")
-            if value is not None:
-                in_range(value, name)
+        _instants(self, ("starts", "ends", "registration_deadline"))
+        _refuse_controls_in(self.timezone, "timezone")
         zone = str(resolve_zone(self.timezone))
         starts, ends = self.starts.astimezone(UTC), self.ends and self.ends.astimezone(UTC)
         if self.all_day:
             starts, ends = all_day_bounds(starts, ends, zone)
         if ends is not None and ends <= starts:
             raise InvalidField("ends", "must be after the start")
+        _refuse_too_long(starts, ends, zone if self.all_day else None)
         recurrence = self.recurrence and self.recurrence.validated()
         if recurrence is not None and recurrence.until is not None and recurrence.until < starts:
             raise InvalidField("until", "must not be before the first occurrence")
-        if self.capacity is not None and self.capacity < 1:
-            raise InvalidField("capacity", "must be at least 1 (leave it empty for no limit)")
+        if recurrence is not None and recurrence.until is not None and recurrence.until - starts > LONGEST_SERIES:
+            raise InvalidField("until", f"must be at most {LONGEST_SERIES_YEARS} years after the start")
+        if self.capacity is not None and not 1 <= self.capacity <= MAX_CAPACITY:
+            raise InvalidField("capacity", f"must be from 1 to {MAX_CAPACITY} (leave it empty for no limit)")
         if recurrence is not None:
             starts, ends = _on_rule(recurrence, starts, ends, zone)
         deadline = self.registration_deadline and self.registration_deadline.astimezone(UTC)
         if deadline is not None and deadline > (ends or starts):
             raise InvalidField("registration_deadline", "must not be after the event ends")
+        if deadline is not None and starts - deadline > LONGEST_REGISTRATION:
+            days = LONGEST_REGISTRATION.days
+            raise InvalidField("registration_deadline", f"must be at most {days} days before the start")
         return dataclasses.replace(
             self,
             name=_name(self.name, "name"),
             description=_text(self.description, "description", DESCRIPTION_MAX),
             content=_text(self.content, "content", CONTENT_MAX),
-            location=_text(self.location, "location", LOCATION_MAX),
+            location=_line(self.location, "location", LOCATION_MAX),
             url=_url(self.url, "url"),
             image=_url(self.image, "image"),
             timezone=zone,
             starts=starts,
             ends=ends,
             registration_deadline=deadline,
-            notifications_interval=parse_intervals(self.notifications_interval, "notifications_interval"),
-            notifications_channels=parse_channels(self.notifications_channels, "notifications_channels"),
+            notifications_interval=parse_intervals(
+                _refuse_controls_in(self.notifications_interval, "notifications_interval"), "notifications_interval"
+            ),
+            notifications_channels=parse_channels(
+                _refuse_controls_in(self.notifications_channels, "notifications_channels"), "notifications_channels"
+            ),
             recurrence=recurrence,
             repeats=recurrence is not None,
         )
@@ -163,11 +185,31 @@ def _on_rule(rule: Recurrence, starts: datetime, ends: datetime | None, zone: st
     """A series starts on its rule's first occurrence: "every 2nd Tuesday" typed on a 1st Tuesday begins a
     week later, and the end moves with it. RFC 5545 leaves a DTSTART outside its RRULE undefined (calendar
     apps disagree on whether it is an occurrence), so no road can store one."""
-    first = next_occurrences(rule, starts, resolve_zone(zone), now=starts, n=1)
-    if not first:
-        raise InvalidField("repeat", "this rule has no occurrence from the start on")
-    shift = first[0] - starts
-    return first[0], ends and ends + shift
+    first = first_occurrence(rule, starts, resolve_zone(zone))  # refuses a rule that never happens
+    return first, ends and ends + (first - starts)
+
+
+def _instants(model: object, names: Iterable[str]) -> None:
+    for name in names:
+        value = getattr(model, name)
+        if value is not None and value.tzinfo is None:
+            raise InvalidField(name, "must carry a time zone")
+        if value is not None:
+            in_range(value, name)
+
+
+def _refuse_too_long(starts: datetime, ends: datetime | None, all_day_zone: str | None = None) -> None:
+    """An event lasts at most LONGEST_EVENT (an all-day one, as many local days): an end centuries away
+    is a typo, and every read of its occurrences would have to reach back that far."""
+    if ends is None:
+        return
+    if all_day_zone is not None:
+        zone = resolve_zone(all_day_zone)
+        days = (ends.astimezone(zone).date() - starts.astimezone(zone).date()).days
+        if days > LONGEST_EVENT.days:
+            raise InvalidField("ends", f"an all-day event lasts at most {LONGEST_EVENT.days} days")
+    elif ends - starts > LONGEST_EVENT:
+        raise InvalidField("ends", f"must be at most {LONGEST_EVENT.days} days after the start")
 
 
 def all_day_bounds(starts: datetime, ends: datetime | None, zone_name: str) -> tuple[datetime, datetime]:
@@ -192,24 +234,66 @@ def all_day_bounds(starts: datetime, ends: datetime | None, zone_name: str) -> t
     return local_midnight(first, zone), local_midnight(after_last, zone)
 
 
-def _name(value: str, field_name: str) -> str:
+# Control characters (Unicode Cc: C0, DEL, C1) have no place in text people read, and PostgreSQL refuses NUL in
+# text; a lone surrogate (from JSON's "\ud800") is no character at all and cannot be encoded. Tab and line
+# breaks are text in the multi-line fields; in one-line fields (names, location) they become spaces.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_BUT_BREAKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Characters that show nothing on their own: spaces, format characters (zero-width space and joiners, BOM,
+# word joiner, bidi marks), combining marks, and the letters and symbols used as invisible names.
+_UNSEEN_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Mn", "Mc", "Me"})
+_UNSEEN = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # Hangul fillers, blank Braille pattern
+
+
+def _refuse_controls(value: str, field_name: str, pattern: re.Pattern[str] = _CONTROL) -> str:
+    found = pattern.search(value)
+    if found:
+        char = found.group()
+        kind = "an unpaired surrogate" if 0xD800 <= ord(char) <= 0xDFFF else "a control character"
+        raise InvalidField(field_name, f"contains {kind} (U+{ord(char):04X})")
+    return value
+
+
+def _refuse_controls_in(value: object, field_name: str) -> object:
+    """The string `value` (or each string in it) without control characters; anything else as it is."""
+    for item in [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else []:
+        if isinstance(item, str):
+            _refuse_controls(item, field_name)
+    return value
+
+
+def _visible(char: str) -> bool:
+    return char not in _UNSEEN and unicodedata.category(char) not in _UNSEEN_CATEGORIES
+
+
+def _line(value: str | None, field_name: str, limit: int) -> str:
+    """One line of text: tabs and line breaks become spaces, runs of spaces one."""
+    _refuse_controls(value or "", field_name, _CONTROL_BUT_BREAKS)
     cleaned = " ".join((value or "").split())
+    if len(cleaned) > limit:
+        raise InvalidField(field_name, f"is {len(cleaned)} characters long; the limit is {limit}")
+    return cleaned
+
+
+def _name(value: str, field_name: str) -> str:
+    cleaned = _line(value, field_name, NAME_MAX)
     if not cleaned:
         raise InvalidField(field_name, "must not be empty")
-    if len(cleaned) > NAME_MAX:
-        raise InvalidField(field_name, f"is {len(cleaned)} characters long; the limit is {NAME_MAX}")
+    if not any(_visible(char) for char in cleaned):
+        raise InvalidField(field_name, "must contain a visible character")
     return cleaned
 
 
 def _text(value: str | None, field_name: str, limit: int) -> str:
-    cleaned = (value or "").strip()
+    """Text of several lines: trimmed; tabs and line breaks kept."""
+    cleaned = _refuse_controls((value or "").strip(), field_name, _CONTROL_BUT_BREAKS)
     if len(cleaned) > limit:
         raise InvalidField(field_name, f"is {len(cleaned)} characters long; the limit is {limit}")
     return cleaned
 
 
 def _url(value: str | None, field_name: str) -> str | None:
-    cleaned = (value or "").strip()
+    cleaned = _refuse_controls((value or "").strip(), field_name)
     if not cleaned:
         return None
     parts = urlsplit(cleaned)
@@ -236,15 +320,14 @@ class OccurrenceChange:
     location: str | None = None
 
     def validated(self) -> Self:
-        for name in ("occurrence", "starts", "ends"):
-            value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise InvalidField(name, "must carry a time zone")
-        if self.starts and self.ends and self.ends <= self.starts:
+        _instants(self, ("occurrence", "starts", "ends"))
+        starts = self.starts or self.occurrence
+        if self.ends and self.ends <= starts:
             raise InvalidField("ends", "must be after the start")
+        _refuse_too_long(starts, self.ends)
         return dataclasses.replace(
             self,
             name=None if self.name is None else _name(self.name, "name"),
             description=None if self.description is None else _text(self.description, "description", DESCRIPTION_MAX),
-            location=None if self.location is None else _text(self.location, "location", LOCATION_MAX),
+            location=None if self.location is None else _line(self.location, "location", LOCATION_MAX),
         )

@@ -9,10 +9,13 @@ an ambiguous fall-back time takes its first occurrence, as RFC 5545 §3.3.5 says
 from __future__ import annotations
 
 import dataclasses
+import datetime as _datetime
 import functools
 import re
+import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from dateutil import rrule as _rrule
@@ -63,9 +66,9 @@ class Recurrence:
             raise InvalidField("until", "give a count or an end date, not both")
         if self.until is not None and self.until.tzinfo is None:
             raise InvalidField("until", "must carry a time zone")
-        by_day = tuple(_by_day(d) for d in self.by_day)
-        if any(_BY_DAY.fullmatch(d).group(1) for d in by_day) and frequency not in ("MONTHLY", "YEARLY"):
-            raise InvalidField("on", "a numbered weekday (2tu, -1fr) needs a monthly or yearly repeat")
+        # "TU,TU,..." is "TU": a repeated day adds no occurrence, only length to every text that shows the rule.
+        by_day = tuple(dict.fromkeys(_by_day(d) for d in self.by_day))
+        _check_numbered_weekdays(by_day, frequency, bool(self.by_month))
         if any(not 1 <= m <= 12 for m in self.by_month):
             raise InvalidField("by_month", "months are 1 to 12")
         if any(not (1 <= abs(d) <= 31) for d in self.by_month_day):
@@ -101,6 +104,22 @@ class Recurrence:
             if values:
                 parts.append(f"{name}={','.join(str(v) for v in values)}")
         return ";".join(parts)
+
+
+def _check_numbered_weekdays(by_day: tuple[str, ...], frequency: str, in_months: bool) -> None:
+    """RFC 5545 §3.3.10: a numbered BYDAY ("2TU", "-1FR") counts within the month of a MONTHLY rule, or of
+    a YEARLY rule with BYMONTH (at most a 5th), else within the year of a YEARLY rule (at most a 53rd);
+    other frequencies take none. dateutil fails inside its walk on a number past these (53MO monthly)."""
+    numbers = [int(n) for n in (_BY_DAY.fullmatch(d).group(1) for d in by_day) if n]
+    if not numbers:
+        return
+    if frequency not in ("MONTHLY", "YEARLY"):
+        raise InvalidField("on", "a numbered weekday (2tu, -1fr) needs a monthly or yearly repeat")
+    if frequency == "MONTHLY" or in_months:
+        if any(abs(n) > 5 for n in numbers):
+            raise InvalidField("on", "a month has at most 5 of each weekday: number them 1 to 5, or -1 to -5")
+    elif any(abs(n) > 53 for n in numbers):
+        raise InvalidField("on", "a year has at most 53 of each weekday: number them 1 to 53, or -1 to -53")
 
 
 def _by_day(text: str) -> str:
@@ -294,42 +313,135 @@ def _whole(value: Any, field: str, minimum: int = 1) -> int:
 
 # ---- expansion
 
+# A rule shows that it happens: one without an occurrence this soon after its start is refused, so no stored
+# series is one that is searched for and never found.
+RULE_HORIZON_YEARS = 5
+RULE_HORIZON = timedelta(days=366 * RULE_HORIZON_YEARS)
+# A series' UNTIL is at most this long after its start.
+LONGEST_SERIES_YEARS = 100
+LONGEST_SERIES = timedelta(days=36525)
+# How far `next_occurrences` looks ahead unless told.
+LOOKAHEAD = timedelta(days=366 * 50)
+# The wall times a search may reach: within them, no zone's offset carries an instant outside datetime's years.
+_FIRST_WALL, _LAST_WALL = datetime(1, 2, 1), datetime(9998, 12, 31)  # noqa: DTZ001 - wall times
+_FREQUENCIES = {"DAILY": _rrule.DAILY, "WEEKLY": _rrule.WEEKLY, "MONTHLY": _rrule.MONTHLY, "YEARLY": _rrule.YEARLY}
+_DAYS = (_rrule.MO, _rrule.TU, _rrule.WE, _rrule.TH, _rrule.FR, _rrule.SA, _rrule.SU)
 
-def _dateutil_rule(rule: Recurrence, anchor: datetime, zone: tzinfo) -> _rrule.rrule:
-    """The dateutil rule on the naive wall clock of `zone`, anchored at the wall time `anchor`."""
-    frequencies = {"DAILY": _rrule.DAILY, "WEEKLY": _rrule.WEEKLY, "MONTHLY": _rrule.MONTHLY, "YEARLY": _rrule.YEARLY}
+_DATEUTIL_WALK = _rrule.rrule._iter
+_CAPPABLE = {"datetime", "MAXYEAR"} <= set(_DATEUTIL_WALK.__code__.co_names)
+
+
+@functools.lru_cache(maxsize=64)
+def _walk_ending(year: int) -> Callable[[_rrule.rrule], Iterator[datetime]]:
+    """dateutil's own walk over a rule's periods, ending after `year` instead of 9999.
+
+    dateutil compares UNTIL (and COUNT) only with the dates its BYxxx filters let through, so a rule they never
+    let through (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30) walks period by period to the year 9999: seconds of CPU,
+    whatever UNTIL says (dateutil issues 1094, 1393 and 1441; no option bounds the walk). The walk does end
+    where `datetime.MAXYEAR` says: this is the same code, run with a `datetime` module whose MAXYEAR is `year`,
+    so it stops after that year's last period exactly as it would after 9999's. Should a dateutil release walk
+    differently (`_CAPPABLE` false), rules run uncapped and the timing test of a rule that never happens fails.
+    """
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(vars(_datetime))
+    shim.MAXYEAR = year
+    walk = _DATEUTIL_WALK
+    namespace = {**walk.__globals__, "datetime": shim}
+    return types.FunctionType(walk.__code__, namespace, walk.__name__, walk.__defaults__, walk.__closure__)
+
+
+class _CappedRule(_rrule.rrule):
+    """A dateutil rrule whose walk ends after the year `last_year` (see `_walk_ending`)."""
+
+    def __init__(self, *args: Any, last_year: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_year = last_year
+
+    def _iter(self) -> Iterator[datetime]:
+        return _walk_ending(self._last_year)(self) if _CAPPABLE else super()._iter()
+
+
+def _wall(instant: datetime, zone: tzinfo, days: int = 0) -> datetime:
+    """`instant` on `zone`'s wall clock (naive), `days` later, kept within the wall times a search may reach."""
+    try:
+        wall = instant.astimezone(zone).replace(tzinfo=None, fold=0) + timedelta(days=days)
+    except OverflowError:
+        wall = _LAST_WALL if instant.year > 5000 else _FIRST_WALL
+    return min(max(wall, _FIRST_WALL), _LAST_WALL)
+
+
+def _later(instant: datetime, delta: timedelta) -> datetime:
+    try:
+        return instant + delta
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
+
+
+def _dateutil_rule(rule: Recurrence, first: datetime, anchor: datetime, high: datetime, zone: tzinfo) -> _rrule.rrule:
+    """The dateutil rule on the naive wall clock of `zone`, for a search that ends at the wall time `high`: it
+    walks from `anchor` (the series' first wall time `first`, or a later period's start: `_fast_forward`), ends
+    at the first occurrence past `high` (an UNTIL no later than it) and walks no year past `high`'s, even when
+    no date passes its filters (`_walk_ending`).
+
+    What the rule leaves unsaid comes from `first`, as dateutil would take it from DTSTART, not from where the
+    walk begins: the weekday of a weekly rule, the day of a monthly one, the day and month of a yearly one."""
     weekdays = []
     for code in rule.by_day:
         match = _BY_DAY.fullmatch(code)
-        day = (_rrule.MO, _rrule.TU, _rrule.WE, _rrule.TH, _rrule.FR, _rrule.SA, _rrule.SU)[WEEKDAYS.index(match[2])]
+        day = _DAYS[WEEKDAYS.index(match[2])]
         weekdays.append(day(int(match[1])) if match[1] else day)
-    return _rrule.rrule(
-        frequencies[rule.frequency],
+    by_month, by_month_day = rule.by_month, rule.by_month_day
+    if not rule.by_day and not rule.by_month_day:
+        if rule.frequency == "WEEKLY":
+            weekdays = [_DAYS[first.weekday()]]
+        elif rule.frequency in ("MONTHLY", "YEARLY"):
+            by_month_day = (first.day,)
+            if rule.frequency == "YEARLY" and not by_month:
+                by_month = (first.month,)
+    frequency = rule.frequency
+    if frequency == "DAILY" and rule.interval == 1 and not rule.by_set_position:
+        # Every day its filters let through, which the yearly rule with the same filters picks too: dateutil
+        # walks a daily rule a day at a time (a list of 366 each), a yearly one a year at a time.
+        frequency = "YEARLY"
+        if not weekdays and not by_month_day:
+            by_month_day = tuple(range(1, 32))
+    until = None
+    if rule.count is None:  # a counted walk (dateutil warns of COUNT with UNTIL) ends at `high`'s year
+        until = high if rule.until is None else min(high, _wall(rule.until, zone))
+    return _CappedRule(
+        _FREQUENCIES[frequency],
         dtstart=anchor,
         interval=rule.interval,
         count=rule.count,
-        until=rule.until and rule.until.astimezone(zone).replace(tzinfo=None, fold=0),
+        until=until,
         byweekday=weekdays or None,
-        bymonth=rule.by_month or None,
-        bymonthday=rule.by_month_day or None,
+        bymonth=by_month or None,
+        bymonthday=by_month_day or None,
         bysetpos=rule.by_set_position or None,
         cache=False,
+        last_year=high.year,
     )
 
 
-def _fast_forward(rule: Recurrence, wall: datetime, zone: tzinfo, after: datetime) -> datetime:
-    """A later wall-clock anchor that yields the same occurrences from `after` on, so a long-running series
-    is not walked from its first occurrence each time. Whole periods of a daily or weekly rule move the
-    wall time by whole days, which keeps the pattern exactly (the anchor stays a wall time: read back
-    through UTC, one landing in a DST gap would shift the series by the gap); counted rules must count
-    from the start, and monthly or yearly series are short enough to walk."""
-    if rule.count is not None or rule.frequency not in ("DAILY", "WEEKLY"):
-        return wall
-    period = timedelta(days=rule.interval * (1 if rule.frequency == "DAILY" else 7))
-    target = after.astimezone(zone).replace(tzinfo=None) - timedelta(days=8)
-    if target <= wall:
-        return wall
-    return wall + ((target - wall) // period) * period
+def _fast_forward(rule: Recurrence, first: datetime, low: datetime) -> datetime:
+    """A later wall time to begin the walk at that yields the same occurrences from `low` on, so a long-running
+    series is not walked from its first occurrence each time: the start of a later period of the rule, whole
+    intervals after `first`'s (days, weeks, months or years) and a week or more before `low`, at `first`'s time
+    of day. The start stays a wall time (read back through UTC, one landing in a DST gap would shift the series
+    by the gap); `_dateutil_rule` takes what the rule leaves unsaid from `first`. A counted rule must count from
+    its first occurrence."""
+    target = low - timedelta(days=7)
+    if rule.count is not None or target <= first:
+        return first
+    if rule.frequency in ("DAILY", "WEEKLY"):
+        period = timedelta(days=rule.interval * (1 if rule.frequency == "DAILY" else 7))
+        return first + ((target - first) // period) * period
+    if rule.frequency == "MONTHLY":
+        months = ((target.year - first.year) * 12 + target.month - first.month) // rule.interval * rule.interval
+        year, month = divmod(first.year * 12 + first.month - 1 + months, 12)
+        return datetime.combine(date(year, month + 1, 1), first.time()) if months else first
+    years = (target.year - first.year) // rule.interval * rule.interval
+    return datetime.combine(date(first.year + years, 1, 1), first.time()) if years else first
 
 
 def occurrences(
@@ -337,14 +449,16 @@ def occurrences(
 ) -> list[datetime]:
     """Occurrence starts (UTC) in [after, before), at most `limit`, in order.
 
-    Only the window is generated, so an endless series costs what the window holds.
+    Only the window is generated, so an endless series costs what the window holds; and the walk goes no
+    further than the end of `before`'s year, so a rule whose dates never come costs at most that much.
     """
-    anchor = _fast_forward(rule, start.astimezone(zone).replace(tzinfo=None), zone, after)
+    first = _wall(start, zone)
     # Bound the search on the wall clock with a day's margin either side; filter exactly in UTC.
-    low = (after.astimezone(zone) - timedelta(days=1)).replace(tzinfo=None)
-    high = (before.astimezone(zone) + timedelta(days=1)).replace(tzinfo=None)
-    found = []
-    for wall in _walls(rule, anchor, zone, low):
+    low, high = _wall(after, zone, -1), _wall(before, zone, 1)
+    found: list[datetime] = []
+    if high < low:
+        return found
+    for wall in _walls(rule, first, _fast_forward(rule, first, low), zone, low, high):
         if wall > high:
             break
         instant = wall_to_utc(wall, zone)
@@ -355,14 +469,16 @@ def occurrences(
     return found
 
 
-def _walls(rule: Recurrence, anchor: datetime, zone: tzinfo, low: datetime):
+def _walls(
+    rule: Recurrence, first: datetime, anchor: datetime, zone: tzinfo, low: datetime, high: datetime
+) -> Iterator[datetime]:
     """Wall-clock occurrence times from `low` on. A plain daily or weekly rule is whole days apart on the
     wall clock, so it is counted out directly; anything else goes through dateutil."""
     plain = rule.frequency in ("DAILY", "WEEKLY") and not (
         rule.count or rule.by_day or rule.by_month or rule.by_month_day or rule.by_set_position
     )
     if not plain:
-        yield from _dateutil_rule(rule, anchor, zone).xafter(low, inc=True)
+        yield from _dateutil_rule(rule, first, anchor, high, zone).xafter(low, inc=True)
         return
     period = timedelta(days=rule.interval * (1 if rule.frequency == "DAILY" else 7))
     wall = anchor
@@ -370,15 +486,28 @@ def _walls(rule: Recurrence, anchor: datetime, zone: tzinfo, low: datetime):
         wall += ((low - wall) // period) * period
         if wall < low:
             wall += period
-    last = rule.until and rule.until.astimezone(zone).replace(tzinfo=None, fold=0)
-    while last is None or wall <= last:
+    last = high if rule.until is None else min(high, _wall(rule.until, zone))
+    while wall <= last:
         yield wall
         wall += period
 
 
-def next_occurrences(rule: Recurrence, start: datetime, zone: tzinfo, *, now: datetime, n: int) -> list[datetime]:
-    """The next `n` occurrence starts at or after `now` (looking at most 50 years ahead)."""
-    return occurrences(rule, start, zone, after=now, before=now + timedelta(days=366 * 50), limit=n)
+def first_occurrence(rule: Recurrence, start: datetime, zone: tzinfo) -> datetime:
+    """The series' first occurrence from `start` on; refused (field `repeat`) when there is none within
+    RULE_HORIZON_YEARS of it, as for a rule that never happens (30 February)."""
+    found = occurrences(rule, start, zone, after=start, before=_later(start, RULE_HORIZON), limit=1)
+    if found:
+        return found[0]
+    if rule.until is not None and rule.until < _later(start, RULE_HORIZON):
+        raise InvalidField("repeat", "this rule never happens between its start and its end date")
+    raise InvalidField("repeat", f"this rule never happens in the {RULE_HORIZON_YEARS} years after its start")
+
+
+def next_occurrences(
+    rule: Recurrence, start: datetime, zone: tzinfo, *, now: datetime, n: int, horizon: timedelta = LOOKAHEAD
+) -> list[datetime]:
+    """The next `n` occurrence starts at or after `now`, looking no further than `horizon` ahead (50 years)."""
+    return occurrences(rule, start, zone, after=now, before=_later(now, horizon), limit=n)
 
 
 def count_before(rule: Recurrence, start: datetime, zone: tzinfo, instant: datetime) -> int:
@@ -435,7 +564,7 @@ def describe(rule: Recurrence, start: datetime, zone: tzinfo, zone_name: str, *,
     if rule.count:
         text += f", {rule.count} time{'s' if rule.count != 1 else ''}"
     if rule.until:
-        text += f", until {rule.until.astimezone(zone):%Y-%m-%d}"
+        text += f", until {_wall(rule.until, zone):%Y-%m-%d}"
     return text
 
 

@@ -3,17 +3,21 @@ and properties over random rules, zones and instants."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.errors import InvalidField
 from bot.domain.recurrence import (
+    WEEKDAYS,
     Recurrence,
     describe,
+    first_occurrence,
     from_discal,
     from_options,
     from_perscom,
@@ -324,3 +328,241 @@ def test_a_fast_forwarded_anchor_in_a_dst_gap_keeps_the_wall_time():
     a = occurrences(Recurrence("DAILY"), start, zone, after=utc(2026, 4, 6), before=utc(2026, 4, 10))
     b = occurrences(Recurrence("DAILY"), start, zone, after=utc(2026, 4, 8), before=utc(2026, 4, 10))
     assert a[-len(b) :] == b
+
+
+# ---- bounded expansion: rules that never happen, numbered weekdays, repeated days
+
+
+def test_a_repeated_weekday_counts_once():
+    thirty = parse_rrule("FREQ=WEEKLY;BYDAY=" + ",".join(["TU"] * 30))
+    assert thirty.by_day == ("TU",) and thirty.rrule_text() == "FREQ=WEEKLY;BYDAY=TU"
+    assert from_perscom({"frequency": "WEEKLY", "by_day": ["TU"] * 30}).by_day == ("TU",)
+    assert parse_rrule("FREQ=MONTHLY;BYDAY=2TU,+2TU,-1FR,2tu,TU").by_day == ("2TU", "-1FR", "TU")
+    start = local("Europe/Berlin", 2026, 3, 3, 19)
+    assert describe(thirty, start, ZONES["Europe/Berlin"], "Europe/Berlin") == (
+        "weekly on Tuesday at 19:00 (Europe/Berlin)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        # numbered weekdays: a month holds at most 5 of each, a year 53 (RFC 5545 §3.3.10)
+        ("FREQ=MONTHLY;BYDAY=53MO", "on"),  # raised inside dateutil's walk before
+        ("FREQ=MONTHLY;BYDAY=6MO", "on"),
+        ("FREQ=MONTHLY;BYDAY=-6FR", "on"),
+        ("FREQ=YEARLY;BYMONTH=3;BYDAY=6MO", "on"),  # with BYMONTH, counted within each month
+        ("FREQ=YEARLY;BYMONTH=12;BYDAY=53MO", "on"),
+        ("FREQ=YEARLY;BYDAY=54MO", "on"),
+        ("FREQ=YEARLY;BYDAY=0MO", "on"),
+        ("FREQ=DAILY;BYDAY=1MO", "on"),
+        ("FREQ=WEEKLY;BYDAY=-1FR", "on"),
+        ("FREQ=MONTHLY;BYMONTHDAY=0", "on"),
+        ("FREQ=MONTHLY;BYMONTHDAY=-32", "on"),
+        ("FREQ=YEARLY;BYMONTH=0", "by_month"),
+        ("FREQ=YEARLY;BYMONTH=13", "by_month"),
+        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=0", "by_set_position"),
+        ("FREQ=YEARLY;BYDAY=MO;BYSETPOS=367", "by_set_position"),
+        ("FREQ=YEARLY;BYDAY=MO;BYSETPOS=-367", "by_set_position"),
+        ("FREQ=DAILY;INTERVAL=0", "every"),
+        ("FREQ=DAILY;INTERVAL=1000", "every"),
+        ("FREQ=DAILY;COUNT=0", "count"),
+        ("FREQ=DAILY;COUNT=10001", "count"),
+    ],
+)
+def test_rule_parts_out_of_range_name_the_field(text, field):
+    with pytest.raises(InvalidField) as caught:
+        parse_rrule(text)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FREQ=MONTHLY;BYDAY=5MO",
+        "FREQ=MONTHLY;BYDAY=-5FR",
+        "FREQ=YEARLY;BYDAY=53MO",  # only in years with 53 Mondays
+        "FREQ=YEARLY;BYDAY=-53SU",
+        "FREQ=YEARLY;BYMONTH=12;BYDAY=5MO",
+        "FREQ=YEARLY;BYMONTH=2;BYDAY=-5TU",
+        "FREQ=YEARLY;BYDAY=MO;BYSETPOS=-366",
+    ],
+)
+def test_numbered_weekdays_at_their_limits_expand(text):
+    rule = parse_rrule(text)
+    start = local("Europe/Berlin", 2026, 1, 1, 19)
+    for zone in ("Europe/Berlin", "Pacific/Chatham"):
+        # never an error inside dateutil, in any window
+        occurrences(rule, start, ZONES[zone], after=utc(2026, 1, 1), before=utc(2060, 1, 1), limit=10_000)
+
+
+def returns_quickly(call, *args, **kwargs):
+    """The call's result, after checking it took well under a second (it took about 3 s per call before)."""
+    began = time.perf_counter()
+    try:
+        return call(*args, **kwargs)
+    finally:
+        assert time.perf_counter() - began < 0.5
+
+
+NEVER = [
+    "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",  # the API case of the issue
+    "FREQ=DAILY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=30",  # walked a day at a time (no yearly shortcut)
+    "FREQ=DAILY;INTERVAL=7;BYDAY=TU",  # from a Monday, every 7th day is a Monday
+    "FREQ=WEEKLY;BYMONTH=2;BYMONTHDAY=30",
+    "FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31",
+    "FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=30",  # from 1 February, always February
+    "FREQ=MONTHLY;BYMONTHDAY=3;BYSETPOS=2",  # one date a month, never a second
+    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-30",
+    "FREQ=YEARLY;BYDAY=53MO;BYMONTHDAY=1",  # a 53rd Monday is late in December
+]
+
+
+@pytest.mark.parametrize("text", NEVER)
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+def test_a_rule_that_never_happens_is_refused_and_costs_little_to_expand(text, zone):
+    rule, tz = parse_rrule(text), ZONES[zone]
+    start = local(zone, 2026, 2, 2, 18)  # Monday 2 February 2026
+    with pytest.raises(InvalidField) as caught:
+        returns_quickly(first_occurrence, rule, start, tz)
+    assert (caught.value.field, caught.value.reason) == (
+        "repeat",
+        "this rule never happens in the 5 years after its start",
+    )
+    # one stored before this rule: each read walks no further than the end of its window's year
+    assert returns_quickly(occurrences, rule, start, tz, after=utc(2030, 3, 1), before=utc(2030, 4, 1)) == []
+    assert returns_quickly(next_occurrences, rule, start, tz, now=utc(2031, 1, 1), n=5) == []
+    counted = dataclasses.replace(rule, count=3)  # a counted walk starts at the first occurrence, and ends as soon
+    assert returns_quickly(occurrences, counted, start, tz, after=utc(2030, 3, 1), before=utc(2030, 4, 1)) == []
+
+
+def test_a_rule_that_never_happens_before_its_until_says_so():
+    rule = parse_rrule("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;UNTIL=20270101T000000Z")
+    with pytest.raises(InvalidField) as caught:
+        first_occurrence(rule, utc(2026, 3, 1, 18), ZONES["Europe/Berlin"])
+    assert caught.value.reason == "this rule never happens between its start and its end date"
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", utc(2028, 2, 29, 18)),  # rare, but within 5 years
+        ("FREQ=MONTHLY;BYMONTHDAY=31;BYDAY=FR", utc(2026, 7, 31, 18)),
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=TU", utc(2028, 2, 29, 18)),
+    ],
+)
+def test_a_rare_rule_within_the_horizon_is_kept(text, first):
+    assert first_occurrence(parse_rrule(text), utc(2026, 3, 1, 18), UTC) == first
+
+
+def test_a_rule_whose_first_date_is_beyond_the_horizon_is_refused():
+    # February has five Mondays in 2044, next after 2016: 18 years after a start in 2026
+    with pytest.raises(InvalidField) as caught:
+        first_occurrence(parse_rrule("FREQ=YEARLY;BYMONTH=2;BYDAY=5MO"), utc(2026, 3, 1, 18), UTC)
+    assert caught.value.field == "repeat"
+    assert next_occurrences(parse_rrule("FREQ=YEARLY;BYMONTH=2;BYDAY=5MO"), utc(2026, 3, 1, 18), UTC,
+                            now=utc(2026, 3, 1), n=1) == [utc(2044, 2, 29, 18)]  # fmt: skip
+
+
+def test_windows_at_the_ends_of_time_do_not_overflow():
+    rule, start = parse_rrule("FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31"), local("America/New_York", 2026, 12, 31, 23)
+    tz = ZONES["America/New_York"]
+    found = occurrences(rule, start, tz, after=datetime.max.replace(tzinfo=UTC) - timedelta(days=400),
+                        before=datetime.max.replace(tzinfo=UTC))  # fmt: skip
+    assert found == []  # nothing is searched past the year 9998
+    assert occurrences(rule, start, tz, after=datetime.min.replace(tzinfo=UTC), before=utc(2027, 1, 2)) == [
+        utc(2027, 1, 1, 4)
+    ]
+    assert next_occurrences(rule, start, tz, now=datetime.max.replace(tzinfo=UTC) - timedelta(days=1), n=1) == []
+
+
+# Rules with every part, to compare with dateutil walked from the first occurrence (no fast-forward, no cap).
+@st.composite
+def rich_rules(draw):
+    frequency = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
+    day = st.sampled_from(WEEKDAYS)
+    if frequency in ("MONTHLY", "YEARLY"):
+        day |= st.builds(lambda n, d: f"{n}{d}", st.sampled_from([1, 2, 3, 4, -1, -2]), day)
+
+    def some(values):  # each part is left out about half the time
+        return draw(st.just(()) | st.lists(values, min_size=1, max_size=3).map(tuple))
+
+    return Recurrence(
+        frequency,
+        interval=draw(st.integers(1, 3)),
+        count=draw(st.none() | st.integers(1, 40)),
+        by_day=some(day),
+        by_month=some(st.integers(1, 12)),
+        by_month_day=some(st.integers(-28, 28).filter(bool)),
+        by_set_position=draw(st.sampled_from([(), (), (), (1,), (-1,), (2,)])),
+    ).validated()
+
+
+def reference(rule: Recurrence, start: datetime, tz, after: datetime, before: datetime) -> list[datetime]:
+    from dateutil import rrule as du
+
+    days = (du.MO, du.TU, du.WE, du.TH, du.FR, du.SA, du.SU)
+    weekdays = [days[WEEKDAYS.index(d[-2:])](int(d[:-2])) if d[:-2] else days[WEEKDAYS.index(d)] for d in rule.by_day]
+    first = start.astimezone(tz).replace(tzinfo=None)
+    plain = du.rrule(
+        getattr(du, rule.frequency), dtstart=first, interval=rule.interval, count=rule.count,
+        until=rule.until and rule.until.astimezone(tz).replace(tzinfo=None),
+        byweekday=weekdays or None, bymonth=rule.by_month or None, bymonthday=rule.by_month_day or None,
+        bysetpos=rule.by_set_position or None,
+    )  # fmt: skip
+    found = []
+    high = before.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
+    for wall in plain:
+        if wall > high:
+            break
+        if after <= wall_to_utc(wall, tz) < before:
+            found.append(wall_to_utc(wall, tz))
+    return found
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(
+    rule=rich_rules(),
+    zone=zones,
+    wall=starts,
+    until_days=st.none() | st.integers(0, 3000),
+    offset_days=st.integers(-30, 3000),
+    window_days=st.integers(1, 400),
+)
+def test_expansion_matches_dateutil_walked_from_the_first_occurrence(
+    rule, zone, wall, until_days, offset_days, window_days
+):
+    tz = ZONES[zone]
+    start = wall_to_utc(wall, tz)
+    if until_days is not None and rule.count is None:
+        rule = dataclasses.replace(rule, until=start + timedelta(days=until_days))
+    after = start + timedelta(days=offset_days)
+    before = after + timedelta(days=window_days)
+    # dateutil alone walks until an occurrence passes the window's end (or to the year 9999): compare the rules
+    # that have one within a few years of it
+    endless = dataclasses.replace(rule, count=None, until=None)
+    assume(occurrences(endless, start, tz, after=before, before=before + timedelta(days=3 * 366), limit=1))
+    found = occurrences(rule, start, tz, after=after, before=before)
+    event("found some" if found else "found none")
+    assert found == reference(rule, start, tz, after, before)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule=rules, zone=zones, wall=starts, offset_days=st.integers(0, 7300), window_days=st.integers(1, 800))
+def test_far_windows_of_plain_rules_match_dateutil(rule, zone, wall, offset_days, window_days):
+    # what a rule leaves unsaid (the weekday, day or month) comes from its first occurrence, wherever the walk begins
+    tz = ZONES[zone]
+    start = wall_to_utc(wall, tz)
+    after = start + timedelta(days=offset_days)
+    before = after + timedelta(days=window_days)
+    assert occurrences(rule, start, tz, after=after, before=before) == reference(rule, start, tz, after, before)
+
+
+def test_an_until_at_the_end_of_time_stored_before_its_limit_still_expands():
+    # Event.validated now keeps UNTIL within 100 years of the start; a series stored before (an API client's
+    # "forever") is still read, expanded and described, even where the zone's offset would pass the year 9999.
+    rule = parse_rrule("FREQ=YEARLY;UNTIL=99991231T235959Z")
+    kiritimati = ZoneInfo("Pacific/Kiritimati")  # UTC+14
+    start = wall_to_utc(datetime(2026, 12, 31, 20), kiritimati)  # noqa: DTZ001 - a wall time
+    assert len(occurrences(rule, start, kiritimati, after=start, before=utc(2030, 1, 1))) == 4
+    assert describe(rule, start, kiritimati, "Pacific/Kiritimati").endswith("until 9998-12-31")
