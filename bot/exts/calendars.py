@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,6 +16,7 @@ from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event
 
 from .common import COLOR_CHOICES, CalendarOption, ensure_postable, manager_only, respond, think
+from .messages import EMBED_TOTAL, FIELDS, fit_embed, shorten
 from .tree import ReportingView
 
 if TYPE_CHECKING:
@@ -62,8 +64,8 @@ class ConfirmDelete(ReportingView):
         await interaction.response.edit_message(content="Kept. Nothing was deleted.", embed=None, view=None)
 
 
-LIST_FIELDS = 25  # an embed holds 25 fields
-LIST_BUDGET = 5500  # of the 6000 characters an embed may hold in all
+LIST_FIELDS = FIELDS
+LIST_BUDGET = EMBED_TOTAL - 500  # room left for the footer ("and N more") and the title
 DESCRIPTION_SHOWN = 300
 
 
@@ -118,22 +120,8 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
                 "This server has no calendars yet. Create one with `/calendar create`, or just `/event create`.",
             )
             return
-        embed = discord.Embed(title=f"Calendars ({len(calendars)})")
-        for shown, calendar in enumerate(calendars):
-            count = await store.calendars.count_events(interaction.guild_id, calendar.id)
-            lines = [shorten(calendar.description, DESCRIPTION_SHOWN)] if calendar.description else []
-            lines.append(f"{count} event{'s' if count != 1 else ''} · colour {calendar.color.label}")
-            lines.append(
-                f"cards in <#{calendar.channel_id}>" if calendar.channel_id else "cards in the default channel"
-            )
-            if calendar.ping_role_id:
-                lines.append(f"reminders mention <@&{calendar.ping_role_id}>")
-            value = "\n".join(lines)
-            if shown == LIST_FIELDS or len(embed) + len(calendar.name) + len(value) > LIST_BUDGET:
-                embed.set_footer(text=f"and {len(calendars) - shown} more")
-                break
-            embed.add_field(name=calendar.name, value=value, inline=False)
-        await respond(interaction, embed=embed)
+        counts = {c.id: await store.calendars.count_events(interaction.guild_id, c.id) for c in calendars[:LIST_FIELDS]}
+        await respond(interaction, embed=calendars_embed(calendars, counts))
 
     @app_commands.command(name="edit")
     @app_commands.describe(
@@ -208,6 +196,7 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
             "and their cards marked cancelled. This cannot be undone.",
             colour=calendar.color.value,
         )
+        warning = fit_embed(warning)
         await respond(interaction, embed=warning, view=ConfirmDelete(self, interaction, calendar))
 
     @app_commands.command(name="feed")
@@ -252,8 +241,23 @@ def pingable(interaction: discord.Interaction, role: discord.Role | None) -> int
     return role.id
 
 
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def calendars_embed(calendars: Sequence[Calendar], counts: Mapping[int, int]) -> discord.Embed:
+    """/calendar list: a field per calendar (`counts`: its number of events), as many as fit, then "and N
+    more"."""
+    embed = discord.Embed(title=f"Calendars ({len(calendars)})")
+    for shown, calendar in enumerate(calendars):
+        count = counts.get(calendar.id, 0)
+        lines = [shorten(calendar.description, DESCRIPTION_SHOWN)] if calendar.description else []
+        lines.append(f"{count} event{'s' if count != 1 else ''} · colour {calendar.color.label}")
+        lines.append(f"cards in <#{calendar.channel_id}>" if calendar.channel_id else "cards in the default channel")
+        if calendar.ping_role_id:
+            lines.append(f"reminders mention <@&{calendar.ping_role_id}>")
+        value = "\n".join(lines)
+        if shown == LIST_FIELDS or len(embed) + len(calendar.name) + len(value) > LIST_BUDGET:
+            embed.set_footer(text=f"and {len(calendars) - shown} more")
+            break
+        embed.add_field(name=calendar.name, value=value, inline=False)
+    return fit_embed(embed)
 
 
 async def retire(bot: CalBot, events: list[Event], calendar: Calendar) -> None:

@@ -13,9 +13,10 @@ re-renders the card in place.
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ from bot.domain.reminders import DELIVERED_CHANNELS, delivery_nonce
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED, Attendee, RegistrationClosed, grouped
 
 from .common import calbot, event_when, respond, timestamp
+from .messages import DESCRIPTION, FIELD_VALUE, first_fitting, fit_embed, masked_link
 from .rsvp import ANSWERS, BUTTONS, answer, closed_text, confirmation, notify_promoted
 from .tree import report_error
 
@@ -40,10 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CANCELLED_COLOUR = 0x808080
-# Discord's embed limits.
-EMBED_TOTAL = 6000
-FIELD_VALUE = 1024
-DESCRIPTION = 4096
 # Names shown per status before "and N more": fewer when the rest of the card is long.
 CARD_NAMES = (20, 10, 5, 0)
 LIST_NAMES = (100, 50, 25, 10, 0)
@@ -77,16 +75,26 @@ def event_card(
     cancelled: bool = False,
 ) -> discord.Embed:
     """The card: what, when (for a series: the occurrence it is about), where, and who is coming (no one
-    is listed on a cancelled card)."""
+    is listed on a cancelled card).
+
+    It always fits Discord's limits (messages.py): a card near them first loses its "Add to your calendar"
+    link, then attendee names, and only then are its longest texts shortened."""
     embed = _card(event, calendar, occurrence or Occurrence.of(event), cancelled=cancelled)
     if cancelled:
-        return embed
+        return fit_embed(embed)
     linked = fresh_copy(embed)
-    link = f"[Add to Google Calendar]({google_calendar_url(event)}) · `/event export` for other apps"
-    linked.add_field(name="Add to your calendar", value=link, inline=False)
-    card = _with_attendees(linked, event, attendees)
-    # A card already near Discord's limit (long description and location, many names) drops the link.
-    return card if len(card) <= EMBED_TOTAL else _with_attendees(embed, event, attendees)
+    linked.add_field(name="Add to your calendar", value=calendar_link(event), inline=False)
+    full = next(_with_attendees(linked, event, attendees))
+    return first_fitting(itertools.chain([full], _with_attendees(embed, event, attendees)))
+
+
+def calendar_link(event: Event) -> str:
+    """A Google Calendar link filled in with the event, and where to get it for other apps. A link too long
+    for a field (a long location in a script that percent-encodes to nine characters each) is left out
+    rather than cut: a cut link would open a broken page."""
+    other = " · `/event export` for other apps"
+    link = masked_link("Add to Google Calendar", google_calendar_url(event), limit=FIELD_VALUE - len(other))
+    return link + other if link else "`/event export` adds it to any calendar app"
 
 
 def _card(event: Event, calendar: Calendar, shown: Occurrence, *, cancelled: bool = False) -> discord.Embed:
@@ -112,11 +120,13 @@ def _card(event: Event, calendar: Calendar, shown: Occurrence, *, cancelled: boo
     return embed
 
 
-def _with_attendees(embed: discord.Embed, event: Event, attendees: Sequence[Attendee]) -> discord.Embed:
-    """Who is going, maybe, and waiting, with as many names as the embed has room for. An event without
-    registration and without answers has no list at all."""
+def _with_attendees(embed: discord.Embed, event: Event, attendees: Sequence[Attendee]) -> Iterator[discord.Embed]:
+    """The embed with who is going, maybe, and waiting: one variant per number of names shown, most names
+    first, for `first_fitting` to pick from. An event without registration and without answers has no
+    list at all (a single variant: the embed itself)."""
     if not (event.registration_enabled or attendees):
-        return embed
+        yield embed
+        return
     groups = grouped(list(attendees))
     for shown in CARD_NAMES:
         card = fresh_copy(embed)
@@ -129,9 +139,7 @@ def _with_attendees(embed: discord.Embed, event: Event, attendees: Sequence[Atte
         if groups[WAITLISTED]:
             waiting = groups[WAITLISTED]
             card.add_field(name=f"Waitlist ({len(waiting)})", value=names(waiting, shown), inline=False)
-        if len(card) <= EMBED_TOTAL and all(len(f.value) <= FIELD_VALUE for f in card.fields):
-            return card
-    return card  # unreachable in practice: with no names the fields are a few dozen characters
+        yield card
 
 
 def going_count(event: Event, going: Sequence[Attendee]) -> str:
@@ -186,7 +194,7 @@ def attendees_embed(event: Event, calendar: Calendar, attendees: Sequence[Attend
     if any(a.dm_error for a in attendees):
         footer += f" · {DMS_CLOSED}: reminders by DM cannot reach that member"
     embed.set_footer(text=footer)
-    return embed
+    return fit_embed(embed)
 
 
 def event_details(
@@ -198,7 +206,7 @@ def event_details(
     if len(upcoming) > 1:
         later = "\n".join(f"{event_when(o, short=True)}" + ("" if o.name == event.name else f" · {o.name}")
                           for o in upcoming[1:])  # fmt: skip
-        embed.add_field(name="Then", value=later[:FIELD_VALUE], inline=False)
+        embed.add_field(name="Then", value=later, inline=False)
     if event.notifications_enabled and event.notifications_interval:
         reminders = " ".join(event.notifications_interval)
         channels = ", ".join(
@@ -210,7 +218,7 @@ def event_details(
     embed.add_field(name="Registration", value="open" if event.registration_enabled else "off")
     if event.author_id:
         embed.add_field(name="Created by", value=f"<@{event.author_id}>")
-    return _with_attendees(embed, event, attendees)
+    return first_fitting(_with_attendees(embed, event, attendees))
 
 
 def settings_embed(settings: GuildSettings) -> discord.Embed:
@@ -228,7 +236,7 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
     embed.add_field(name="Default reminder channels", value=", ".join(settings.default_channels) or "none")
     embed.add_field(name="Date order", value=settings.date_order)
     embed.add_field(name="All-day reminders from", value=settings.all_day_time)
-    return embed
+    return fit_embed(embed)
 
 
 def describe_failure(error: discord.HTTPException) -> str:

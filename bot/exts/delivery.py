@@ -17,6 +17,7 @@ from bot.domain.reminders import Reminder, Verdict, delivery_nonce, parse_interv
 from bot.reminders import RetryLater, Undeliverable
 
 from .common import event_when, timestamp
+from .messages import CONTENT, Text, compose
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -40,25 +41,33 @@ def card_link(event: Event) -> str | None:
 
 
 def reminder_text(
-    reminder: Reminder, occurrence: Occurrence, verdict: Verdict, *, guild_name: str | None = None
+    reminder: Reminder,
+    occurrence: Occurrence,
+    verdict: Verdict,
+    *,
+    guild_name: str | None = None,
+    ping_role_id: int | None = None,
 ) -> str:
-    """What a reminder says about one occurrence (a one-off event's only one)."""
+    """What a reminder says about one occurrence (a one-off event's only one), within Discord's 2,000
+    characters however long the names and location are once escaped: the longest of them is shortened
+    (messages.compose). A channel reminder may start with its calendar's ping role."""
     event = occurrence.event
-    name = discord.utils.escape_markdown(occurrence.name)
-    where = f" on **{discord.utils.escape_markdown(guild_name)}**" if guild_name else ""
+    name = ("**", Text(occurrence.name), "**")
+    where = (" on **", Text(guild_name), "**") if guild_name else ()
     if event.all_day:  # a date, not a timestamp of midnight that viewers west of its zone see as the day before
-        line = f"📅 **{name}**{where}: {event_when(occurrence)}."
+        line = ("📅 ", *name, *where, f": {event_when(occurrence)}.")
     elif parse_interval(reminder.interval).at_start:
-        line = f"🔔 **{name}**{where} is starting now ({timestamp(occurrence.starts, 't')})."
+        line = ("🔔 ", *name, *where, f" is starting now ({timestamp(occurrence.starts, 't')}).")
     else:
-        line = f"⏰ **{name}**{where} starts {timestamp(occurrence.starts, 'R')} ({timestamp(occurrence.starts)})."
+        line = ("⏰ ", *name, *where, f" starts {timestamp(occurrence.starts, 'R')} ({timestamp(occurrence.starts)}).")
+    parts: list[str | Text] = [f"<@&{ping_role_id}> " if ping_role_id is not None else "", *line]
     if occurrence.location:
-        line += f"\n📍 {discord.utils.escape_markdown(occurrence.location)}"
+        parts += ["\n📍 ", Text(occurrence.location)]
     if link := card_link(event):
-        line += f"\n{link}"
+        parts.append(f"\n{link}")
     if verdict is Verdict.LATE:
-        line += "\n*This reminder is late: calbot was not running when it was due.*"
-    return line
+        parts.append("\n*This reminder is late: calbot was not running when it was due.*")
+    return compose(*parts, limit=CONTENT)
 
 
 class Pacer:
@@ -139,10 +148,9 @@ class DiscordSender:
         channel_id = calendar.channel_id or settings.default_channel_id or event.card_channel_id
         if channel_id is None:
             raise Undeliverable("no channel to post in: set one with /calendar edit or /settings channel")
-        text = reminder_text(reminder, occurrence, verdict)
+        text = reminder_text(reminder, occurrence, verdict, ping_role_id=calendar.ping_role_id)
         mentions = discord.AllowedMentions.none()
         if calendar.ping_role_id is not None:  # the one ping a reminder may carry, set by an admin
-            text = f"<@&{calendar.ping_role_id}> {text}"
             mentions = discord.AllowedMentions(
                 everyone=False, users=False, roles=[discord.Object(calendar.ping_role_id)]
             )

@@ -21,7 +21,7 @@ from bot.domain.durations import parse_duration
 from bot.domain.edits import edited, moved_to_rule, one_occurrence_change, split_series, with_changes
 from bot.domain.errors import InvalidField
 from bot.domain.ical import event_file, filename
-from bot.domain.models import Calendar, Event
+from bot.domain.models import LONGEST_EVENT, Calendar, Event
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.occurrences import Occurrence, expand
 from bot.domain.rsvp import ONE_OFF, RegistrationClosed
@@ -47,6 +47,7 @@ from .common import (
     timestamp,
     wall_time,
 )
+from .messages import escape, fit_embed, shorten
 from .rsvp import ANSWERS, BUTTONS, answer, closed_text, confirmation, notify_promoted
 from .series import (
     REPEAT_CHOICES,
@@ -69,11 +70,13 @@ SHOWN_OCCURRENCES = 5
 PAGE_TIMEOUT = 300.0
 DEFAULT_CALENDAR = "General"
 PAST_GRACE = timedelta(minutes=1)  # "now" typed a moment ago is not the past
-LONGEST_EVENT = timedelta(days=366)
 ON_RULE = "It starts on its rule's first occurrence, which is later than the start given."
 CLEAR = "-"  # typed into an optional text option to clear it
 MAX_CAPACITY = 100_000
 NO_LIMIT = 0  # /event edit capacity:0 removes the limit
+# A reply echoes the rule it understood in at most this many characters, so that the reply (name, calendar,
+# times, notes) stays within Discord's 2,000.
+ECHO_RULE = 1000
 RSVP_CHOICES = [app_commands.Choice(name=BUTTONS[a][0], value=a) for a in ANSWERS]
 EVENT_OPTIONS = dict(
     name="The event's name",
@@ -290,8 +293,8 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             if event.ends:
                 text += f"; ends {timestamp(event.ends)} (`{wall_time(event.ends, zone)}`)"
             text += "."
-        if event.recurrence is not None:
-            text += f"\nRepeats {rule_in_words(event)}."
+        if event.recurrence is not None:  # a rule with many days can run to thousands of characters
+            text += f"\nRepeats {shorten(rule_in_words(event), ECHO_RULE)}."
         if event.registration_enabled and event.registration_deadline:
             deadline = event.registration_deadline
             text += f"\nRegistration closes {timestamp(deadline)} (`{wall_time(deadline, zone)}`)."
@@ -356,15 +359,15 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         embed = discord.Embed(title=title)
         if not shown:
             embed.description = "No events." if total == 0 else "No events on this page."
-            return embed
+            return fit_embed(embed)
         embed.description = "\n".join(
-            f"`#{o.event.id}` **{discord.utils.escape_markdown(o.name)}**{' 🔁' if o.event.recurrence else ''}"
+            f"`#{o.event.id}` **{escape(o.name)}**{' 🔁' if o.event.recurrence else ''}"
             f" · {event_when(o, short=True)} · {names.get(o.event.calendar_id, '?')}"
             for o in shown
         )
         pages = max(1, -(-total // PAGE_SIZE))
         embed.set_footer(text=f"Page {page + 1} of {pages} · {total} event{'s' if total != 1 else ''}")
-        return embed
+        return fit_embed(embed)
 
     # ---- show
 

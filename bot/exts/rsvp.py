@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -28,6 +29,7 @@ from bot.domain.rsvp import (
 )
 
 from .common import timestamp
+from .messages import CONTENT, Text, compose
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -83,23 +85,38 @@ async def answer(bot: CalBot, guild_id: int, event_id: int, occurrence: int, use
 
 def confirmation(result: Answer) -> str:
     """What the member is now, told privately."""
-    name = f"**{discord.utils.escape_markdown(result.event.name)}**"
+    name = ("**", Text(result.event.name), "**")
     if result.status == GOING:
-        return f"✅ You're going to {name}."
+        return compose("✅ You're going to ", *name, ".")
     if result.status == MAYBE:
-        return f"🤔 You're a maybe for {name}."
+        return compose("🤔 You're a maybe for ", *name, ".")
     if result.status == WAITLISTED:
-        return (
-            f"⏳ {name} is full, so you're on the waitlist: number {result.place}. "
-            "I'll send you a DM if a place opens up."
-        )
-    return f"You're not going to {name}."
+        return compose(
+            "⏳ ", *name, f" is full, so you're on the waitlist: number {result.place}. ",
+            "I'll send you a DM if a place opens up.",
+        )  # fmt: skip
+    return compose("You're not going to ", *name, ".")
 
 
 def closed_text(error: RegistrationClosed) -> str:
     if error.closed_at is None:
         return "Registration is off for this event."
     return f"Registration for this event closed {timestamp(error.closed_at)} ({timestamp(error.closed_at, 'R')})."
+
+
+def promotion_text(event: Event, starts: datetime, guild_name: str | None = None) -> str:
+    """The DM to a member who got a place off the waitlist, for the occurrence starting at `starts`."""
+    where = (" on **", Text(guild_name), "**") if guild_name else ()
+    parts: list[str | Text] = [
+        "🎉 A place opened up: you're going to **",
+        Text(event.name),
+        "**",
+        *where,
+        f", {timestamp(starts)}.",
+    ]
+    if event.card_message_id is not None:
+        parts.append(f"\nhttps://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}")
+    return compose(*parts, limit=CONTENT)
 
 
 async def notify_promoted(bot: CalBot, event: Event, occurrence: int, user_ids: list[int]) -> bool:
@@ -109,17 +126,11 @@ async def notify_promoted(bot: CalBot, event: Event, occurrence: int, user_ids: 
     if not user_ids:
         return False
     guild = bot.get_guild(event.guild_id)
-    where = f" on **{discord.utils.escape_markdown(guild.name)}**" if guild else ""
     try:  # the occurrence they got a place at, not the series' first (and where it was moved, if it was)
         starts = (await bot.store.events.occurrence(event.guild_id, event.id, occurrence)).starts
     except NotFound:
         starts = event.starts
-    text = (
-        f"🎉 A place opened up: you're going to **{discord.utils.escape_markdown(event.name)}**{where}, "
-        f"{timestamp(starts)}."
-    )
-    if event.card_message_id is not None:
-        text += f"\nhttps://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
+    text = promotion_text(event, starts, guild.name if guild else None)
     recorded = False
     for user_id in user_ids:
         try:

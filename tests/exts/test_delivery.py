@@ -1,10 +1,12 @@
-"""The sender's pacer: reminder requests stay under Discord's global limit instead of running into it."""
+"""The sender: its pacer keeps reminder requests under Discord's global limit instead of running into it;
+a reminder whose text would pass Discord's limits once escaped is still delivered, shortened."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 
+from bot.domain.rsvp import GOING, ONE_OFF
 from bot.exts.delivery import Pacer
 
 PERIOD = 0.3
@@ -63,3 +65,29 @@ async def test_a_cancelled_wait_takes_no_turn():
     t0 = loop.time()
     async with pacer:  # only the finished request counted; its period is over
         assert loop.time() - t0 < PERIOD / 3
+
+
+async def test_a_location_of_1024_underscores_is_still_delivered_in_the_channel_and_by_dm(world):
+    # Escaping doubles the location to 2,048 characters: Discord refused the reminder and nobody was reminded.
+    raiders = world.guild.create_role("Raiders")
+    await world.admin.slash(world.general, "calendar create", name="Raids", channel=world.events, ping_role=raiders)
+    res = await world.admin.slash(
+        world.general,
+        "event create",
+        name="Raid",
+        start="in 1 hour",
+        reminders="pt15m",
+        channels="both",
+        calendar="Raids",
+        location="_" * 1024,
+    )
+    assert "Created" in res.response.content, res.response.content
+    await world.bot.store.attendees.respond(world.guild.id, 1, ONE_OFF, world.alice.id, GOING, None)
+    await world.env.advance_time(45 * 60)
+    posted = world.events.last_message.content
+    dm = world.alice.user.dm_channel.last_message.content
+    for text in (posted, dm):
+        assert len(text) <= 2000
+        assert "\n📍 \\_\\_" in text and "\\_…\n" in text  # shortened visibly, between escapes
+        assert "https://discord.com/channels/" in text  # the card link survives whole
+    assert posted.startswith(f"<@&{raiders.id}> ⏰ **Raid** starts")

@@ -13,11 +13,13 @@ import simcord
 
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED
-from bot.exts.cards import EMBED_TOTAL, FIELD_VALUE, card_view
+from bot.exts.cards import card_view
 from bot.exts.common import NotManager
+from bot.exts.messages import EMBED_TOTAL, FIELD_VALUE
 from bot.exts.rsvp import answer
 
 DMS_CLOSED = "the member's DMs are closed (50007)"
+DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 BUTTONS = [("Going", "going", discord.ButtonStyle.success), ("Maybe", "maybe", discord.ButtonStyle.secondary)]
 BUTTONS.append(("Not going", "not_going", discord.ButtonStyle.danger))
 
@@ -419,3 +421,39 @@ async def test_a_bad_answer_never_reaches_the_store(world):
     with pytest.raises(InvalidField):
         await answer(world.bot, world.guild.id, 1, ONE_OFF, world.alice.id, WAITLISTED)
     assert await world.bot.store.attendees.list(world.guild.id, 1, ONE_OFF) == []
+
+
+async def test_a_long_japanese_location_leaves_out_the_google_link_not_the_card(world):
+    # Percent-encoded, the link passed a field's 1,024 characters, and the card was never posted.
+    card = await create(world, location="東京都" * 30, repeat="weekly", timezone="America/Argentina/Buenos_Aires")
+    assert card.embeds, "the card was posted"
+    assert fields(card)["Add to your calendar"] == "`/event export` adds it to any calendar app"
+    assert fields(card)["Location"] == "東京都" * 30
+
+
+async def test_a_series_card_with_every_field_at_its_length_is_posted(world):
+    card = await create(
+        world,
+        name="N" * 100,
+        description="D" * 4000,
+        location="L" * 1024,
+        url="https://example.com/" + "u" * 2000,
+        repeat="FREQ=MONTHLY;BYDAY=" + ",".join(f"{n}{day}" for n in (1, 2, 3, 4, -1) for day in DAYS),
+        deadline="tomorrow 17:00",
+        capacity=100,
+    )
+    for n in range(40):
+        await world.bot.store.attendees.respond(world.guild.id, 1, card_key(card), 10**17 + n, GOING, 100)
+    await world.alice.click(card, label="Going")
+    embed = card_of(world, card).embeds[0]
+    assert len(embed) <= EMBED_TOTAL
+    shown = fields(card_of(world, card))
+    assert "Add to your calendar" not in shown  # the optional link goes first
+    assert shown["Going (41/100)"].endswith(" more") or shown["Going (41/100)"] == "41 members"  # then names
+    assert embed.description == "D" * 4000 and shown["Location"] == "L" * 1024
+    assert len(embed.title) == 100
+
+
+def card_key(card: discord.Message) -> int:
+    """The occurrence a series' card is about, from its buttons."""
+    return int(card.components[0].children[0].custom_id.split(":")[3])
