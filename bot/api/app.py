@@ -23,12 +23,13 @@ from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
 from bot.storage import Store
 
 from . import discal, ics, openapi, perscom
-from .context import API_KEY, RATE_KEY, Api, json_response
+from .context import API_KEY, RATE_KEY, SAVED_KEY, WRITE_KEY, Api, json_response
 from .errors import ApiError
+from .outage import RETRY_AFTER, classify, message
+from .protocol import HEADER_TIMEOUT, MAX_BODY, ApiRunner
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1024 * 1024  # 1 MiB
 SHUTDOWN_TIMEOUT = 2.0  # seconds open requests get to finish when the API stops
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -43,7 +44,7 @@ DISCAL_PATHS = frozenset(
 STATUS_MESSAGES = {
     404: "No such route. GET /openapi.json lists them.",
     405: "This route does not take that method.",
-    413: "The body is larger than 1 MiB.",
+    413: f"The body is larger than {MAX_BODY // (1024 * 1024)} MiB.",
 }
 
 
@@ -57,6 +58,7 @@ def _error_response(request: web.Request, status: int, body: dict, headers: dict
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error is JSON; nothing a client sends can cause a 500 or show a traceback."""
+    close = False
     try:
         length = request.content_length
         if length is not None and length > MAX_BODY:
@@ -64,6 +66,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         response = await handler(request)
     except ApiError as error:
         response = _error_response(request, error.status, error.body(), error.headers)
+        close = error.close
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -85,17 +88,38 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         response = _error_response(request, 422, {"message": str(error)})
     except asyncio.CancelledError:
         raise
-    except ConnectionError:  # the client went away mid-request (e.g. while sending its body): not our fault
-        log.debug("%s %s: the client went away", request.method, request.rel_url.path)
-        response = _error_response(request, 400, {"message": "The connection was lost while reading the request."})
-    except Exception:
-        log.exception("%s %s failed", request.method, request.rel_url.path)
-        response = _error_response(request, 500, {"message": "Something went wrong on our side; it has been logged."})
+    except Exception as error:
+        response = _unexpected(request, error)
     rate = request.get(RATE_KEY)
     if rate is not None:
         response.headers["X-RateLimit-Limit"] = str(int(rate[0]))
         response.headers["X-RateLimit-Remaining"] = str(rate[1])
+    if close:
+        response.force_close()
     return response
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _unexpected(request: web.Request, error: Exception) -> web.Response:
+    """An error no route turned into an answer: the client gone, the database unavailable (503), or a bug (500)."""
+    if isinstance(error, ConnectionError) and _client_gone(request):
+        # The client went away mid-request (e.g. while sending its body): not our fault, and nobody reads this.
+        log.debug("%s %s: the client went away", request.method, request.rel_url.path)
+        return _error_response(request, 400, {"message": "The connection was lost while reading the request."})
+    outcome = classify(error)
+    if outcome is not None:
+        log.warning(
+            "%s %s: the database is unavailable (%s: %s)",
+            request.method, request.rel_url.path, type(error).__name__, error,
+        )  # fmt: skip
+        text = message(outcome, write=request.get(WRITE_KEY, False), saved=request.get(SAVED_KEY, []))
+        return _error_response(request, 503, {"message": text}, {"Retry-After": str(RETRY_AFTER)})
+    log.error("%s %s failed", request.method, request.rel_url.path, exc_info=error)
+    return _error_response(request, 500, {"message": "Something went wrong on our side; it has been logged."})
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -134,19 +158,34 @@ class CannotListen(Exception):
 
 
 class ApiServer:
-    """The API on `[api] host:port`, started and stopped with whatever runs it."""
+    """The API on `[api] host:port`, started and stopped with whatever runs it. Its connections are
+    protocol.py's: aiohttp's own errors in JSON, and `header_timeout` seconds for each request's headers."""
 
-    def __init__(self, store: Store, config: Config, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        header_timeout: float = HEADER_TIMEOUT,
+    ) -> None:
         self.config = config
         self.app = create_app(store, config, clock=clock)
+        self.header_timeout = header_timeout
         self._runner: web.AppRunner | None = None
 
+    @property
+    def addresses(self) -> list:
+        """Where it listens (with the port the system chose, for port 0)."""
+        return self._runner.addresses if self._runner is not None else []
+
     async def start(self) -> None:
-        self._runner = web.AppRunner(
+        self._runner = ApiRunner(
             self.app,
             access_log_class=AccessLogger,
             access_log=logging.getLogger("bot.api.access"),
             shutdown_timeout=SHUTDOWN_TIMEOUT,
+            header_timeout=self.header_timeout,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.api.host, self.config.api.port)

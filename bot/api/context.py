@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,11 @@ from bot.storage import Store
 from bot.storage.tokens import ApiToken
 
 from .auth import RateLimiter, retry_after, token_text
-from .errors import ApiError, bad_request, forbidden, unauthorized
+from .errors import ApiError, bad_request, forbidden, invalid, unauthorized
+from .outage import classify
+from .protocol import BODY_TIMEOUT
+
+log = logging.getLogger(__name__)
 
 TOKEN_CACHE = 1000
 RESPONSE_CACHE = 256
@@ -44,6 +49,10 @@ def _request_key(name: str, kind: type) -> Any:
 VERSION_KEY = _request_key("calbot.version", tuple)
 TOKEN_KEY = _request_key("calbot.token", ApiToken)
 RATE_KEY = _request_key("calbot.rate", tuple)
+WRITE_KEY = _request_key("calbot.write", bool)  # the route asked for a write token: it means to change something
+SAVED_KEY = _request_key("calbot.saved", list)  # what this request has committed so far, for an honest 503
+NUL_REFUSED = "must not contain the NUL character (U+0000)"
+MAX_NUL_PATHS = 20
 
 
 def dumps(data: Any) -> str:
@@ -62,6 +71,7 @@ class Api:
         self.config = config
         self.clock = clock or (lambda: datetime.now(UTC))
         self.limiter = RateLimiter(config.api.rate_limit_per_minute)
+        self.body_timeout = BODY_TIMEOUT
         self._tokens: OrderedDict[bytes, tuple[ApiToken, tuple[int, int]]] = OrderedDict()
         self._responses: OrderedDict[tuple, tuple[tuple[int, int], Any, int]] = OrderedDict()
         self._cached_bytes = 0
@@ -125,9 +135,14 @@ class Api:
 
     async def authenticate(self, request: web.Request, *, write: bool) -> ApiToken:
         """The caller's token (401 without a valid one), within its rate (429), allowed to write (403)."""
+        request[WRITE_KEY] = write
         text = token_text(request.headers.get("Authorization"))
         if text is None:
             raise unauthorized()
+        if not (text.isascii() and text.isprintable()):
+            # aiohttp decodes header bytes that are not UTF-8 as lone surrogates; no token holds them (or
+            # anything but printable ASCII), and they could not be hashed or looked up.
+            raise unauthorized(INVALID_TOKEN)
         version = await self.version(request)
         key = hashlib.sha256(text.encode()).digest()  # the token itself is not kept, even in memory
         hit = self._tokens.get(key)
@@ -137,7 +152,7 @@ class Api:
             token = await self.store.tokens.verify(text)
             if token is None:
                 self._tokens.pop(key, None)
-                raise unauthorized("The API token is not valid (unknown, revoked or mistyped).")
+                raise unauthorized(INVALID_TOKEN)
             # Recorded before the touch below: the version read above is the one the token was checked at.
             self._tokens[key] = (token, version)
             while len(self._tokens) > TOKEN_CACHE:
@@ -155,9 +170,23 @@ class Api:
         now = time.monotonic()
         if now - self._touched.get(token.id, -TOUCH_EVERY) >= TOUCH_EVERY:
             self._touched[token.id] = now
-            await self.store.tokens.touch(token.id)
+            try:
+                await self.store.tokens.touch(token.id)
+            except Exception as error:
+                # Bookkeeping: a database that cannot take writes now (locked, full) still serves reads.
+                if classify(error) is None:
+                    raise
+                self._touched.pop(token.id, None)  # tried again on the next call
+                log.info("Could not record the use of API token %s: the database is unavailable", token.id)
         request[TOKEN_KEY] = token
         return token
+
+    @staticmethod
+    def saved(request: web.Request, what: str) -> None:
+        """Record that `what` is committed: if the database fails later in this request, the 503 says so."""
+        if SAVED_KEY not in request:
+            request[SAVED_KEY] = []
+        request[SAVED_KEY].append(what)
 
     @staticmethod
     def same_guild(token: ApiToken, guild_id: int) -> None:
@@ -169,7 +198,7 @@ class Api:
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         return await self.store.settings.get(guild_id) or self.config.defaults.for_guild(guild_id)
 
-    async def default_calendar(self, guild_id: int) -> Calendar:
+    async def default_calendar(self, guild_id: int, request: web.Request | None = None) -> Calendar:
         """Where an event without a calendar goes: "General", else the guild's only or first calendar; a
         guild without calendars gets "General", as its first slash-command event does."""
         calendars = await self.store.calendars.list(guild_id)
@@ -178,21 +207,27 @@ class Api:
                 return calendar
         if calendars:
             return min(calendars, key=lambda c: c.id)
-        return await self.store.calendars.get_or_create(guild_id, DEFAULT_CALENDAR)
+        calendar = await self.store.calendars.get_or_create(guild_id, DEFAULT_CALENDAR)
+        if request is not None:
+            self.saved(request, f"the calendar {DEFAULT_CALENDAR}")
+        return calendar
 
     # ---- request bodies
 
-    @staticmethod
-    async def body(request: web.Request) -> Any:
-        """The JSON body (400 when it is not JSON, 413 beyond 1 MiB)."""
-        raw = await request.read()
+    async def body(self, request: web.Request) -> Any:
+        """The JSON body (400 when it is not JSON, 413 beyond 1 MiB, 408 when it does not arrive within
+        `body_timeout` seconds, 422 naming each field that holds a NUL character)."""
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                raw = await request.read()
+        except TimeoutError:
+            raise ApiError(408, f"The body did not arrive within {self.body_timeout:g} seconds.", close=True) from None
         if not raw.strip():
             raise bad_request("The body is empty; send a JSON object.")
         try:
             data = json.loads(raw, parse_constant=_no_constants)
             # "\ud800" is valid JSON but not text: a lone surrogate cannot be stored or shown anywhere.
             json.dumps(data, ensure_ascii=False).encode()
-            return data
         except UnicodeEncodeError:
             raise bad_request("The body holds a lone UTF-16 surrogate (like \\ud800), which is not text.") from None
         except UnicodeDecodeError:
@@ -202,6 +237,12 @@ class Api:
             raise bad_request(f"The body is not valid JSON: {error.msg} ({where}).") from None
         except (ValueError, RecursionError):
             raise bad_request("The body is not valid JSON.") from None
+        nul = nul_paths(data)
+        if nul:
+            # PostgreSQL's text cannot hold U+0000 (and nothing shows it): refused on every field, on both
+            # backends alike, before any of it is read.
+            raise invalid({path: [NUL_REFUSED] for path in nul})
+        return data
 
     async def object_body(self, request: web.Request) -> dict[str, Any]:
         data = await self.body(request)
@@ -212,3 +253,28 @@ class Api:
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+INVALID_TOKEN = "The API token is not valid (unknown, revoked or mistyped)."
+
+
+def nul_paths(data: Any) -> list[str]:
+    """The paths (`resources.0.name`) of the strings in `data`, keys included, that hold U+0000; at most
+    MAX_NUL_PATHS. Walked without recursion: the JSON may nest as deep as the parser allowed."""
+    found: list[str] = []
+    todo: list[tuple[str, Any]] = [("", data)]
+    while todo and len(found) < MAX_NUL_PATHS:
+        path, value = todo.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(path or "body")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                inner = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    found.append(inner)
+                else:
+                    todo.append((inner, item))
+        elif isinstance(value, list):
+            todo.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+    return sorted(found)

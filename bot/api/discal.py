@@ -255,7 +255,7 @@ async def create(request: web.Request) -> web.Response:
         )
         event = _apply(draft, changes, errors, failed=failed)
     errors.raise_if_any()
-    calendar = await api.default_calendar(guild_id)
+    calendar = await api.default_calendar(guild_id, request)
     [created] = await api.store.events.create_many([dataclasses.replace(event, calendar_id=calendar.id)])
     return json_response({"Message": CREATED, "id": str(created.id)})
 

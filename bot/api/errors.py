@@ -25,12 +25,14 @@ class ApiError(Exception):
         *,
         errors: Mapping[str, list[str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        close: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = dict(errors) if errors else None
         self.headers = dict(headers or {})
+        self.close = close  # end the connection after answering (the rest of the request is not wanted)
 
     def body(self) -> dict:
         body: dict = {"message": self.message}

@@ -22,6 +22,9 @@ class _Missing:
 
 MISSING: Any = _Missing()  # the field is absent (an update keeps the current value)
 MAX_ID = 2**63 - 1
+# DisCal's Unix milliseconds: from the first day of EARLIEST_YEAR to the last day of LATEST_YEAR (its midnight).
+EPOCH_MS_MIN = int(datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC).timestamp() * 1000)
+EPOCH_MS_MAX = int(datetime(LATEST_YEAR, 12, 31, tzinfo=UTC).timestamp() * 1000)
 
 
 def kind(value: Any) -> str:
@@ -138,9 +141,7 @@ class Reader:
         value = self.integer(key, *aliases, required=required, minimum=None, maximum=None)
         if value is MISSING:
             return MISSING
-        low = int(datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC).timestamp() * 1000)
-        high = int(datetime(LATEST_YEAR, 12, 31, tzinfo=UTC).timestamp() * 1000)
-        if not low <= value <= high:
+        if not EPOCH_MS_MIN <= value <= EPOCH_MS_MAX:
             return self.fail(name, f"must be Unix milliseconds between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
         return from_ms(value)
 

@@ -10,11 +10,24 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.colors import Color
+from bot.domain.models import (
+    CALENDAR_DESCRIPTION_MAX,
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    LOCATION_MAX,
+    NAME_MAX,
+    URL_MAX,
+)
 from bot.domain.notifications import CHANNELS, INTERVALS
-from bot.domain.recurrence import FREQUENCIES
+from bot.domain.recurrence import FREQUENCIES, MAX_COUNT, MAX_INTERVAL
+from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
 
 from .context import json_response
-from .perscom import BATCH_MAX, INCLUDES, NESTED_INCLUDES, PAGE_MAX
+from .discal import MAX_DAYS
+from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, MAX_ID
+from .outage import RETRY_AFTER
+from .perscom import BATCH_MAX, INCLUDES, MAX_CAPACITY, NESTED_INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
+from .protocol import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_FIELD, MAX_HEADERS, MAX_LINE
 
 COLORS = [c.name for c in Color]
 
@@ -31,18 +44,30 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 STRING = {"type": "string"}
+YEARS = f"between the years {EARLIEST_YEAR} and {LATEST_YEAR}"
 INSTANT = {"type": "string", "format": "date-time", "examples": ["2023-11-07T05:31:56Z"]}
 INSTANT_IN = {
     "type": "string",
     "description": "ISO 8601: `2023-11-07T05:31:56Z`, with an offset, naive (read in the event's `timezone`), "
-    "or a date `2023-11-07` (its midnight; for `ends` of an all-day event, the last day).",
+    f"or a date `2023-11-07` (its midnight; for `ends` of an all-day event, the last day); {YEARS}.",
     "examples": ["2023-11-07T05:31:56Z"],
 }
-ID = {"type": "integer", "minimum": 1, "examples": [123]}
-SNOWFLAKE = {"type": "integer", "minimum": 0, "description": "A Discord id (JavaScript clients may send a string)."}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID, "examples": [123]}
+SNOWFLAKE = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": MAX_ID,
+    "description": "A Discord id (JavaScript clients may send a string).",
+}
 EPOCH_MS = {"type": "integer", "description": "Unix time in milliseconds.", "examples": [1521732600000]}
+EPOCH_MS_IN = {
+    **EPOCH_MS,
+    "minimum": EPOCH_MS_MIN,
+    "maximum": EPOCH_MS_MAX,
+    "description": f"Unix time in milliseconds, {YEARS}.",
+}
 GUILD_ID = {
-    "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]{1,19}$"}],
+    "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, {"type": "string", "pattern": "^[0-9]{1,19}$"}],
     "description": "The guild (Discord server) id; it must be the token's guild.",
     "examples": [375357265198317579],
 }
@@ -63,8 +88,13 @@ def error(description: str, *, validation: bool = False, headers: dict | None = 
     return response
 
 
+RETRY_AFTER_HEADER = {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds to wait."}}
 ERRORS = {
-    "400": error("The body is not JSON, or not a JSON object."),
+    "400": error(
+        "The body is not JSON, or not a JSON object; or the request is not valid HTTP/1.1 (then the status may "
+        f"also be 414: a request line over {MAX_LINE} bytes, or 431: a header over {MAX_FIELD} bytes or more "
+        f"than {MAX_HEADERS} headers)."
+    ),
     "401": error(
         "No valid token: send `Authorization: Bearer <token>` (or DisCal's bare `Authorization: <token>`).",
         headers={"WWW-Authenticate": {"schema": STRING}},
@@ -72,11 +102,19 @@ ERRORS = {
     "403": error("A read token tried to write, or the `guild_id` is another guild's."),
     "404": error("No such event or calendar in the token's guild."),
     "405": error("The route does not take this method.", headers={"Allow": {"schema": STRING}}),
-    "413": error("The body is larger than 1 MiB."),
-    "422": error("Some fields are invalid; `errors` names each by its path.", validation=True),
-    "429": error(
-        "Too many requests for this token; wait `Retry-After` seconds.",
-        headers={"Retry-After": {"schema": {"type": "string"}, "description": "Seconds to wait."}},
+    "408": error(f"The body did not arrive within {BODY_TIMEOUT:g} seconds; the connection is closed."),
+    "413": error(f"The body is larger than {MAX_BODY // (1024 * 1024)} MiB."),
+    "422": error(
+        "Some fields are invalid; `errors` names each by its path. A NUL character (U+0000) is refused in any "
+        "string of the body, keys included.",
+        validation=True,
+    ),
+    "429": error("Too many requests for this token; wait `Retry-After` seconds.", headers=RETRY_AFTER_HEADER),
+    "503": error(
+        "The database is unavailable (down, restarting, locked or out of disk); try again after `Retry-After` "
+        f'seconds ({RETRY_AFTER}). The message says whether anything was changed: "Nothing was changed" only '
+        "when that is certain.",
+        headers=RETRY_AFTER_HEADER,
     ),
 }
 
@@ -93,8 +131,9 @@ def body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-READ = ("400", "401", "403", "404", "413", "422", "429")
+READ = ("400", "401", "403", "404", "413", "422", "429", "503")
 WRITE = READ
+WITH_BODY = ("408",)  # an operation with a request body may also answer these
 
 VERSION = {
     "name": "version",
@@ -120,12 +159,17 @@ INCLUDE = {
     },
 }
 PAGE = [
-    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_NUMBER_MAX, "default": 1},
+    },
     {
         "name": "limit",
         "in": "query",
         "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": 15},
+        "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": PAGE_DEFAULT},
     },
 ]
 
@@ -135,16 +179,16 @@ def path_id(what: str) -> dict[str, Any]:
 
 
 EVENT_FIELDS: dict[str, Any] = {
-    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
     "calendar_id": {
         **ID,
         "description": "One of the guild's calendars. Left out on create: the calendar named General, else the "
         "guild's first (General is made if the guild has none).",
     },
-    "description": nullable({"type": "string", "maxLength": 4000, "description": "Supports HTML."}),
-    "content": nullable({"type": "string", "maxLength": 10000, "description": "Supports HTML."}),
-    "location": nullable({"type": "string", "maxLength": 1024}),
-    "url": nullable({"type": "string", "format": "uri"}),
+    "description": nullable({"type": "string", "maxLength": DESCRIPTION_MAX, "description": "Supports HTML."}),
+    "content": nullable({"type": "string", "maxLength": CONTENT_MAX, "description": "Supports HTML."}),
+    "location": nullable({"type": "string", "maxLength": LOCATION_MAX}),
+    "url": nullable({"type": "string", "format": "uri", "maxLength": URL_MAX}),
     "author_id": nullable(SNOWFLAKE),
     "all_day": {"type": "boolean", "default": False},
     "starts": INSTANT_IN,
@@ -171,8 +215,10 @@ EVENT_FIELDS: dict[str, Any] = {
         "examples": ["Europe/Berlin"],
     },
     "color": {"type": "string", "enum": COLORS, "description": "calbot: DisCal's colours."},
-    "image": nullable({"type": "string", "format": "uri", "description": "calbot: an image for the card."}),
-    "capacity": nullable({"type": "integer", "minimum": 1, "maximum": 100000, "description": "calbot: places."}),
+    "image": nullable(
+        {"type": "string", "format": "uri", "maxLength": URL_MAX, "description": "calbot: an image for the card."}
+    ),
+    "capacity": nullable({"type": "integer", "minimum": 1, "maximum": MAX_CAPACITY, "description": "calbot: places."}),
 }
 
 SCHEDULE = {
@@ -181,10 +227,12 @@ SCHEDULE = {
     "required": ["frequency"],
     "properties": {
         "frequency": {"type": "string", "enum": list(FREQUENCIES)},
-        "interval": {"type": "integer", "minimum": 1, "maximum": 999, "default": 1},
+        "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL, "default": 1},
         "end_type": {"type": "string", "enum": ["never", "on", "after"], "default": "never"},
-        "count": nullable({"type": "integer", "minimum": 1, "maximum": 10000, "description": "With end_type after."}),
-        "until": nullable({**INSTANT, "description": "With end_type on."}),
+        "count": nullable(
+            {"type": "integer", "minimum": 1, "maximum": MAX_COUNT, "description": "With end_type after."}
+        ),
+        "until": nullable({**INSTANT, "description": f"With end_type on; {YEARS}."}),
         "by_day": {"type": "array", "items": {"type": "string", "examples": ["TU", "2TU", "-1FR"]}},
         "by_month": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}},
         "by_month_day": {"type": "array", "items": {"type": "integer", "minimum": -31, "maximum": 31}},
@@ -267,10 +315,36 @@ CALENDAR = {
     },
 }
 CALENDAR_FIELDS = {
-    "name": {"type": "string", "minLength": 1, "maxLength": 100},
-    "description": nullable({"type": "string", "maxLength": 1000}),
+    "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+    "description": nullable({"type": "string", "maxLength": CALENDAR_DESCRIPTION_MAX}),
     "color": nullable({"type": "string", "enum": COLORS}),
 }
+
+
+# What every request is held to, besides each field's own bounds (in the schemas): also under `info.x-limits`.
+LIMITS = {
+    "body_bytes": MAX_BODY,
+    "request_line_bytes": MAX_LINE,
+    "header_bytes": MAX_FIELD,
+    "headers": MAX_HEADERS,
+    "header_timeout_seconds": HEADER_TIMEOUT,
+    "body_timeout_seconds": BODY_TIMEOUT,
+    "batch_resources": BATCH_MAX,
+    "page_size": PAGE_MAX,
+    "page_number": PAGE_NUMBER_MAX,
+    "years": [EARLIEST_YEAR, LATEST_YEAR],
+}
+LIMITS_TEXT = (
+    "Limits: a body of at most 1 MiB (413 beyond); a request line of at most "
+    f"{MAX_LINE} bytes (414), each header at most {MAX_FIELD} bytes and at most {MAX_HEADERS} headers (431); the "
+    f"headers must arrive within {HEADER_TIMEOUT:g} seconds of the connection opening or the request's first "
+    f"byte (else 408 and the connection is closed), the body within {BODY_TIMEOUT:g} seconds (408); a batch holds "
+    f"at most {BATCH_MAX} resources; a page at most {PAGE_MAX} items; instants lie {YEARS}; names are at most "
+    f"{NAME_MAX} characters, an event's description {DESCRIPTION_MAX}, its content {CONTENT_MAX}, its location "
+    f"{LOCATION_MAX}, a calendar's description {CALENDAR_DESCRIPTION_MAX}, a web address {URL_MAX}; no string may "
+    "hold a NUL character (U+0000). Each token has a rate per minute (429 with Retry-After beyond it). While the "
+    f"database is unavailable: 503 with Retry-After ({RETRY_AFTER} seconds)."
+)
 
 
 def page_of(item: str) -> dict[str, Any]:
@@ -307,9 +381,14 @@ DISCAL_RECURRENCE = {
     "properties": {
         "recur": {"type": "boolean"},
         "frequency": {"type": "string", "enum": list(FREQUENCIES)},
-        "count": {"type": "integer", "minimum": -1, "description": "-1 or 0: forever. Also spelled recurCount."},
-        "recurCount": {"type": "integer", "minimum": -1},
-        "interval": {"type": "integer", "minimum": 1},
+        "count": {
+            "type": "integer",
+            "minimum": -1,
+            "maximum": MAX_COUNT,
+            "description": "-1 or 0: forever. Also spelled recurCount.",
+        },
+        "recurCount": {"type": "integer", "minimum": -1, "maximum": MAX_COUNT},
+        "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL},
     },
 }
 DISCAL_EVENT = {
@@ -361,14 +440,14 @@ DISCAL_BRIEF = {
 }
 DISCAL_WRITE_FIELDS = {
     "guild_id": GUILD_ID,
-    "epochStart": {**EPOCH_MS, "description": "Unix time of the start (also spelled startEpoch)."},
-    "epochEnd": {**EPOCH_MS, "description": "Unix time of the end; equal to epochStart: no end."},
-    "summary": {"type": "string", "minLength": 1, "maxLength": 100},
-    "description": {"type": "string", "maxLength": 4000},
-    "location": {"type": "string", "maxLength": 1024},
+    "epochStart": {**EPOCH_MS_IN, "description": f"Unix time of the start (also spelled startEpoch), {YEARS}."},
+    "epochEnd": {**EPOCH_MS_IN, "description": f"Unix time of the end; equal to epochStart: no end. {YEARS}."},
+    "summary": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+    "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
+    "location": {"type": "string", "maxLength": LOCATION_MAX},
     "color": {"type": "string", "enum": COLORS},
     "recurrence": ref("DisCalRecurrenceInput"),
-    "image": {"type": "string", "format": "uri"},
+    "image": {"type": "string", "format": "uri", "maxLength": URL_MAX},
 }
 
 
@@ -379,7 +458,7 @@ def discal(summary: str, request: dict[str, Any], response: dict[str, Any], *, w
             "summary": summary,
             "security": [{"bearer": []}, {"discal": []}],
             "requestBody": body(request),
-            "responses": {"200": ok(response), **errors(*(WRITE if write else READ))},
+            "responses": {"200": ok(response), **errors(*(WRITE if write else READ), *WITH_BODY)},
         }
     }
 
@@ -415,7 +494,7 @@ def _crud(item: str, fields_ref: str, create_ref: str, tag: str, what: str) -> d
                 "summary": f"Create {what}",
                 "parameters": [VERSION, *include],
                 "requestBody": body(ref(create_ref)),
-                "responses": {"201": ok(single, "Created"), **errors(*WRITE)},
+                "responses": {"201": ok(single, "Created"), **errors(*WRITE, *WITH_BODY)},
             },
         },
         f"/{{version}}/{base}/{{id}}": {
@@ -430,14 +509,14 @@ def _crud(item: str, fields_ref: str, create_ref: str, tag: str, what: str) -> d
                 "summary": f"Change {what} (the fields given; like PATCH)",
                 "parameters": [VERSION, path_id(item.lower()), *include],
                 "requestBody": body(ref(fields_ref)),
-                "responses": {"200": ok(single), **errors(*WRITE)},
+                "responses": {"200": ok(single), **errors(*WRITE, *WITH_BODY)},
             },
             "patch": {
                 "tags": [tag],
                 "summary": f"Change {what} (the fields given)",
                 "parameters": [VERSION, path_id(item.lower()), *include],
                 "requestBody": body(ref(fields_ref)),
-                "responses": {"200": ok(single), **errors(*WRITE)},
+                "responses": {"200": ok(single), **errors(*WRITE, *WITH_BODY)},
             },
             "delete": {
                 "tags": [tag],
@@ -473,7 +552,7 @@ def document() -> dict[str, Any]:
                         },
                     }
                 ),
-                "responses": {"200": ok(many), **errors(*WRITE)},
+                "responses": {"200": ok(many), **errors(*WRITE, *WITH_BODY)},
             },
             "patch": {
                 "tags": ["Events (PERSCOM)"],
@@ -494,7 +573,7 @@ def document() -> dict[str, Any]:
                         },
                     }
                 ),
-                "responses": {"200": ok(many), **errors(*WRITE)},
+                "responses": {"200": ok(many), **errors(*WRITE, *WITH_BODY)},
             },
             "delete": {
                 "tags": ["Events (PERSCOM)"],
@@ -514,7 +593,7 @@ def document() -> dict[str, Any]:
                         },
                     }
                 ),
-                "responses": {"200": ok(many, "The deleted events"), **errors(*WRITE)},
+                "responses": {"200": ok(many, "The deleted events"), **errors(*WRITE, *WITH_BODY)},
             },
         },
         **_crud("Calendar", "CalendarFields", "CalendarCreate", "Calendars (PERSCOM)", "a calendar"),
@@ -525,8 +604,8 @@ def document() -> dict[str, Any]:
                 "required": ["guild_id", "DaysInMonth", "EpochStart"],
                 "properties": {
                     "guild_id": GUILD_ID,
-                    "DaysInMonth": {"type": "integer", "minimum": 1, "maximum": 31},
-                    "EpochStart": {**EPOCH_MS, "description": "First Unix millisecond of the month."},
+                    "DaysInMonth": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+                    "EpochStart": {**EPOCH_MS_IN, "description": f"First Unix millisecond of the month, {YEARS}."},
                 },
             },
             {
@@ -541,7 +620,7 @@ def document() -> dict[str, Any]:
             {
                 "type": "object",
                 "required": ["guild_id", "startEpoch"],
-                "properties": {"guild_id": GUILD_ID, "startEpoch": EPOCH_MS, "StartEpoch": EPOCH_MS},
+                "properties": {"guild_id": GUILD_ID, "startEpoch": EPOCH_MS_IN, "StartEpoch": EPOCH_MS_IN},
             },
             {
                 "type": "object",
@@ -603,7 +682,7 @@ def document() -> dict[str, Any]:
                         "content": {"text/calendar": {"schema": STRING}},
                     },
                     "304": {"description": "Unchanged since the ETag given in If-None-Match"},
-                    **errors("404", "429"),
+                    **errors("404", "429", "503"),
                 },
             }
         },
@@ -624,7 +703,8 @@ def document() -> dict[str, Any]:
             "description": "DisCal v1 and PERSCOM-style routes for a guild's calendars and events. Every route "
             "but the feeds needs a guild's API token (`/api token create`, or `python -m bot token create`). "
             "Events written here get their Discord card and reminders like those made with slash commands. "
-            "Errors are JSON: `{message}`; 422 adds `errors: {field path: [messages]}`.",
+            "Errors are JSON: `{message}`; 422 adds `errors: {field path: [messages]}`.\n\n" + LIMITS_TEXT,
+            "x-limits": LIMITS,
         },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],

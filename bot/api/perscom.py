@@ -37,6 +37,7 @@ from .fields import MISSING, Reader, iso, row_id
 VERSIONS = ("v1", "v2")
 BATCH_MAX = 100
 PAGE_DEFAULT, PAGE_MAX = 15, 100
+PAGE_NUMBER_MAX = 10**9
 MAX_CAPACITY = 100_000
 INCLUDES = ("attachments", "author", "calendar", "comments", "image", "schedule", "tags")
 NESTED_INCLUDES = ("author", "calendar", "comments")  # PERSCOM also offers author.*, calendar.*, comments.*
@@ -282,7 +283,7 @@ def event_resource(event: Event, includes: Iterable[str] = (), calendars: dict[i
 def paging(request: web.Request) -> tuple[int, int]:
     errors = FieldErrors()
     values = {}
-    for key, default, high in (("page", 1, 10**9), ("limit", PAGE_DEFAULT, PAGE_MAX)):
+    for key, default, high in (("page", 1, PAGE_NUMBER_MAX), ("limit", PAGE_DEFAULT, PAGE_MAX)):
         text = request.query.get(key)
         if text is None:
             values[key] = default
@@ -341,11 +342,11 @@ async def _context(api: Api, token: ApiToken) -> tuple[GuildSettings, dict[int, 
     return settings, calendars
 
 
-async def _place(api: Api, drafts: list[Draft]) -> list[Event]:
+async def _place(api: Api, request: web.Request, drafts: list[Draft]) -> list[Event]:
     """Give drafts without a calendar the guild's default one (made only now that everything is valid)."""
     if not any(d.default_calendar for d in drafts):
         return [d.event for d in drafts]
-    calendar = await api.default_calendar(drafts[0].event.guild_id)
+    calendar = await api.default_calendar(drafts[0].event.guild_id, request)
     return [dataclasses.replace(d.event, calendar_id=calendar.id) if d.default_calendar else d.event for d in drafts]
 
 
@@ -376,9 +377,14 @@ async def create_event(request: web.Request) -> web.Response:
     errors = FieldErrors()
     draft = read_event(data, errors, "", guild_id=token.guild_id, settings=settings, calendars=calendars)
     errors.raise_if_any()
-    [event] = await api.store.events.create_many(await _place(api, [draft]))
+    [event] = await api.store.events.create_many(await _place(api, request, [draft]))
+    api.saved(request, f"event {event.id}")
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": event_resource(event, includes, calendars)}, status=201)
+
+
+def _events(what: str, events: list[Event]) -> str:
+    return f"{what} {', '.join(str(e.id) for e in events)}"
 
 
 async def _calendars_if(api: Api, token: ApiToken, includes: set[str]) -> dict[int, Calendar] | None:
@@ -410,6 +416,7 @@ async def update_event(request: web.Request) -> web.Response:
     )
     errors.raise_if_any()
     [event] = await api.store.events.update_many([draft.event])
+    api.saved(request, f"the change to event {event.id}")
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": event_resource(event, includes, calendars)})
 
@@ -456,7 +463,8 @@ async def create_batch(request: web.Request) -> web.Response:
             )
         )  # fmt: skip
     errors.raise_if_any()
-    created = await api.store.events.create_many(await _place(api, drafts))
+    created = await api.store.events.create_many(await _place(api, request, drafts))
+    api.saved(request, _events("events", created))
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": [event_resource(e, includes, calendars) for e in created]})
 
@@ -490,6 +498,7 @@ async def update_batch(request: web.Request) -> web.Response:
             events.append(draft.event)
     errors.raise_if_any()
     updated = await api.store.events.update_many(events)
+    api.saved(request, _events("the changes to events", updated))
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": [event_resource(e, includes, calendars) for e in updated]})
 

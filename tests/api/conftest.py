@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.api import create_app
 from bot.config import Config, load_config
-from bot.storage import open_store
+from bot.storage import Store, open_store
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import write_config
 
@@ -94,3 +94,27 @@ async def stranger(client: TestClient, store: SqliteStore) -> Caller:
     """A write token of another guild."""
     _token, text = await store.tokens.create(OTHER_GUILD, "elsewhere", "write")
     return Caller(client, text)
+
+
+# ---- the same API over each backend: SQLite, and PostgreSQL when CALBOT_TEST_POSTGRES_DSN names a server
+
+
+@pytest.fixture
+async def backend_store(store_url: str) -> AsyncIterator[Store]:
+    """A new, empty store on each backend (tests/conftest.py's `store_url`: sqlite, then postgres)."""
+    opened = await open_store(store_url)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def backend_client(backend_store: Store, config: Config) -> AsyncIterator[TestClient]:
+    app = create_app(backend_store, config, clock=lambda: NOW)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def backend_writer(backend_client: TestClient, backend_store: Store) -> Caller:
+    _token, text = await backend_store.tokens.create(GUILD, "tests", "write")
+    return Caller(backend_client, text)
