@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 
 from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event
+from bot.storage.problems import FOLLOW_UP, REMINDERS
 
 from .cards import post_card, update_card
+from .notifications import clear_problems
 from .rsvp import notify_promoted
 
 if TYPE_CHECKING:
@@ -65,6 +67,8 @@ class FollowUp:
             else:
                 outcome = await self._bring_up_to_date(guild_id, event_id, calendar, promoted)
             await self.bot.store.sync.done([e.id for e in entries])
+            if outcome.problem is None:  # reminders planned, card up to date: what failed before works now
+                await clear_problems(self.bot, guild_id, event_id, FOLLOW_UP, REMINDERS)
             self._done[event_id] = outcome
             self._done.move_to_end(event_id)
             while len(self._done) > REMEMBERED:

@@ -1,7 +1,13 @@
-"""/notifications: the guild's recent reminders and how each one ended."""
+"""/notifications: the guild's recent reminders and how each one ended; and, for its managers first, what
+needs attention: work a background task could not do for one of its events (bot/storage/problems.py).
+
+`record_problem` and `clear_problems` are how the cogs' background work (the series-card roller, the
+event_sync drain, the follow-up step) keeps that list: never raising, since the caller goes on with the
+other rows and guilds whatever happens to the record."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,15 +16,28 @@ from discord.ext import commands
 
 from bot.domain.errors import NotFound
 from bot.domain.reminders import Reminder
+from bot.storage.problems import WHAT, Problem
 
-from .common import respond, timestamp
+from .common import respond, settings_for, timestamp
 
 if TYPE_CHECKING:
     from bot.app import CalBot
 
+log = logging.getLogger(__name__)
+
 SHOWN = 20
 CHANNEL_LABELS = {"discord_public": "channel", "discord_private": "DM", "database": "log"}
 STATE_ICONS = {"sent": "✅", "failed": "❌", "missed": "⏭️"}
+# A message's embeds hold at most 6,000 characters together, a description 4,096: "Needs attention" takes
+# what the recent reminders leave. A name and an error are cut to these lengths before escaping.
+EMBED_TOTAL, DESCRIPTION = 6000, 4096
+NAME_SHOWN, ERROR_SHOWN = 60, 120
+WHAT_LABELS = {
+    "series card": "its card cannot move on",
+    "reminders": "its reminders cannot be planned",
+    "follow-up": "a change cannot be applied on Discord",
+    "delivery": "a reminder could not be handled",
+}
 
 
 class Notifications(commands.Cog):
@@ -28,7 +47,7 @@ class Notifications(commands.Cog):
     @app_commands.command(name="notifications")
     @app_commands.guild_only()
     async def notifications(self, interaction: discord.Interaction) -> None:
-        """Show the server's recent reminders: sent, failed (and why) or missed."""
+        """Show the server's recent reminders: sent, failed (and why) or missed; managers see problems first."""
         recent = await self.bot.store.reminders.recent(interaction.guild_id, limit=SHOWN)
         embed = discord.Embed(title="Recent reminders")
         if not recent:
@@ -39,14 +58,57 @@ class Notifications(commands.Cog):
                 if reminder.event_id not in names:
                     names[reminder.event_id] = await self._event_name(reminder)
             embed.description = "\n".join(line(r, names[r.event_id]) for r in recent)[:4096]
-        await respond(interaction, embed=embed)
+        embeds = [embed]
+        if await _manages(interaction):
+            problems = await self.bot.store.problems.for_guild(interaction.guild_id)
+            if problems:
+                embeds.insert(0, attention(problems, budget=EMBED_TOTAL - len(embed)))
+        await respond(interaction, embeds=embeds)
 
     async def _event_name(self, reminder: Reminder) -> str:
         try:
             event = await self.bot.store.events.get(reminder.guild_id, reminder.event_id)
         except NotFound:
             return f"deleted event #{reminder.event_id}"
+        except Exception:  # a row that cannot be read: "Needs attention" says so to managers
+            return f"event #{reminder.event_id}"
         return discord.utils.escape_markdown(event.name)
+
+
+async def _manages(interaction: discord.Interaction) -> bool:
+    """Whether the member may change the calendar (as `manager_only` lets them): Manage Server or the role."""
+    if interaction.permissions.manage_guild:
+        return True
+    role = (await settings_for(interaction)).manager_role_id
+    return role is not None and any(r.id == role for r in getattr(interaction.user, "roles", ()))
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` at most `limit` characters, escaped for markdown after it is cut (so no escape is cut in two)."""
+    return discord.utils.escape_markdown(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
+
+
+def attention(problems: list[Problem], *, budget: int = EMBED_TOTAL) -> discord.Embed:
+    """The "Needs attention" embed, in at most `budget` characters: a line per event, the most recently
+    failing first, with what failed for it, since when, and its latest error."""
+    by_event: dict[int, list[Problem]] = {}
+    for problem in problems:  # most recently seen first
+        by_event.setdefault(problem.event_id, []).append(problem)
+    title = "Needs attention"
+    room = min(DESCRIPTION, budget - len(title)) - 40  # kept for the line saying how many more
+    lines: list[str] = []
+    for index, (event_id, its) in enumerate(by_event.items()):
+        name = f"**event #{event_id}**"
+        if its[0].event_name:
+            name = f"**{_cut(its[0].event_name, NAME_SHOWN)}** (#{event_id})"
+        failed = ", ".join(WHAT_LABELS.get(p.what, p.what) for p in sorted(its, key=lambda p: WHAT.index(p.what)))
+        since = timestamp(min(p.first_seen for p in its), "R")
+        text = f"⚠️ {name}: {failed} · since {since} · {_cut(its[0].error, ERROR_SHOWN)}"
+        if sum(len(t) + 1 for t in lines) + len(text) > room:
+            lines.append(f"…and {len(by_event) - index} more")
+            break
+        lines.append(text)
+    return discord.Embed(title=title, description="\n".join(lines), color=discord.Color.orange())
 
 
 def line(reminder: Reminder, event_name: str) -> str:
@@ -60,6 +122,22 @@ def line(reminder: Reminder, event_name: str) -> str:
     if reminder.last_error and reminder.state != "sent":
         text += f": {reminder.last_error}"
     return text
+
+
+async def record_problem(bot: CalBot, guild_id: int, event_id: int, what: str, error: BaseException | str) -> None:
+    """Record that `what` failed for the event, for its guild's managers; a record that fails is logged only."""
+    try:
+        await bot.store.problems.record(guild_id, event_id, what, error)
+    except Exception:
+        log.exception("Could not record that the %s of event %s (guild %s) failed", what, event_id, guild_id)
+
+
+async def clear_problems(bot: CalBot, guild_id: int, event_id: int, *what: str) -> None:
+    """`what` works again for the event: its problems go from the list; a failure to say so is logged only."""
+    try:
+        await bot.store.problems.clear(guild_id, event_id, *what)
+    except Exception:
+        log.exception("Could not clear the problems of event %s (guild %s)", event_id, guild_id)
 
 
 async def setup(bot: CalBot) -> None:

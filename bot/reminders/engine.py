@@ -50,6 +50,7 @@ from bot.domain.shards import Shards
 from bot.domain.timeparse import parse_clock_time, wall_to_utc
 from bot.storage import Store
 from bot.storage.interface import REMINDERS_CHANNEL
+from bot.storage.problems import DELIVERY, REMINDERS, Unreadable, describe
 
 log = logging.getLogger(__name__)
 
@@ -250,13 +251,44 @@ class ReminderEngine:
             await self._outcome(self._spawn(self._extend_horizon()), None)
 
     async def _extend_horizon(self) -> None:
-        for event in await self.store.events.all_series(shards=self.shards):
+        """A series that cannot be read or planned is logged, skipped and recorded in the store's problems
+        (for the guild's managers), and cleared there once it plans again; every other series goes on."""
+        unreadable: list[Unreadable] = []
+        series = await self.store.events.all_series(shards=self.shards, unreadable=unreadable)
+        known = await self.store.problems.events_with(REMINDERS, shards=self.shards)
+        for bad in unreadable:
+            await self._failed(bad.guild_id, bad.event_id, REMINDERS, bad.error, known)
+        for event in series:
             if self._stopping:
                 return
             try:
                 await self.schedule(event)
-            except Exception:
-                log.exception("Could not plan the reminders of series %s", event.id)
+            except Exception as error:
+                await self._failed(event.guild_id, event.id, REMINDERS, error, known)
+            else:
+                if (event.guild_id, event.id) in known:
+                    await self._solved(event.guild_id, event.id, REMINDERS)
+
+    async def _failed(
+        self, guild_id: int, event_id: int, what: str, error: Exception, known: set[tuple[int, int]]
+    ) -> None:
+        """Log work that raised for one event (its traceback once: `known` holds those recorded before) and
+        record it; a record that fails is logged only, as the caller goes on with the rest."""
+        if (guild_id, event_id) in known:
+            log.warning("The %s of event %s (guild %s) failed again: %s", what, event_id, guild_id, describe(error))
+        else:
+            log.error("The %s of event %s (guild %s) failed", what, event_id, guild_id, exc_info=error)
+            known.add((guild_id, event_id))
+        try:
+            await self.store.problems.record(guild_id, event_id, what, error)
+        except Exception:
+            log.exception("Could not record that the %s of event %s failed", what, event_id)
+
+    async def _solved(self, guild_id: int, event_id: int, what: str) -> None:
+        try:
+            await self.store.problems.clear(guild_id, event_id, what)
+        except Exception:
+            log.exception("Could not clear the %s problem of event %s", what, event_id)
 
     async def cancel(self, event: Event) -> None:
         await self.store.reminders.cancel_event(event.guild_id, event.id)
@@ -324,7 +356,8 @@ class ReminderEngine:
                 self.clock(), self.worker, self.lease, self.batch, shards=self.shards
             )
             if claimed:
-                await asyncio.gather(*(self._handle(r) for r in claimed))
+                known = await self.store.problems.events_with(DELIVERY, shards=self.shards)
+                await asyncio.gather(*(self._handle(r, known) for r in claimed))
                 handled += len(claimed)
                 continue
             if self._again:
@@ -347,13 +380,20 @@ class ReminderEngine:
             log.warning("Released %d reminder claim(s) whose lease expired", released)
             self.wake_at(self.clock())
 
-    async def _handle(self, reminder: Reminder) -> None:
+    async def _handle(self, reminder: Reminder, known: set[tuple[int, int]]) -> None:
+        """Deliver one reminder. One that raises (a bug of ours, its event's row unreadable) must not stop the
+        others: it is logged and recorded (a DELIVERY problem of its event, `known`: those recorded before),
+        and the claim's lease brings it back; one handled clears its event's problem."""
         try:
             async with self._sending:
                 await self._deliver(reminder)
-        except Exception:
-            # A bug of ours must not stop the other reminders; the claim's lease brings this one back.
-            log.exception("Reminder %s (%s) could not be handled", reminder.id, reminder.key)
+        except Exception as error:
+            log.warning("Reminder %s (%s) could not be handled", reminder.id, reminder.key)
+            await self._failed(reminder.guild_id, reminder.event_id, DELIVERY, error, known)
+            return
+        if (reminder.guild_id, reminder.event_id) in known:
+            known.discard((reminder.guild_id, reminder.event_id))
+            await self._solved(reminder.guild_id, reminder.event_id, DELIVERY)
 
     async def _deliver(self, reminder: Reminder) -> None:
         reminders, now = self.store.reminders, self.clock()

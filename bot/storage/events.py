@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +32,12 @@ from .database import (
     text_id,
 )
 from .interface import SYNC_CHANNEL
+from .problems import Unreadable
 
 if TYPE_CHECKING:
     from bot.domain.shards import Shards
 
+log = logging.getLogger(__name__)
 
 EVENT_COLUMNS = (
     "guild_id",
@@ -82,6 +85,15 @@ def event_params(event: Event) -> dict[str, Any]:
         notifications_enabled=int(event.notifications_enabled),
     )
     return params
+
+
+def salvaged(row: Row) -> Event:
+    """`event_from_row`; for a row whose stored rule cannot be read (written before validation refused it),
+    the event without its rule: enough to delete it and mark its card cancelled."""
+    try:
+        return event_from_row(row)
+    except Exception:
+        return event_from_row({**row, "recurrence": None})
 
 
 def event_from_row(row: Row) -> Event:
@@ -253,13 +265,17 @@ class SqlEvents:
         found: list[Slot] = [(r["starts"], r["ends"], r["id"], ONE_OFF) for r in one_offs]
         changes = await self._changes.for_events(guild_id, [r["id"] for r in series_rows])
         for row in series_rows:
-            # Only what says when: this Event exists to be expanded here and goes no further.
-            timing = Event(
-                guild_id=guild_id, calendar_id=0, name="", id=row["id"], starts=instant(row["starts"]),
-                ends=instant(row["ends"]), timezone=row["timezone"], recurrence=parse_rrule(row["recurrence"]),
-            )  # fmt: skip
-            found.extend(slots(timing, changes[row["id"]], after=start, before=end))
-        found.sort()
+            try:
+                # Only what says when: this Event exists to be expanded here and goes no further.
+                timing = Event(
+                    guild_id=guild_id, calendar_id=0, name="", id=row["id"], starts=instant(row["starts"]),
+                    ends=instant(row["ends"]), timezone=row["timezone"], recurrence=parse_rrule(row["recurrence"]),
+                )  # fmt: skip
+                found.extend(slots(timing, changes[row["id"]], after=start, before=end))
+            except Exception as error:  # a rule stored before validation refused it: the rest of the list stands
+                log.warning("Left series %s of guild %s out of a list: %s", row["id"], guild_id, error)
+        # An event without an end sorts as if it ended when it starts (None and a number do not compare).
+        found.sort(key=lambda slot: (slot[0], slot[0] if slot[1] is None else slot[1], slot[2], slot[3]))
         return found
 
     async def occurrences(
@@ -306,13 +322,25 @@ class SqlEvents:
             raise NotFound("occurrence", original.strftime("%Y-%m-%d %H:%M UTC"))
         return found
 
-    async def all_series(self, *, shards: Shards | None = None) -> list[Event]:
-        """Every recurring event of every guild (on `shards`): the reminder horizon is extended for each."""
+    async def all_series(
+        self, *, shards: Shards | None = None, unreadable: list[Unreadable] | None = None
+    ) -> list[Event]:
+        """Every recurring event of every guild (on `shards`): the reminder horizon is extended for each.
+        Given `unreadable`, a row that cannot be read (a rule stored before validation refused it) is left
+        out and added there, so one guild's bad row stops no other's work; without it, it raises."""
         async with self._db.read() as db:
             rows = await db.all(
                 f"SELECT * FROM events WHERE recurrence IS NOT NULL AND {on_shards(shards)} ORDER BY id"
             )
-        return [event_from_row(r) for r in rows]
+        if unreadable is None:
+            return [event_from_row(r) for r in rows]
+        found = []
+        for row in rows:
+            try:
+                found.append(event_from_row(row))
+            except Exception as error:
+                unreadable.append(Unreadable(row["guild_id"], row["id"], error, row["card_message_id"] is not None))
+        return found
 
     async def find(self, guild_id: int, ref: str, now: datetime) -> Event:
         """The event `ref` names: its exact name (any case), else its id ("12", "#12"), else the one
@@ -433,7 +461,7 @@ class SqlEvents:
                 row = await db.one("DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id))
                 if row is None:
                     raise NotFound("event", event_id)
-                deleted.append(event_from_row(row))
+                deleted.append(salvaged(row))
                 await queue_sync(db, guild_id, event_id, deleted[-1], now)
         return deleted
 

@@ -8,6 +8,7 @@ from .calendars import SqlCalendars
 from .database import Clock, Database
 from .events import SqlEvents, SqlOccurrenceChanges
 from .outbox import SqlReminders
+from .problems import SqlProblems
 from .settings import SqlMeta, SqlSettings, SqlUsers
 from .sync import SqlEventSync
 from .tokens import SqlApiTokens
@@ -28,3 +29,4 @@ class SqlStore:
         self.attendees = SqlAttendees(db, clock)
         self.reminders = SqlReminders(db, clock)
         self.tokens = SqlApiTokens(db, clock)
+        self.problems = SqlProblems(db, clock)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.domain.models import Event
 
 from .database import Clock, Database, Row, epoch, on_shards
-from .events import event_from_row, queue_sync
+from .events import queue_sync, salvaged
 from .interface import SyncEntry
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def _entry(row: Row) -> SyncEntry:
         id=row["id"],
         guild_id=row["guild_id"],
         event_id=row["event_id"],
-        deleted=event_from_row(json.loads(row["deleted"])) if row["deleted"] else None,
+        deleted=salvaged(json.loads(row["deleted"])) if row["deleted"] else None,
         promoted={int(key): list(users) for key, users in promoted.items()},
     )
 

@@ -28,6 +28,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reminders", ("id",)),
     ("event_sync", ("id",)),
     ("api_tokens", ("id",)),
+    ("problems", ("guild_id", "event_id", "what")),
 )
 PAGE = 5000
 
