@@ -17,6 +17,9 @@ from bot.config import Config, load_config
 from bot.storage.database import redact_url
 from tests.standin import DiscordStandIn
 
+# The event-loop watchdog over the behaviour suites (issue 13): a step of the loop over 100 ms fails the test.
+pytest_plugins = ["tests.watchdog"]
+
 
 def write_config(folder: Path, body: str = "") -> Path:
     path = folder / "config.toml"
