@@ -237,7 +237,9 @@ class Api:
             raise bad_request(f"The body is not valid JSON: {error.msg} ({where}).") from None
         except (ValueError, RecursionError):
             raise bad_request("The body is not valid JSON.") from None
-        nul = nul_paths(data)
+        # JSON can only carry U+0000 escaped: without that escape there is nothing to look for (a 1 MiB list
+        # walked for nothing held the loop for 280 ms).
+        nul = nul_paths(data) if b"\\u0000" in raw else []
         if nul:
             # PostgreSQL's text cannot hold U+0000 (and nothing shows it): refused on every field, on both
             # backends alike, before any of it is read.
@@ -276,5 +278,9 @@ def nul_paths(data: Any) -> list[str]:
                 else:
                     todo.append((inner, item))
         elif isinstance(value, list):
-            todo.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+            todo.extend(
+                (f"{path}.{index}" if path else str(index), item)
+                for index, item in enumerate(value)
+                if isinstance(item, str | dict | list)  # numbers hold no NUL: no path made for them
+            )
     return sorted(found)

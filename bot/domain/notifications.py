@@ -21,10 +21,13 @@ CHANNEL_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 _SEPARATORS = re.compile(r"[\s,;]+")
+MAX_ITEMS = 50  # reminder intervals or channels in one list
 
 
-def _split(text: str | Iterable[str]) -> list[str]:
+def _split(text: str | Iterable[str], field: str) -> list[str]:
     items = _SEPARATORS.split(text) if isinstance(text, str) else list(text)
+    if len(items) > MAX_ITEMS:  # checked before each item is read: a huge list costs nothing
+        raise InvalidField(field, f"lists {len(items)} values; give at most {MAX_ITEMS}")
     return [item.strip().lower() for item in items if item and item.strip()]
 
 
@@ -34,7 +37,7 @@ def parse_intervals(value: str | Iterable[str], field: str = "reminders") -> tup
 
     `none` (or an empty value) means no reminders.
     """
-    items = _split(value)
+    items = _split(value, field)
     if items == ["none"]:
         return ()
     intervals = sorted({parse_interval(item, field) for item in items})
@@ -44,7 +47,7 @@ def parse_intervals(value: str | Iterable[str], field: str = "reminders") -> tup
 def parse_channels(value: str | Iterable[str], field: str = "channels") -> tuple[str, ...]:
     """Channel names or the aliases public/private/both → canonical names, in CHANNELS order."""
     chosen: set[str] = set()
-    for item in _split(value):
+    for item in _split(value, field):
         if item in CHANNEL_ALIASES:
             chosen.update(CHANNEL_ALIASES[item])
         elif item in CHANNELS:

@@ -30,6 +30,7 @@ MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "
                "October", "November", "December")  # fmt: skip
 MAX_INTERVAL = 999
 MAX_COUNT = 10_000
+MAX_LIST = 366  # values in one BY* list (BYSETPOS has 732 meaningful ones; no rule needs them all)
 _WEEKDAY_WORDS = {
     **{code.lower(): code for code in WEEKDAYS},
     **{name.lower(): WEEKDAYS[i] for i, name in enumerate(WEEKDAY_NAMES)},
@@ -66,6 +67,10 @@ class Recurrence:
             raise InvalidField("until", "give a count or an end date, not both")
         if self.until is not None and self.until.tzinfo is None:
             raise InvalidField("until", "must carry a time zone")
+        for name, values in (("on", self.by_day), ("by_month", self.by_month), ("on", self.by_month_day),
+                             ("by_set_position", self.by_set_position)):  # fmt: skip
+            if len(values) > MAX_LIST:  # checked before each value is read: a huge list costs nothing
+                raise InvalidField(name, f"holds {len(values)} values; a rule takes at most {MAX_LIST}")
         # "TU,TU,..." is "TU": a repeated day adds no occurrence, only length to every text that shows the rule.
         by_day = tuple(dict.fromkeys(_by_day(d) for d in self.by_day))
         _check_numbered_weekdays(by_day, frequency, bool(self.by_month))

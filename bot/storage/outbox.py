@@ -91,8 +91,10 @@ class SqlReminders:
                         state = 'pending', scheduled_for = excluded.scheduled_for, due = excluded.due,
                         attempts = 0, last_error = NULL, occurrence = excluded.occurrence,
                         updated_at = excluded.updated_at
-                    -- moved (still pending), or cancelled once and planned again: sent ones stay history
-                    WHERE (reminders.state = 'pending' AND reminders.scheduled_for != excluded.scheduled_for)
+                    -- moved (still pending), re-keyed (a one-off turned into a series, or back: same start,
+                    -- another occurrence key), or cancelled once and planned again: sent ones stay history
+                    WHERE (reminders.state = 'pending' AND (reminders.scheduled_for != excluded.scheduled_for
+                                                            OR reminders.occurrence != excluded.occurrence))
                        OR reminders.state = 'cancelled'
                     """,
                     (

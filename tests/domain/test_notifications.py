@@ -68,3 +68,10 @@ def test_unknown_channels_are_refused_naming_the_field(value: str | list[str]) -
     with pytest.raises(InvalidField) as caught:
         parse_channels(value, "notifications_channels")
     assert caught.value.field == "notifications_channels"
+
+
+@pytest.mark.parametrize("parse", [parse_intervals, parse_channels])
+def test_a_huge_list_is_refused_before_any_item_is_read(parse) -> None:
+    with pytest.raises(InvalidField, match="give at most 50"):
+        parse(["pt15m"] * 100_000, "field")
+    assert parse(["pt15m", "pt15m"] if parse is parse_intervals else ["discord_public"] * 50, "field")

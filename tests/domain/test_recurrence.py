@@ -566,3 +566,15 @@ def test_an_until_at_the_end_of_time_stored_before_its_limit_still_expands():
     start = wall_to_utc(datetime(2026, 12, 31, 20), kiritimati)  # noqa: DTZ001 - a wall time
     assert len(occurrences(rule, start, kiritimati, after=start, before=utc(2030, 1, 1))) == 4
     assert describe(rule, start, kiritimati, "Pacific/Kiritimati").endswith("until 9998-12-31")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"by_day": ("TU",) * 367}, "on"), ({"by_month": (1,) * 367}, "by_month"), ({"by_month_day": (1,) * 367}, "on"),
+     ({"by_set_position": (1,) * 367}, "by_set_position")],
+)  # fmt: skip
+def test_a_rule_list_over_366_values_is_refused_before_any_is_read(changes, field) -> None:
+    with pytest.raises(InvalidField) as refused:
+        Recurrence("YEARLY", **changes).validated()
+    assert refused.value.field == field and "at most 366" in refused.value.reason
+    assert Recurrence("WEEKLY", by_day=("TU",) * 366).validated().by_day == ("TU",)
