@@ -31,12 +31,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from dateutil.rrule import rrulestr
 
 from bot.api import create_app
-from bot.config import Config, load_config
+from bot.config import Config
 from bot.domain.rsvp import GOING, MAYBE, ONE_OFF, WAITLISTED
 from bot.exts.events import ON_RULE
+from tests import behaviour
 from tests.api.conftest import Caller
-from tests.conftest import write_config
-from tests.exts import conftest as behaviour
 from tests.exts.conftest import World
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -69,22 +68,16 @@ def dms(actor: simcord.MemberActor) -> list[str]:
 
 # ---- the bot, on each backend, with the API on its store
 
-# The behaviour suite's fixtures (the real bot under SimCord, its world of members), used as they are.
-bots, simcord_bot, world, _close_stores = (
-    behaviour.bots,
-    behaviour.simcord_bot,
-    behaviour.world,
-    behaviour._close_stores,
-)
+
+# The real bot under SimCord and its world of members, used as they are.
+bots, simcord_bot, world, _close_stores = behaviour.FIXTURES
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=behaviour.BACKENDS)
 def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
-    environ = {"DISCORD_TOKEN": "test-token"}
-    if request.param == "postgres":
-        environ["CALBOT_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    body = f"[api]\nsync_seconds = {SYNC_SECONDS}\nrate_limit_per_minute = 100000\n"
-    return load_config(str(write_config(tmp_path, body)), environ=environ)
+    return behaviour.bot_config(
+        request, tmp_path, f"[api]\nsync_seconds = {SYNC_SECONDS}\nrate_limit_per_minute = 100000\n"
+    )
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.config import Config, load_config
-from tests.conftest import QUIET_SYNC, write_config
-from tests.exts import conftest as behaviour
+from bot.config import Config
+from tests import behaviour
+from tests.conftest import QUIET_SYNC
 from tests.storage.raw import raw
 
 HOUR = 3600
@@ -74,21 +74,13 @@ async def event_id(world, guild_id: int, name: str) -> int:
     return rows[0][0]
 
 
-# The behaviour suite's fixtures (the real bot under SimCord, its world of members), used as they are.
-bots, simcord_bot, world, _close_stores = (
-    behaviour.bots,
-    behaviour.simcord_bot,
-    behaviour.world,
-    behaviour._close_stores,
-)
+# The real bot under SimCord and its world of members, used as they are.
+bots, simcord_bot, world, _close_stores = behaviour.FIXTURES
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=behaviour.BACKENDS)
 def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
-    environ = {"DISCORD_TOKEN": "test-token"}
-    if request.param == "postgres":
-        environ["CALBOT_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    return load_config(str(write_config(tmp_path, QUIET_SYNC)), environ=environ)
+    return behaviour.bot_config(request, tmp_path, QUIET_SYNC)
 
 
 @pytest.fixture
