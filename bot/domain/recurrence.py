@@ -3,7 +3,8 @@
 A series is anchored as a local wall time in an IANA zone. Occurrences are generated on the wall
 clock with `dateutil.rrule` and converted to UTC one by one (`wall_to_utc`), so 18:00 stays 18:00
 across daylight saving changes; a wall time inside a spring-forward gap moves forward by the gap and
-an ambiguous fall-back time takes its first occurrence, as RFC 5545 §3.3.5 says. Pure.
+an ambiguous fall-back time takes its first occurrence, as RFC 5545 §3.3.5 says. UNTIL is an instant
+(§3.3.10): a series holds the occurrences that start at or before it, whatever their wall time. Pure.
 """
 
 from __future__ import annotations
@@ -54,11 +55,17 @@ class Recurrence:
     by_month: tuple[int, ...] = ()
     by_month_day: tuple[int, ...] = ()
     by_set_position: tuple[int, ...] = ()
+    # RFC 5545's WKST: the day each week of the rule begins on. It moves the weeks of a WEEKLY rule, so it
+    # changes which days an INTERVAL>1 (or a BYSETPOS) with BYDAY picks (§3.8.5.3's own example).
+    week_start: str = "MO"
 
     def validated(self, field: str = "repeat") -> Recurrence:
         frequency = str(self.frequency).strip().upper()
         if frequency not in FREQUENCIES:
             raise InvalidField(field, f"unknown frequency {self.frequency!r}; use daily, weekly, monthly or yearly")
+        week_start = str(self.week_start).strip().upper()
+        if week_start not in WEEKDAYS:
+            raise InvalidField(field, f"WKST={self.week_start} is not a weekday; use MO, TU, WE, TH, FR, SA or SU")
         if not 1 <= self.interval <= MAX_INTERVAL:
             raise InvalidField("every", f"must be a whole number from 1 to {MAX_INTERVAL}")
         if self.count is not None and not 1 <= self.count <= MAX_COUNT:
@@ -83,6 +90,7 @@ class Recurrence:
         return dataclasses.replace(
             self,
             frequency=frequency,
+            week_start=week_start,
             until=self.until and self.until.astimezone(UTC),
             by_day=by_day,
             by_month=tuple(sorted(set(self.by_month))),
@@ -108,6 +116,8 @@ class Recurrence:
         ):
             if values:
                 parts.append(f"{name}={','.join(str(v) for v in values)}")
+        if self.week_start != "MO":  # RFC 5545's default
+            parts.append(f"WKST={self.week_start}")
         return ";".join(parts)
 
 
@@ -181,6 +191,7 @@ def _parse_rrule(raw: str) -> Recurrence:
         by_month=numbers("BYMONTH"),
         by_month_day=numbers("BYMONTHDAY"),
         by_set_position=numbers("BYSETPOS"),
+        week_start=values.get("WKST", "MO"),
     ).validated(field)
 
 
@@ -382,11 +393,25 @@ def _later(instant: datetime, delta: timedelta) -> datetime:
         return datetime.max.replace(tzinfo=UTC)
 
 
+def _until_bound(until: datetime, zone: tzinfo) -> datetime:
+    """A wall time no occurrence at or before the instant `until` is later than: a bound for the walk only.
+
+    RFC 5545 §3.3.10 makes UNTIL an inclusive UTC instant, which the wall clock cannot compare: near a change
+    an occurrence's wall time and its instant disagree (02:30 on a spring-forward day starts at 03:30; on a
+    fall-back night the first 02:30 is before the second 02:00). So the walk goes a day past UNTIL's wall time
+    and `occurrences` keeps exactly those that start at or before `until`."""
+    return _wall(until, zone, 1)
+
+
 def _dateutil_rule(rule: Recurrence, first: datetime, anchor: datetime, high: datetime, zone: tzinfo) -> _rrule.rrule:
     """The dateutil rule on the naive wall clock of `zone`, for a search that ends at the wall time `high`: it
     walks from `anchor` (the series' first wall time `first`, or a later period's start: `_fast_forward`), ends
     at the first occurrence past `high` (an UNTIL no later than it) and walks no year past `high`'s, even when
     no date passes its filters (`_walk_ending`).
+
+    WKST goes to dateutil, which starts each week of a WEEKLY rule on it (a fast-forwarded `anchor` is whole
+    intervals of weeks after `first`, so its weeks line up with the series' own). An UNTIL is a bound for the
+    walk only (`_until_bound`); `occurrences` compares each instant with it.
 
     What the rule leaves unsaid comes from `first`, as dateutil would take it from DTSTART, not from where the
     walk begins: the weekday of a weekly rule, the day of a monthly one, the day and month of a yearly one."""
@@ -412,7 +437,7 @@ def _dateutil_rule(rule: Recurrence, first: datetime, anchor: datetime, high: da
             by_month_day = tuple(range(1, 32))
     until = None
     if rule.count is None:  # a counted walk (dateutil warns of COUNT with UNTIL) ends at `high`'s year
-        until = high if rule.until is None else min(high, _wall(rule.until, zone))
+        until = high if rule.until is None else min(high, _until_bound(rule.until, zone))
     return _CappedRule(
         _FREQUENCIES[frequency],
         dtstart=anchor,
@@ -423,6 +448,7 @@ def _dateutil_rule(rule: Recurrence, first: datetime, anchor: datetime, high: da
         bymonth=by_month or None,
         bymonthday=by_month_day or None,
         bysetpos=rule.by_set_position or None,
+        wkst=WEEKDAYS.index(rule.week_start),
         cache=False,
         last_year=high.year,
     )
@@ -467,6 +493,8 @@ def occurrences(
         if wall > high:
             break
         instant = wall_to_utc(wall, zone)
+        if rule.until is not None and instant > rule.until:  # UNTIL is an instant: the walk went past it
+            continue
         if after <= instant < before:
             found.append(instant)
             if len(found) >= limit:
@@ -491,7 +519,7 @@ def _walls(
         wall += ((low - wall) // period) * period
         if wall < low:
             wall += period
-    last = high if rule.until is None else min(high, _wall(rule.until, zone))
+    last = high if rule.until is None else min(high, _until_bound(rule.until, zone))
     while wall <= last:
         yield wall
         wall += period
@@ -564,6 +592,8 @@ def describe(rule: Recurrence, start: datetime, zone: tzinfo, zone_name: str, *,
         text += f" on {local.day} {MONTH_NAMES[local.month - 1]}"
     if rule.by_set_position:
         text += " (occurrence " + _join(_ordinal(p) for p in rule.by_set_position) + " of each period)"
+    if _week_start_matters(rule):
+        text += f" (weeks start on {WEEKDAY_NAMES[WEEKDAYS.index(rule.week_start)]})"
     if not all_day:
         text += f" at {local:%H:%M} ({zone_name})"
     if rule.count:
@@ -571,6 +601,17 @@ def describe(rule: Recurrence, start: datetime, zone: tzinfo, zone_name: str, *,
     if rule.until:
         text += f", until {_wall(rule.until, zone):%Y-%m-%d}"
     return text
+
+
+def _week_start_matters(rule: Recurrence) -> bool:
+    """Whether WKST changes the days of the rule: a WEEKLY one picking several weekdays every few weeks, or by
+    position within the week (with BYWEEKNO, which calbot does not take, it would count a YEARLY rule's weeks)."""
+    return (
+        rule.week_start != "MO"
+        and rule.frequency == "WEEKLY"
+        and len(rule.by_day) > 1
+        and (rule.interval > 1 or bool(rule.by_set_position))
+    )
 
 
 def _ordinal(n: int) -> str:

@@ -148,6 +148,132 @@ def test_until_is_inclusive_and_count_is_exact():
     assert len(expand(Recurrence("DAILY", count=5), "America/New_York", start, 10)) == 5
 
 
+# ---- UNTIL is an inclusive UTC instant (RFC 5545 §3.3.10), not a wall time
+
+# A daily series through each change, with UNTIL on the night itself: (zone, wall time of the series, UNTIL, the
+# last occurrence). On a fall-back night the series takes the first instance of the repeated hour; on a
+# spring-forward day 02:30 starts at 03:30. Compared on the wall clock, an UNTIL in the second instance
+# (02:00 CET is wall 02:00, before 02:30) dropped that night's occurrence, and one at 03:00 on the spring-forward
+# day kept the 02:30 that starts at 03:30, after it.
+UNTIL_AT_CHANGES = [
+    # Berlin falls back on 25 October 2026: 02:30 CEST is 00:30 UTC, 02:30 CET 01:30 UTC
+    ("Europe/Berlin", (2, 30), utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 0, 30)),  # UNTIL is the occurrence
+    ("Europe/Berlin", (2, 30), utc(2026, 10, 25, 1, 30), utc(2026, 10, 25, 0, 30)),  # the second 02:30
+    ("Europe/Berlin", (2, 30), utc(2026, 10, 25, 1, 0), utc(2026, 10, 25, 0, 30)),  # the second 02:00
+    ("Europe/Berlin", (2, 30), utc(2026, 10, 25, 0, 29, 59), utc(2026, 10, 24, 0, 30)),
+    # Berlin springs forward on 29 March 2026: that day's 02:30 is 03:30 CEST, 01:30 UTC
+    ("Europe/Berlin", (2, 30), utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 1, 30)),
+    ("Europe/Berlin", (2, 30), utc(2026, 3, 29, 1, 0), utc(2026, 3, 28, 1, 30)),  # 03:00 CEST
+    ("Europe/Berlin", (2, 30), utc(2026, 3, 29, 1, 29, 59), utc(2026, 3, 28, 1, 30)),
+    ("Europe/Berlin", (2, 30), utc(2026, 3, 30, 0, 30), utc(2026, 3, 30, 0, 30)),  # the next day, in CEST
+    # New York falls back on 1 November 2026: 01:30 EDT is 05:30 UTC, 01:30 EST 06:30 UTC
+    ("America/New_York", (1, 30), utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 5, 30)),
+    ("America/New_York", (1, 30), utc(2026, 11, 1, 6, 30), utc(2026, 11, 1, 5, 30)),  # the second 01:30
+    ("America/New_York", (1, 30), utc(2026, 11, 1, 6, 0), utc(2026, 11, 1, 5, 30)),  # the second 01:00
+    ("America/New_York", (1, 30), utc(2026, 11, 2, 6, 30), utc(2026, 11, 2, 6, 30)),  # the next day, in EST
+    # New York springs forward on 8 March 2026: that day's 02:30 is 03:30 EDT, 07:30 UTC
+    ("America/New_York", (2, 30), utc(2026, 3, 8, 7, 30), utc(2026, 3, 8, 7, 30)),
+    ("America/New_York", (2, 30), utc(2026, 3, 8, 7, 0), utc(2026, 3, 7, 7, 30)),  # 03:00 EDT
+    ("America/New_York", (2, 30), utc(2026, 3, 8, 7, 29, 59), utc(2026, 3, 7, 7, 30)),
+    ("America/New_York", (1, 30), utc(2026, 3, 8, 6, 30), utc(2026, 3, 8, 6, 30)),  # 01:30 EST, before the gap
+]
+# The same series written three ways: counted out directly, walked by dateutil as a yearly rule (the daily
+# shortcut), and walked by dateutil week by week.
+DAILY_FORMS = ["FREQ=DAILY", "FREQ=DAILY;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU"]
+
+
+@pytest.mark.parametrize("form", DAILY_FORMS)
+@pytest.mark.parametrize(("zone", "time", "until", "last"), UNTIL_AT_CHANGES)
+def test_until_is_an_inclusive_utc_instant_across_each_change(form, zone, time, until, last):
+    tz = ZONES[zone]
+    rule = parse_rrule(f"{form};UNTIL={until:%Y%m%dT%H%M%SZ}")
+    assert rule.until == until
+    endless = parse_rrule(form)
+    near = until.date() - timedelta(days=3)
+    for start in (local(zone, 2026, 1, 5, *time), local(zone, near.year, near.month, near.day, *time)):
+        # from the series' start, and in a window that is fast-forwarded to (months after the start)
+        for after in (start, until - timedelta(days=2)):
+            found = occurrences(rule, start, tz, after=after, before=until + timedelta(days=10))
+            assert found[-1] == last
+            assert all(o <= until for o in found)
+            assert found == [
+                o for o in occurrences(endless, start, tz, after=after, before=until + timedelta(days=10)) if o <= until
+            ]
+        assert next_occurrences(rule, start, tz, now=last, n=3) == [last]
+        assert next_occurrences(rule, start, tz, now=last + timedelta(seconds=1), n=3) == []
+
+
+def test_until_as_typed_and_split_keep_the_occurrence_of_the_fall_back_night():
+    # "until" typed as the second 02:00 of the night (an instant): the first 02:30 that night is before it
+    zone = ZONES["Europe/Berlin"]
+    start = local("Europe/Berlin", 2026, 10, 20, 2, 30)
+    rule = from_options("daily", until=datetime(2026, 10, 25, 2, tzinfo=zone).replace(fold=1))
+    assert rule.until == utc(2026, 10, 25, 1)
+    assert occurrences(rule, start, zone, after=start, before=utc(2026, 11, 1))[-1] == utc(2026, 10, 25, 0, 30)
+    # cut at the fall-back night's occurrence: the head ends the day before, the tail starts with it
+    night = utc(2026, 10, 25, 0, 30)
+    head, tail = split(Recurrence("DAILY"), start, zone, night)
+    assert occurrences(head, start, zone, after=start, before=utc(2026, 11, 1))[-1] == utc(2026, 10, 24, 0, 30)
+    assert occurrences(tail, night, zone, after=night, before=utc(2026, 11, 1))[0] == night
+
+
+# ---- WKST (RFC 5545 §3.8.5.3's own example, and a week counted from Tuesday)
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "first", "expected"),
+    [
+        ("RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO", "America/New_York", (1997, 8, 5, 9),
+         ["1997-08-05", "1997-08-10", "1997-08-19", "1997-08-24"]),
+        ("RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU", "America/New_York", (1997, 8, 5, 9),
+         ["1997-08-05", "1997-08-17", "1997-08-19", "1997-08-31"]),
+        ("RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU", "America/New_York", (1997, 8, 5, 9),
+         ["1997-08-05", "1997-08-10", "1997-08-19", "1997-08-24"]),  # MO unless said
+        ("RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO,FR;BYSETPOS=1", "Europe/Berlin", (2026, 3, 2, 19),  # a Monday
+         ["2026-03-02", "2026-03-09", "2026-03-16"]),
+        ("RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO,FR;BYSETPOS=1;WKST=TU", "Europe/Berlin", (2026, 3, 3, 19),  # a Tuesday
+         ["2026-03-06", "2026-03-13", "2026-03-20"]),  # the first of Friday and the Monday after
+    ],
+)  # fmt: skip
+def test_week_start_decides_the_weeks_of_a_weekly_rule(text, zone, first, expected):
+    tz = ZONES.get(zone) or ZoneInfo(zone)
+    rule = parse_rrule(text)
+    start = wall_to_utc(datetime(*first), tz)  # noqa: DTZ001 - a wall time
+    found = occurrences(rule, start, tz, after=start, before=start + timedelta(days=400))
+    assert [o.astimezone(tz).strftime("%Y-%m-%d") for o in found] == expected
+    assert {o.astimezone(tz).strftime("%H:%M") for o in found} == {f"{first[3]:02}:00"}
+    # the stored form keeps it, and reads back as the same rule
+    assert parse_rrule(rule.rrule_text()) == rule
+    assert ("WKST=" in rule.rrule_text()) == (rule.week_start != "MO")
+    # the same rule without an end, in windows years later (the walk fast-forwarded), still matches dateutil
+    endless = dataclasses.replace(rule, count=None)
+    for years in (1, 3, 10):
+        after = start + timedelta(days=365 * years)
+        before = after + timedelta(days=60)
+        expected = reference(endless, start, tz, after, before)
+        assert occurrences(endless, start, tz, after=after, before=before) == expected
+
+
+def test_week_start_is_stored_shown_and_kept_out_of_perscom():
+    ny = ZoneInfo("America/New_York")
+    start = wall_to_utc(datetime(1997, 8, 5, 9), ny)  # noqa: DTZ001 - a wall time
+    sunday = parse_rrule("rrule:freq=weekly;interval=2;byday=tu,su;wkst=su")
+    assert sunday.week_start == "SU"
+    assert sunday.rrule_text() == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;WKST=SU"
+    assert parse_rrule("FREQ=WEEKLY;WKST=MO").rrule_text() == "FREQ=WEEKLY"
+    assert parse_rrule("FREQ=WEEKLY;WKST=MO") == Recurrence("WEEKLY")
+    assert describe(sunday, start, ny, "America/New_York") == (
+        "every 2 weeks on Tuesday and Sunday (weeks start on Sunday) at 09:00 (America/New_York)"
+    )
+    # where the week's start changes nothing, the words say nothing of it
+    assert describe(parse_rrule("FREQ=WEEKLY;BYDAY=TU,SU;WKST=SU"), start, ny, "America/New_York") == (
+        "weekly on Tuesday and Sunday at 09:00 (America/New_York)"
+    )
+    # PERSCOM's schedule has no week start: the document keeps its shape
+    assert to_perscom(sunday) == to_perscom(dataclasses.replace(sunday, week_start="MO"))
+    assert set(to_perscom(sunday)) == set(to_perscom(Recurrence("WEEKLY")))
+
+
 def test_an_all_day_series_is_local_midnights():
     zone = "Europe/Berlin"
     start = local(zone, 2026, 3, 28, 0)
@@ -368,6 +494,8 @@ def test_a_repeated_weekday_counts_once():
         ("FREQ=DAILY;INTERVAL=1000", "every"),
         ("FREQ=DAILY;COUNT=0", "count"),
         ("FREQ=DAILY;COUNT=10001", "count"),
+        ("FREQ=WEEKLY;WKST=XX", "repeat"),
+        ("FREQ=WEEKLY;WKST=1MO", "repeat"),
     ],
 )
 def test_rule_parts_out_of_range_name_the_field(text, field):
@@ -495,6 +623,7 @@ def rich_rules(draw):
         by_month=some(st.integers(1, 12)),
         by_month_day=some(st.integers(-28, 28).filter(bool)),
         by_set_position=draw(st.sampled_from([(), (), (), (1,), (-1,), (2,)])),
+        week_start=draw(st.sampled_from(["MO", "MO", *WEEKDAYS])),
     ).validated()
 
 
@@ -504,19 +633,21 @@ def reference(rule: Recurrence, start: datetime, tz, after: datetime, before: da
     days = (du.MO, du.TU, du.WE, du.TH, du.FR, du.SA, du.SU)
     weekdays = [days[WEEKDAYS.index(d[-2:])](int(d[:-2])) if d[:-2] else days[WEEKDAYS.index(d)] for d in rule.by_day]
     first = start.astimezone(tz).replace(tzinfo=None)
+    # UNTIL is an inclusive UTC instant (RFC 5545 §3.3.10): each occurrence's instant is compared with it, so
+    # dateutil walks without it
     plain = du.rrule(
         getattr(du, rule.frequency), dtstart=first, interval=rule.interval, count=rule.count,
-        until=rule.until and rule.until.astimezone(tz).replace(tzinfo=None),
         byweekday=weekdays or None, bymonth=rule.by_month or None, bymonthday=rule.by_month_day or None,
-        bysetpos=rule.by_set_position or None,
+        bysetpos=rule.by_set_position or None, wkst=days[WEEKDAYS.index(rule.week_start)],
     )  # fmt: skip
     found = []
     high = before.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
     for wall in plain:
         if wall > high:
             break
-        if after <= wall_to_utc(wall, tz) < before:
-            found.append(wall_to_utc(wall, tz))
+        instant = wall_to_utc(wall, tz)
+        if after <= instant < before and (rule.until is None or instant <= rule.until):
+            found.append(instant)
     return found
 
 
