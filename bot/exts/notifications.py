@@ -19,6 +19,7 @@ from bot.domain.reminders import Reminder
 from bot.storage.problems import WHAT, Problem
 
 from .common import respond, settings_for, timestamp
+from .messages import DESCRIPTION, EMBED_TOTAL, escape, shorten
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -28,9 +29,8 @@ log = logging.getLogger(__name__)
 SHOWN = 20
 CHANNEL_LABELS = {"discord_public": "channel", "discord_private": "DM", "database": "log"}
 STATE_ICONS = {"sent": "✅", "failed": "❌", "missed": "⏭️"}
-# A message's embeds hold at most 6,000 characters together, a description 4,096: "Needs attention" takes
-# what the recent reminders leave. A name and an error are cut to these lengths before escaping.
-EMBED_TOTAL, DESCRIPTION = 6000, 4096
+# A message's embeds hold at most EMBED_TOTAL characters together: "Needs attention" takes what the recent
+# reminders leave. A name and an error are cut to these lengths before escaping.
 NAME_SHOWN, ERROR_SHOWN = 60, 120
 WHAT_LABELS = {
     "series card": "its card cannot move on",
@@ -57,7 +57,7 @@ class Notifications(commands.Cog):
             for reminder in recent:
                 if reminder.event_id not in names:
                     names[reminder.event_id] = await self._event_name(reminder)
-            embed.description = "\n".join(line(r, names[r.event_id]) for r in recent)[:4096]
+            embed.description = shorten("\n".join(line(r, names[r.event_id]) for r in recent), DESCRIPTION)
         embeds = [embed]
         if await _manages(interaction):
             problems = await self.bot.store.problems.for_guild(interaction.guild_id)
@@ -72,7 +72,7 @@ class Notifications(commands.Cog):
             return f"deleted event #{reminder.event_id}"
         except Exception:  # a row that cannot be read: "Needs attention" says so to managers
             return f"event #{reminder.event_id}"
-        return discord.utils.escape_markdown(event.name)
+        return escape(event.name)
 
 
 async def _manages(interaction: discord.Interaction) -> bool:
@@ -85,7 +85,7 @@ async def _manages(interaction: discord.Interaction) -> bool:
 
 def _cut(text: str, limit: int) -> str:
     """`text` at most `limit` characters, escaped for markdown after it is cut (so no escape is cut in two)."""
-    return discord.utils.escape_markdown(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
+    return escape(shorten(text, limit))
 
 
 def attention(problems: list[Problem], *, budget: int = EMBED_TOTAL) -> discord.Embed:

@@ -11,10 +11,11 @@ from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
 from bot.storage.database import Unavailable
 
 from .common import NotManager, respond
+from .messages import CONTENT, shorten
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 1900  # Discord allows 2000 characters; a long echo of typed text must not break the reply
+WARNING = "⚠️ "
 
 # Domain field names → the option names people type them into.
 OPTION_NAMES = {
@@ -62,10 +63,8 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
     elif message is None:
         log.error("/%s failed in guild %s", command, interaction.guild_id, exc_info=error)
         message = "Something went wrong on our side; it has been logged. Nothing was changed by the failed step."
-    if len(message) > MESSAGE_LIMIT:
-        message = message[: MESSAGE_LIMIT - 1] + "…"
-    try:
-        await respond(interaction, f"⚠️ {message}")
+    try:  # a long echo of typed text must not break the reply: shortened, never inside a mention or escape
+        await respond(interaction, WARNING + shorten(message, CONTENT - len(WARNING)))
     except discord.HTTPException:
         log.warning("Could not deliver an error reply for interaction %s", interaction.id)
 
