@@ -16,6 +16,8 @@ from bot.domain.occurrences import Occurrence
 from bot.domain.timeparse import parse_when
 from bot.domain.timezones import zone_choices, zone_named
 
+from .messages import CONTENT, shorten
+
 if TYPE_CHECKING:
     from bot.app import CalBot
 
@@ -80,7 +82,10 @@ def ensure_postable(
 
 
 async def respond(interaction: discord.Interaction, content: str | None = None, **kwargs) -> None:
-    """Reply privately, whether or not the interaction was deferred."""
+    """Reply privately, whether or not the interaction was deferred. A reply too long for Discord is
+    shortened (messages.py) rather than refused, so the member always hears back."""
+    if content is not None and len(content) > CONTENT:
+        content = shorten(content, CONTENT)
     if interaction.response.is_done():
         await interaction.followup.send(content, ephemeral=True, **kwargs)
     else:

@@ -11,11 +11,9 @@ from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
 from bot.storage.database import Unavailable
 
 from .common import NotManager, respond
-from .messages import CONTENT, shorten
 
 log = logging.getLogger(__name__)
 
-WARNING = "⚠️ "
 
 # Domain field names → the option names people type them into.
 OPTION_NAMES = {
@@ -63,8 +61,8 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
     elif message is None:
         log.error("/%s failed in guild %s", command, interaction.guild_id, exc_info=error)
         message = "Something went wrong on our side; it has been logged. Nothing was changed by the failed step."
-    try:  # a long echo of typed text must not break the reply: shortened, never inside a mention or escape
-        await respond(interaction, WARNING + shorten(message, CONTENT - len(WARNING)))
+    try:  # a long echo of typed text is shortened by respond, never inside a mention or an escape
+        await respond(interaction, f"⚠️ {message}")
     except discord.HTTPException:
         log.warning("Could not deliver an error reply for interaction %s", interaction.id)
 
