@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from bot.domain.errors import Conflict, InvalidField, NotFound
+from bot.domain.errors import Conflict, InvalidField
 from bot.domain.models import Event
 
 INVALID = "The given data was invalid."
@@ -90,15 +90,6 @@ def domain_field(error: InvalidField | Conflict, names: Mapping[str, str], prefi
         if dot and head in names:
             field = f"{names[head]}.{rest}"
     return prefix + field
-
-
-def from_domain(error: Exception, names: Mapping[str, str], prefix: str = "") -> ApiError | None:
-    """The API error for a domain error, or None when it is not one a client caused."""
-    if isinstance(error, InvalidField | Conflict):
-        return invalid({domain_field(error, names, prefix): [error.reason]})
-    if isinstance(error, NotFound):
-        return not_found(error.kind)
-    return None
 
 
 # What a field the domain refused is set to so that validation can go on and find the next bad field.

@@ -15,6 +15,7 @@ from bot.domain.models import (
     CONTENT_MAX,
     DESCRIPTION_MAX,
     LOCATION_MAX,
+    MAX_CAPACITY,
     NAME_MAX,
     URL_MAX,
 )
@@ -26,7 +27,7 @@ from .context import json_response
 from .discal import MAX_DAYS
 from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, MAX_ID
 from .outage import RETRY_AFTER
-from .perscom import BATCH_MAX, INCLUDES, MAX_CAPACITY, NESTED_INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
+from .perscom import BATCH_MAX, INCLUDES, NESTED_INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
 from .protocol import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_FIELD, MAX_HEADERS, MAX_LINE
 
 COLORS = [c.name for c in Color]

@@ -24,7 +24,7 @@ from aiohttp import web
 from bot.domain.colors import Color, parse_color
 from bot.domain.edits import with_changes
 from bot.domain.errors import Conflict, InvalidField, NotFound
-from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.models import MAX_CAPACITY, Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.recurrence import from_perscom, to_perscom
 from bot.domain.timezones import resolve_zone
@@ -38,7 +38,6 @@ VERSIONS = ("v1", "v2")
 BATCH_MAX = 100
 PAGE_DEFAULT, PAGE_MAX = 15, 100
 PAGE_NUMBER_MAX = 10**9
-MAX_CAPACITY = 100_000
 INCLUDES = ("attachments", "author", "calendar", "comments", "image", "schedule", "tags")
 NESTED_INCLUDES = ("author", "calendar", "comments")  # PERSCOM also offers author.*, calendar.*, comments.*
 

@@ -21,7 +21,7 @@ from bot.domain.durations import parse_duration
 from bot.domain.edits import edited, moved_to_rule, one_occurrence_change, split_series, with_changes
 from bot.domain.errors import InvalidField
 from bot.domain.ical import event_file, filename
-from bot.domain.models import LONGEST_EVENT, Calendar, Event
+from bot.domain.models import LONGEST_EVENT, MAX_CAPACITY, Calendar, Event
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.occurrences import Occurrence, expand
 from bot.domain.rsvp import ONE_OFF, RegistrationClosed
@@ -72,7 +72,6 @@ DEFAULT_CALENDAR = "General"
 PAST_GRACE = timedelta(minutes=1)  # "now" typed a moment ago is not the past
 ON_RULE = "It starts on its rule's first occurrence, which is later than the start given."
 CLEAR = "-"  # typed into an optional text option to clear it
-MAX_CAPACITY = 100_000
 NO_LIMIT = 0  # /event edit capacity:0 removes the limit
 # A reply echoes the rule it understood in at most this many characters, so that the reply (name, calendar,
 # times, notes) stays within Discord's 2,000.
