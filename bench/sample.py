@@ -1,4 +1,4 @@
-"""The sample guild the list benchmarks share: four calendars and events spread evenly over 2026."""
+"""The sample guild the list benchmarks share: four calendars and events spread evenly from 2026 on."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from bot.storage import Store
 BATCH = 500  # events per transaction while filling
 
 
-async def store_sample_events(store: Store, guild_id: int, count: int) -> list[Calendar]:
-    """Store `count` two-hour events over 2026 (about 830 a month for 10,000) in four calendars; return them."""
+async def store_sample_events(store: Store, guild_id: int, count: int, years: int = 1) -> list[Calendar]:
+    """Store `count` two-hour events over `years` years from 2026 (about 830 a month for 10,000 in one) in four
+    calendars; return them."""
     calendars = [await store.calendars.create(Calendar(guild_id=guild_id, name=f"Calendar {i}")) for i in range(4)]
-    spacing = timedelta(days=365) / count
+    spacing = timedelta(days=365 * years) / count
     events = []
     for n in range(count):
         starts = datetime(2026, 1, 1, 12, tzinfo=UTC) + spacing * n

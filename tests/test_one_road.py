@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import discord
 import icalendar
 import pytest
+import recurring_ical_events
 import simcord
 from aiohttp.test_utils import TestClient, TestServer
 from dateutil.rrule import rrulestr
@@ -514,3 +515,36 @@ async def test_the_commands_reply_tells_what_its_follow_up_did_even_if_the_drain
         [dm] = dms(world.bob)  # the drain told him, once
         assert dm.startswith("🎉 A place opened up: you're going to **Raid**")
     assert says in res.response.content, res.response.content
+
+
+# ---- 5. a start typed inside the spring-forward gap (issue 11, case 1)
+
+
+@pytest.mark.parametrize("via", ["slash", "perscom"])
+async def test_a_series_typed_inside_the_gap_repeats_the_wall_time_typed(guild, api, via):
+    # Caught before: 02:30 typed for Berlin's spring-forward night became 03:30 on every later day too (the
+    # wall time typed was lost; only the instant, 03:30 CEST, was stored). RFC 5545 §3.3.5 and every engine
+    # give 03:30 that day only, then 02:30.
+    world = guild
+    if via == "slash":
+        res = await world.admin.slash(world.general, "event create", name="Night", start="2026-03-29 02:30",
+                                      repeat="FREQ=DAILY;COUNT=3")  # fmt: skip
+        assert "Created" in res.response.content, res.response.content
+        event_id = int(re.search(r"\(`#(\d+)`\)", res.response.content).group(1))
+    else:
+        body = {"name": "Night", "timezone": "Europe/Berlin", "starts": "2026-03-29T02:30:00", "repeats": True,
+                "schedule": {"frequency": "DAILY", "end_type": "after", "count": 3}}  # fmt: skip
+        response = await api.request("POST", "/v2/events", json=body)
+        assert response.status == 201, await response.text()
+        event_id = (await response.json())["data"]["id"]
+        await Perscom(world, api).done()
+    expected = [at(2026, 3, 29, 3, 30), at(2026, 3, 30, 2, 30), at(2026, 3, 31, 2, 30)]
+    listed = await world.bot.store.events.occurrences(world.guild.id, at(2026, 3, 1), at(2026, 4, 10))
+    assert [o.starts for o in listed] == expected
+    assert fields(await card_of(world, event_id))["Repeats"] == "daily at 02:30 (Europe/Berlin), 3 times"
+    res = await world.alice.slash(world.general, "event export", event=str(event_id))
+    body = await res.response.attachments[0].read()
+    assert b"DTSTART;TZID=Europe/Berlin:20260329T023000" in body
+    exported = recurring_ical_events.of(icalendar.Calendar.from_ical(body)).between(at(2026, 3, 1), at(2026, 4, 10))
+    # an independent engine reads it alike (compared as instants: it gives the day's 02:30 as written, in the gap)
+    assert sorted(ts(v.decoded("dtstart")) for v in exported) == [ts(e) for e in expected]

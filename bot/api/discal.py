@@ -95,23 +95,26 @@ async def _guild(api: Api, request: web.Request, data: dict[str, Any], errors: F
 
 
 async def _occurrences(api: Api, guild_id: int, start: datetime, end: datetime, *, full_entries: bool) -> list[dict]:
-    """One entry per occurrence overlapping [start, end), by start; a one-off event is its own parent."""
+    """One entry per occurrence overlapping [start, end), by start; a one-off event is its own parent. A month's
+    entries say only when, which the store's slots hold: no event of the month is read whole."""
+    if not full_entries:
+        return [
+            {"id": str(event_id), "epochStart": starts * 1000, "epochEnd": (ends or starts) * 1000}
+            for starts, ends, event_id, _key in await api.store.events.occurrence_slots(guild_id, start, end)
+        ]
     entries = []
     for o in await api.store.events.occurrences(guild_id, start, end):
-        if full_entries:
-            entries.append(
-                full(
-                    o.event,
-                    o.starts,
-                    o.ends,
-                    summary=o.name,
-                    description=o.description,
-                    location=o.location,
-                    parent=o.event.recurrence is None,
-                )
+        entries.append(
+            full(
+                o.event,
+                o.starts,
+                o.ends,
+                summary=o.name,
+                description=o.description,
+                location=o.location,
+                parent=o.event.recurrence is None,
             )
-        else:
-            entries.append({"id": str(o.event.id), "epochStart": to_ms(o.starts), "epochEnd": to_ms(o.effective_end)})
+        )
     return entries
 
 

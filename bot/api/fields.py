@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR, wall_to_utc
+from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR, Typed, wall_to_utc
 
 from .errors import FieldErrors
 
@@ -125,13 +125,20 @@ class Reader:
     ) -> Any:
         """An ISO 8601 date-time (`2023-11-07T05:31:56Z`, with an offset, or naive: read in `zone`) or a
         date (`2023-11-07`: its midnight in `zone`; with `day_after`, the midnight that ends it)."""
+        typed = self.typed(key, zone, required=required, nullable=nullable, day_after=day_after)
+        return typed if typed is MISSING or typed is None else typed.instant
+
+    def typed(
+        self, key: str, zone: tzinfo, *, required: bool = False, nullable: bool = True, day_after: bool = False
+    ) -> Any:
+        """`instant`, with the wall time it was written as (a naive date-time; an event's start keeps it)."""
         value = self.string(key, required=required, nullable=nullable)
         if value is MISSING or value is None:
             return value
         parsed = parse_instant(value, zone, day_after=day_after)
         if parsed is None:
             return self.fail(key, f"{value[:40]!r} is not an ISO 8601 date-time like 2023-11-07T05:31:56Z")
-        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        if not EARLIEST_YEAR <= parsed.instant.year <= LATEST_YEAR:
             return self.fail(key, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
         return parsed
 
@@ -146,7 +153,7 @@ class Reader:
         return from_ms(value)
 
 
-def parse_instant(text: str, zone: tzinfo, *, day_after: bool = False) -> datetime | None:
+def parse_instant(text: str, zone: tzinfo, *, day_after: bool = False) -> Typed | None:
     text = text.strip()
     if len(text) > 40:
         return None
@@ -154,17 +161,19 @@ def parse_instant(text: str, zone: tzinfo, *, day_after: bool = False) -> dateti
         if len(text) == 10:
             day = date.fromisoformat(text)
             if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-                return datetime(day.year, 1, 1, tzinfo=UTC)  # reported as out of range by the caller
+                return Typed(datetime(day.year, 1, 1, tzinfo=UTC), None)  # reported as out of range by the caller
             if day_after:
                 day += timedelta(days=1)
-            return wall_to_utc(datetime.combine(day, time(0, 0)), zone)
+            return Typed(wall_to_utc(datetime.combine(day, time(0, 0)), zone), None)
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except (ValueError, OverflowError):
         return None
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-        return parsed
+        return Typed(parsed, None)
     try:
-        return parsed.astimezone(UTC) if parsed.tzinfo is not None else wall_to_utc(parsed, zone)
+        if parsed.tzinfo is not None:
+            return Typed(parsed.astimezone(UTC), None)
+        return Typed(wall_to_utc(parsed, zone), parsed)
     except (ValueError, OverflowError):
         return None
 

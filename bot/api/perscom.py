@@ -109,9 +109,9 @@ def read_event(
         if value is not MISSING:
             changes[link] = value or None
 
-    starts = r.instant("starts", zone, required=existing is None, nullable=False)
+    starts = r.typed("starts", zone, required=existing is None, nullable=False)
     if starts is not MISSING:
-        changes["starts"] = starts
+        changes["starts"], changes["anchor"] = starts.instant, starts.wall
     ends = r.instant("ends", zone, day_after=day_only)
     if ends is not MISSING:
         changes["ends"] = ends

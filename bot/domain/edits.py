@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from .errors import InvalidField
 from .models import Event, OccurrenceChange
 from .occurrences import Occurrence
-from .recurrence import split
+from .recurrence import rule_wall, split
 from .timeparse import local_midnight
 
 # What may differ for a single occurrence (RFC 5545 RECURRENCE-ID overrides).
@@ -45,6 +45,8 @@ def with_changes(event: Event, changes: Mapping[str, Any]) -> Event:
     """`event` with `changes`, as every road means them, not validated yet: a moved start (or a switch
     between timed and all-day) moves the end, unless an end is given."""
     changes = dict(changes)
+    if "starts" in changes:
+        changes.setdefault("anchor", None)  # a new start is read as its own wall time unless typed as another
     all_day = changes.get("all_day", event.all_day)
     if "ends" not in changes and event.ends is not None and ("starts" in changes or all_day != event.all_day):
         changes["ends"] = moved_end(event, changes.get("starts", event.starts), all_day)
@@ -99,7 +101,7 @@ def split_series(event: Event, occurrence: Occurrence) -> tuple[Event, Event]:
     """For "this and following": the series up to just before `occurrence`, and a new series from it (its
     card goes where the series' card is)."""
     zone = ZoneInfo(event.timezone)
-    head_rule, tail_rule = split(event.recurrence, event.starts, zone, occurrence.original)
+    head_rule, tail_rule = split(event.recurrence, event.starts, zone, occurrence.original, event.anchor)
     length = event.ends - event.starts if event.ends else None
     head = dataclasses.replace(event, recurrence=head_rule)
     tail = dataclasses.replace(
@@ -107,6 +109,7 @@ def split_series(event: Event, occurrence: Occurrence) -> tuple[Event, Event]:
         id=None,
         recurrence=tail_rule,
         starts=occurrence.original,
+        anchor=rule_wall(occurrence.original, event.starts, zone, event.anchor),
         ends=occurrence.original + length if length else None,
         card_message_id=None,
         created_at=None,

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from bot.domain.models import Event, OccurrenceChange
-from bot.domain.recurrence import Recurrence
+from bot.domain.recurrence import Recurrence, rule_wall
 
 PRODID = "-//calbot//calbot calendar feed//EN"
 REFRESH = timedelta(hours=1)  # how often apps are asked to poll (they may poll more rarely)
@@ -84,25 +84,22 @@ def _when(instant: datetime, event: Event) -> datetime | date:
 
 
 def _series_start(event: Event) -> datetime | date:
-    """The DTSTART of a series: the wall time its rule repeats. When the start is the second instance of
-    a repeated hour, that wall time names the first; the first occurrence is then moved (an override)."""
+    """The DTSTART of a series: the wall time its rule repeats (`rule_wall`), with TZID. It names the start but
+    where the start is the second instance of a repeated hour (it names the first): the first occurrence is then
+    moved (an override). A wall time typed inside a gap is written as typed, which readers move forward by the
+    gap on that day only (RFC 5545 §3.3.5), as calbot does."""
     if event.all_day:
         return _day(event.starts, event)
-    return _local(event.starts, event).replace(fold=0)
+    return _occurrence(event.starts, event)
 
 
 def _occurrence(occurrence: datetime, event: Event) -> datetime | date:
-    """An EXDATE/RECURRENCE-ID value: the wall time the rule generates for the occurrence; in UTC where
-    that wall time does not name it (a wall time in a gap, or the second instance of a repeated hour)."""
+    """An EXDATE/RECURRENCE-ID value: the wall time the rule generates for the occurrence, with TZID, which
+    readers resolve exactly as calbot does (a gap moves it forward, an ambiguous one is the first instance)."""
     if event.all_day:
         return _day(occurrence, event)
-    if occurrence == event.starts:
-        return _series_start(event)
-    local = _local(occurrence, event)
-    wall = _local(event.starts, event).time().replace(fold=0)
-    if local.time().replace(fold=0) == wall and _names(local):
-        return local
-    return occurrence.astimezone(UTC)
+    zone = ZoneInfo(event.timezone)
+    return rule_wall(occurrence, event.starts, zone, event.anchor).replace(tzinfo=zone)
 
 
 def _rrule(rule: Recurrence, event: Event) -> icalendar.vRecur:
@@ -167,16 +164,15 @@ def _components(event: Event, changes: Iterable[OccurrenceChange], stamp: dateti
         return found
     length = (event.ends - event.starts) if event.ends else None
     changes = {change.occurrence: change for change in changes}
-    if not event.all_day and _series_start(event) != _when(event.starts, event) and event.starts not in changes:
+    if not event.all_day and _series_start(event).astimezone(UTC) != event.starts and event.starts not in changes:
         # The start is the second instance of a repeated hour: DTSTART names the first, so move it back.
         changes[event.starts] = OccurrenceChange(
             guild_id=event.guild_id, event_id=event.id or 0, occurrence=event.starts, starts=event.starts
         )
-    local, utc = [], []
+    cancelled = []
     for occurrence, change in sorted(changes.items()):
         if change.cancelled:
-            value = _occurrence(occurrence, event)
-            (utc if isinstance(value, datetime) and value.tzinfo is UTC else local).append(value)
+            cancelled.append(_occurrence(occurrence, event))
             continue
         if change.starts is None and change.ends is None and change.name is None and change.description is None \
                 and change.location is None:  # fmt: skip
@@ -197,9 +193,8 @@ def _components(event: Event, changes: Iterable[OccurrenceChange], stamp: dateti
             event.location if change.location is None else change.location,
         )
         found.append(override)
-    for values in (local, utc):  # one EXDATE per kind: a TZID parameter applies to all of a line's values
-        if values:
-            main.add("exdate", values)
+    if cancelled:  # all dates, or all wall times in the event's zone: one TZID for the line
+        main.add("exdate", cancelled)
     return found
 
 

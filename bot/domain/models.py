@@ -18,7 +18,7 @@ from .colors import Color
 from .errors import InvalidField
 from .notifications import parse_channels, parse_intervals
 from .recurrence import LONGEST_SERIES, LONGEST_SERIES_YEARS, Recurrence, first_occurrence
-from .timeparse import DATE_ORDERS, in_range, local_midnight, parse_clock_time
+from .timeparse import DATE_ORDERS, in_range, local_midnight, parse_clock_time, wall_to_utc
 from .timezones import resolve_zone
 
 NAME_MAX = 100  # also Discord's limit for an autocomplete choice
@@ -106,6 +106,10 @@ class Event:
     starts: datetime
     timezone: str = "UTC"
     ends: datetime | None = None
+    # The wall time (naive, in `timezone`) the start was typed as, where `starts` shows another: 02:30 typed for a
+    # spring-forward night starts at 03:30 that day, but a series repeats at 02:30 (RFC 5545 §3.3.5). None: the
+    # start's own wall time. Kept only while it still names `starts` (`validated`).
+    anchor: datetime | None = None
     description: str = ""
     content: str = ""
     location: str = ""
@@ -146,8 +150,9 @@ class Event:
             raise InvalidField("until", f"must be at most {LONGEST_SERIES_YEARS} years after the start")
         if self.capacity is not None and not 1 <= self.capacity <= MAX_CAPACITY:
             raise InvalidField("capacity", f"must be from 1 to {MAX_CAPACITY} (leave it empty for no limit)")
+        anchor = None if self.all_day else _anchor(self.anchor, starts, zone)
         if recurrence is not None:
-            starts, ends = _on_rule(recurrence, starts, ends, zone)
+            starts, ends, anchor = _on_rule(recurrence, starts, ends, zone, anchor)
         deadline = self.registration_deadline and self.registration_deadline.astimezone(UTC)
         if deadline is not None and deadline > (ends or starts):
             raise InvalidField("registration_deadline", "must not be after the event ends")
@@ -165,6 +170,7 @@ class Event:
             timezone=zone,
             starts=starts,
             ends=ends,
+            anchor=anchor,
             registration_deadline=deadline,
             notifications_interval=parse_intervals(
                 _refuse_controls_in(self.notifications_interval, "notifications_interval"), "notifications_interval"
@@ -181,12 +187,28 @@ class Event:
         return self.ends or self.starts
 
 
-def _on_rule(rule: Recurrence, starts: datetime, ends: datetime | None, zone: str) -> tuple[datetime, datetime | None]:
+def _anchor(typed: datetime | None, starts: datetime, zone: str) -> datetime | None:
+    """The wall time typed for `starts`, kept where it names `starts` but is not its own wall time (a time in a
+    spring-forward gap): a stale one (the start or the zone changed since) or one the instant shows is None."""
+    if typed is None:
+        return None
+    typed = typed.replace(tzinfo=None, fold=0)
+    zone_info = resolve_zone(zone)
+    if wall_to_utc(typed, zone_info) != starts or typed == starts.astimezone(zone_info).replace(tzinfo=None):
+        return None
+    return typed
+
+
+def _on_rule(
+    rule: Recurrence, starts: datetime, ends: datetime | None, zone: str, anchor: datetime | None
+) -> tuple[datetime, datetime | None, datetime | None]:
     """A series starts on its rule's first occurrence: "every 2nd Tuesday" typed on a 1st Tuesday begins a
     week later, and the end moves with it. RFC 5545 leaves a DTSTART outside its RRULE undefined (calendar
-    apps disagree on whether it is an occurrence), so no road can store one."""
-    first = first_occurrence(rule, starts, resolve_zone(zone))  # refuses a rule that never happens
-    return first, ends and ends + (first - starts)
+    apps disagree on whether it is an occurrence), so no road can store one. Also gives the first occurrence's
+    anchor (the wall time the rule gave it, where its instant shows another)."""
+    zone_info = resolve_zone(zone)
+    first, wall = first_occurrence(rule, starts, zone_info, anchor)  # refuses a rule that never happens
+    return first, ends and ends + (first - starts), _anchor(wall, first, zone)
 
 
 def _instants(model: object, names: Iterable[str]) -> None:

@@ -41,6 +41,17 @@ class Occurrence:
 _INSTANT = timedelta(seconds=1)
 
 
+def series_starts(event: Event, *, after: datetime, before: datetime, limit: int = 1000) -> list[datetime]:
+    """The starts a series' rule gives in [after, before) (UTC), before any change: its originals."""
+    zone = ZoneInfo(event.timezone)
+    return occurrences(event.recurrence, event.starts, zone, after=after, before=before, limit=limit, wall=event.anchor)
+
+
+def is_original(event: Event, instant: datetime) -> bool:
+    """Whether the series' rule gives an occurrence starting at `instant`."""
+    return bool(series_starts(event, after=instant, before=instant + _INSTANT, limit=1))
+
+
 def occurrence_key(event: Event, original: datetime) -> int:
     return ONE_OFF if event.recurrence is None else int(original.timestamp())
 
@@ -60,16 +71,13 @@ def _window(
         return [(event.starts, None)], None
     # Occurrences still running at `after` started up to the event's length before it; moved ones are
     # found through their change, wherever the series had put them.
-    originals = occurrences(
-        event.recurrence, event.starts, ZoneInfo(event.timezone), after=after - length, before=before, limit=limit
-    )
+    originals = series_starts(event, after=after - length, before=before, limit=limit)
     by_original = {c.occurrence: c for c in changes}
-    zone = ZoneInfo(event.timezone)
     moved = {
         c.occurrence
         for c in changes
         if c.starts is not None  # an override the rule no longer has (its start or rule changed since) is dropped
-        and occurrences(event.recurrence, event.starts, zone, after=c.occurrence, before=c.occurrence + _INSTANT)
+        and is_original(event, c.occurrence)
     }
     cutoff = originals[-1] if len(originals) >= limit else None
     originals = sorted({*originals, *moved})
@@ -132,8 +140,7 @@ def occurrence_at(event: Event, changes: Iterable[OccurrenceChange], original: d
     if the series has no occurrence there."""
     if event.recurrence is None:
         return Occurrence.of(event) if original == event.starts else None
-    zone = ZoneInfo(event.timezone)
-    if original not in occurrences(event.recurrence, event.starts, zone, after=original, before=original + _INSTANT):
+    if not is_original(event, original):
         return None
     change = next((c for c in changes if c.occurrence == original), None)
     return _build(event, original, change, (event.ends - event.starts) if event.ends else None)
@@ -166,14 +173,15 @@ def remap(old: Event, new: Event, keys: Iterable[int]) -> dict[int, int]:
     has in `new`: the occurrence at the same place in the series. Keys `new` has no place for are left out."""
     if old.recurrence is None or new.recurrence is None:
         return {}
-    old_zone, new_zone = ZoneInfo(old.timezone), ZoneInfo(new.timezone)
     mapping = {}
     for key in keys:
         original = datetime.fromtimestamp(key, old.starts.tzinfo)
-        if not occurrences(old.recurrence, old.starts, old_zone, after=original, before=original + _INSTANT):
+        if not is_original(old, original):
             continue  # not an occurrence of the old series
-        place = len(occurrences(old.recurrence, old.starts, old_zone, after=old.starts, before=original, limit=100_000))
-        same = next_occurrences(new.recurrence, new.starts, new_zone, now=new.starts, n=place + 1)
+        place = len(series_starts(old, after=old.starts, before=original, limit=100_000))
+        same = next_occurrences(
+            new.recurrence, new.starts, ZoneInfo(new.timezone), now=new.starts, n=place + 1, wall=new.anchor
+        )
         if len(same) == place + 1 and int(same[place].timestamp()) != key:
             mapping[key] = int(same[place].timestamp())
     return mapping

@@ -1,10 +1,13 @@
 """Recurring events: the rule, its RFC 5545 text, the PERSCOM and DisCal shapes, expansion, and words.
 
-A series is anchored as a local wall time in an IANA zone. Occurrences are generated on the wall
-clock with `dateutil.rrule` and converted to UTC one by one (`wall_to_utc`), so 18:00 stays 18:00
-across daylight saving changes; a wall time inside a spring-forward gap moves forward by the gap and
-an ambiguous fall-back time takes its first occurrence, as RFC 5545 §3.3.5 says. UNTIL is an instant
-(§3.3.10): a series holds the occurrences that start at or before it, whatever their wall time. Pure.
+A series is anchored as a local wall time in an IANA zone: its start's, or the wall time typed when the start
+cannot show it (02:30 typed for a spring-forward night begins at 03:30, but the series repeats at 02:30).
+Occurrences are generated on the wall clock with `dateutil.rrule` and converted to UTC one by one
+(`wall_to_utc`), so 18:00 stays 18:00 across daylight saving changes; a wall time inside a spring-forward gap
+moves forward by the gap on that day only, and an ambiguous fall-back time takes its first occurrence, as RFC
+5545 §3.3.5 says. The first occurrence is always the start itself (which may be the second instance of a
+repeated hour, when it was sent as one). UNTIL is an instant (§3.3.10): a series holds the occurrences that
+start at or before it, whatever their wall time. Pure.
 """
 
 from __future__ import annotations
@@ -476,23 +479,32 @@ def _fast_forward(rule: Recurrence, first: datetime, low: datetime) -> datetime:
 
 
 def occurrences(
-    rule: Recurrence, start: datetime, zone: tzinfo, *, after: datetime, before: datetime, limit: int = 1000
+    rule: Recurrence,
+    start: datetime,
+    zone: tzinfo,
+    *,
+    after: datetime,
+    before: datetime,
+    limit: int = 1000,
+    wall: datetime | None = None,
 ) -> list[datetime]:
-    """Occurrence starts (UTC) in [after, before), at most `limit`, in order.
+    """Occurrence starts (UTC) in [after, before), at most `limit`, in order. `wall` is the series' first wall
+    time (naive) when `start` does not show it (typed inside a gap); the first occurrence is `start` itself.
 
     Only the window is generated, so an endless series costs what the window holds; and the walk goes no
     further than the end of `before`'s year, so a rule whose dates never come costs at most that much.
     """
-    first = _wall(start, zone)
+    first = wall or _wall(start, zone)
     # Bound the search on the wall clock with a day's margin either side; filter exactly in UTC.
     low, high = _wall(after, zone, -1), _wall(before, zone, 1)
     found: list[datetime] = []
     if high < low:
         return found
-    for wall in _walls(rule, first, _fast_forward(rule, first, low), zone, low, high):
-        if wall > high:
+    for generated in _walls(rule, first, _fast_forward(rule, first, low), zone, low, high):
+        if generated > high:
             break
-        instant = wall_to_utc(wall, zone)
+        # The start may be the second instance of a repeated hour, which the wall clock alone cannot name.
+        instant = start if generated == first else wall_to_utc(generated, zone)
         if rule.until is not None and instant > rule.until:  # UNTIL is an instant: the walk went past it
             continue
         if after <= instant < before:
@@ -525,33 +537,64 @@ def _walls(
         wall += period
 
 
-def first_occurrence(rule: Recurrence, start: datetime, zone: tzinfo) -> datetime:
-    """The series' first occurrence from `start` on; refused (field `repeat`) when there is none within
-    RULE_HORIZON_YEARS of it, as for a rule that never happens (30 February)."""
-    found = occurrences(rule, start, zone, after=start, before=_later(start, RULE_HORIZON), limit=1)
+def first_occurrence(
+    rule: Recurrence, start: datetime, zone: tzinfo, wall: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The series' first occurrence from `start` (typed as `wall`) on, as its instant and the wall time the rule
+    gave it; refused (field `repeat`) when there is none within RULE_HORIZON_YEARS of it, as for a rule that never
+    happens (30 February)."""
+    found = occurrences(rule, start, zone, after=start, before=_later(start, RULE_HORIZON), limit=1, wall=wall)
     if found:
-        return found[0]
+        return found[0], rule_wall(found[0], start, zone, wall)
     if rule.until is not None and rule.until < _later(start, RULE_HORIZON):
         raise InvalidField("repeat", "this rule never happens between its start and its end date")
     raise InvalidField("repeat", f"this rule never happens in the {RULE_HORIZON_YEARS} years after its start")
 
 
+def rule_wall(occurrence: datetime, start: datetime, zone: tzinfo, wall: datetime | None = None) -> datetime:
+    """The wall time (naive) the rule gave the occurrence starting at `occurrence`: what RFC 5545's EXDATE and
+    RECURRENCE-ID name it by. A rule repeats its first time of day, so it is that time on the occurrence's day;
+    the instant may show another where a gap moved it forward (02:30 on a spring-forward night starts at 03:30,
+    or past midnight where the gap is at midnight), or be the start sent as the second instance of a repeated
+    hour."""
+    first = wall or _wall(start, zone)
+    if occurrence == start:
+        return first
+    local = _wall(occurrence, zone)
+    for day in (local.date(), local.date() - timedelta(days=1)):
+        candidate = datetime.combine(day, first.time())
+        if wall_to_utc(candidate, zone) == occurrence:
+            return candidate
+    return local  # not an occurrence of the rule: its own wall time
+
+
 def next_occurrences(
-    rule: Recurrence, start: datetime, zone: tzinfo, *, now: datetime, n: int, horizon: timedelta = LOOKAHEAD
+    rule: Recurrence,
+    start: datetime,
+    zone: tzinfo,
+    *,
+    now: datetime,
+    n: int,
+    horizon: timedelta = LOOKAHEAD,
+    wall: datetime | None = None,
 ) -> list[datetime]:
     """The next `n` occurrence starts at or after `now`, looking no further than `horizon` ahead (50 years)."""
-    return occurrences(rule, start, zone, after=now, before=_later(now, horizon), limit=n)
+    return occurrences(rule, start, zone, after=now, before=_later(now, horizon), limit=n, wall=wall)
 
 
-def count_before(rule: Recurrence, start: datetime, zone: tzinfo, instant: datetime) -> int:
+def count_before(
+    rule: Recurrence, start: datetime, zone: tzinfo, instant: datetime, wall: datetime | None = None
+) -> int:
     """How many occurrences start before `instant`."""
-    return len(occurrences(rule, start, zone, after=start, before=instant, limit=MAX_COUNT + 1))
+    return len(occurrences(rule, start, zone, after=start, before=instant, limit=MAX_COUNT + 1, wall=wall))
 
 
-def split(rule: Recurrence, start: datetime, zone: tzinfo, at: datetime) -> tuple[Recurrence, Recurrence]:
+def split(
+    rule: Recurrence, start: datetime, zone: tzinfo, at: datetime, wall: datetime | None = None
+) -> tuple[Recurrence, Recurrence]:
     """Cut a series at occurrence `at` for "this and following": the rule up to just before it, and
     the rule from it on (a counted series shares its count between the two)."""
-    done = count_before(rule, start, zone, at)
+    done = count_before(rule, start, zone, at, wall)
     if done == 0:
         raise InvalidField("occurrence", "the first occurrence starts the series: edit the whole series instead")
     if rule.count is not None:
@@ -562,10 +605,18 @@ def split(rule: Recurrence, start: datetime, zone: tzinfo, at: datetime) -> tupl
 # ---- words
 
 
-def describe(rule: Recurrence, start: datetime, zone: tzinfo, zone_name: str, *, all_day: bool = False) -> str:
+def describe(
+    rule: Recurrence,
+    start: datetime,
+    zone: tzinfo,
+    zone_name: str,
+    *,
+    all_day: bool = False,
+    wall: datetime | None = None,
+) -> str:
     """ "every 2nd Tuesday of the month at 19:00 (Europe/Berlin)", "every 2 weeks on Tuesday and Thursday"..."""
     unit = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}[rule.frequency]
-    local = start.astimezone(zone)
+    local = wall or _wall(start, zone)
     numbered = [d for d in rule.by_day if d[:-2]]
     plain = [d for d in rule.by_day if not d[:-2]]
     if numbered and rule.interval == 1:

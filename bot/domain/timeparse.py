@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 
 from .durations import parse_duration
 from .errors import InvalidField
@@ -90,6 +91,15 @@ def wall_to_utc(local: datetime, zone: tzinfo) -> datetime:
     return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
+class Typed(NamedTuple):
+    """What was typed for a time: the instant, and the wall time it was typed as (naive, read in the zone; None
+    where the text named an instant: an offset, "now", "in 2 hours"). Where the wall time does not exist (a
+    spring-forward gap) the instant is later the same day, but a series repeats the wall time typed."""
+
+    instant: datetime
+    wall: datetime | None
+
+
 def parse_when(
     text: str,
     *,
@@ -99,6 +109,20 @@ def parse_when(
     date_order: str = "DMY",
     require_time: bool = True,
 ) -> datetime:
+    """`parse_typed`'s instant."""
+    typed = parse_typed(text, now=now, zone=zone, field=field, date_order=date_order, require_time=require_time)
+    return typed.instant
+
+
+def parse_typed(
+    text: str,
+    *,
+    now: datetime,
+    zone: tzinfo,
+    field: str = "start",
+    date_order: str = "DMY",
+    require_time: bool = True,
+) -> Typed:
     """Parse `text` as an instant; wall times without an offset are read in `zone`.
 
     With `require_time` a date alone ("friday") is refused rather than guessed as midnight.
@@ -110,7 +134,9 @@ def parse_when(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     try:
-        return in_range(_parse_when(text, now, zone, field, date_order, require_time), field)
+        typed = _parse_when(text, now, zone, field, date_order, require_time)
+        in_range(typed.instant, field)
+        return typed
     except OverflowError:  # "in 99999999 days", "9999-12-31 23:00" west of UTC
         raise InvalidField(field, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}") from None
 
@@ -144,25 +170,25 @@ def month_bounds(text: str, zone: tzinfo, field: str = "month") -> tuple[datetim
     return local_midnight(first, zone), local_midnight(following, zone), first
 
 
-def _parse_when(text: str, now: datetime, zone: tzinfo, field: str, date_order: str, require_time: bool) -> datetime:
+def _parse_when(text: str, now: datetime, zone: tzinfo, field: str, date_order: str, require_time: bool) -> Typed:
     raw = " ".join(text.strip().split())
     if not raw:
         raise InvalidField(field, f"is empty; {_HINT}")
     lowered = raw.lower()
 
     if lowered == "now":
-        return now.astimezone(UTC)
+        return Typed(now.astimezone(UTC), None)
     relative = re.fullmatch(r"in\s+(.+)|(.+?)\s+from\s+now", lowered)
     if relative:
         span = relative.group(1) or relative.group(2)
-        return now.astimezone(UTC) + parse_duration(span, field)
+        return Typed(now.astimezone(UTC) + parse_duration(span, field), None)
 
     iso = _parse_iso(raw, zone)
     if iso is not None:
-        instant, has_time = iso
+        typed, has_time = iso
         if not has_time and require_time:
             raise InvalidField(field, f"{text!r} has a date but no time; add one, e.g. '{raw} 18:00'")
-        return instant
+        return typed
 
     local_now = now.astimezone(zone)
     rest, wall_time = _take_time(lowered)
@@ -184,10 +210,11 @@ def _parse_when(text: str, now: datetime, zone: tzinfo, field: str, date_order: 
         past = day < local_now.date() if date_only else wall_to_utc(datetime.combine(day, wall_time), zone) <= now
         if past:
             day = _same_day_next_year(day) if roll == "year" else day + timedelta(days=7)
-    return wall_to_utc(datetime.combine(day, wall_time), zone)
+    wall = datetime.combine(day, wall_time)
+    return Typed(wall_to_utc(wall, zone), wall)
 
 
-def _parse_iso(raw: str, zone: tzinfo) -> tuple[datetime, bool] | None:
+def _parse_iso(raw: str, zone: tzinfo) -> tuple[Typed, bool] | None:
     if not re.match(r"\d{4}-\d{2}-\d{2}", raw):
         return None
     candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
@@ -197,8 +224,8 @@ def _parse_iso(raw: str, zone: tzinfo) -> tuple[datetime, bool] | None:
         return None
     has_time = len(raw) > 10
     if parsed.tzinfo is None:
-        return wall_to_utc(parsed, zone), has_time
-    return parsed.astimezone(UTC), has_time
+        return Typed(wall_to_utc(parsed, zone), parsed), has_time
+    return Typed(parsed.astimezone(UTC), None), has_time
 
 
 def _take_time(text: str) -> tuple[str, time | None]:

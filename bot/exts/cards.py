@@ -53,7 +53,7 @@ TEMPLATE = r"calbot:rsvp:(?P<event>\d+):(?P<occurrence>\d+):(?P<answer>" + "|".j
 def rule_in_words(event: Event) -> str:
     """ "every 2nd Tuesday of the month at 19:00 (Europe/Berlin)"."""
     zone = ZoneInfo(event.timezone)
-    return describe(event.recurrence, event.starts, zone, event.timezone, all_day=event.all_day)
+    return describe(event.recurrence, event.starts, zone, event.timezone, all_day=event.all_day, wall=event.anchor)
 
 
 def fresh_copy(embed: discord.Embed) -> discord.Embed:

@@ -13,7 +13,7 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.occurrences import Occurrence
-from bot.domain.timeparse import parse_when
+from bot.domain.timeparse import Typed, parse_typed
 from bot.domain.timezones import zone_choices, zone_named
 
 from .messages import CONTENT, shorten
@@ -106,9 +106,16 @@ async def read_time(
     """Parse what the member typed: in their own zone (/me timezone) if they set one, else in `zone` (an
     existing event's), else the guild's; numeric dates in the guild's date order. A date alone (all-day
     events, `until`, a day to list) names that date where the event is, not in the member's own zone."""
+    return (await read_typed(interaction, text, field, require_time=require_time, zone=zone)).instant
+
+
+async def read_typed(
+    interaction: discord.Interaction, text: str, field: str, *, require_time: bool = True, zone: str | None = None
+) -> Typed:
+    """`read_time` with the wall time typed: an event's start keeps it (`Event.anchor`)."""
     settings = await settings_for(interaction)
     zone = zone or settings.timezone
-    return parse_when(
+    return parse_typed(
         text,
         now=calbot(interaction).now(),
         zone=ZoneInfo(await reading_zone(interaction, zone) if require_time else zone),

@@ -40,6 +40,7 @@ from .common import (
     event_when,
     manager_only,
     read_time,
+    read_typed,
     reading_zone,
     respond,
     settings_for,
@@ -194,7 +195,8 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         settings = await settings_for(interaction)
         now = self.bot.now()
         zone = timezone or settings.timezone
-        starts = await read_time(interaction, start, "start", require_time=not all_day, zone=zone)
+        typed = await read_typed(interaction, start, "start", require_time=not all_day, zone=zone)
+        starts = typed.instant
         ends = await self._end(interaction, starts, end, duration, all_day=all_day, zone=zone)
         rule = await read_rule(interaction, repeat, every=every, count=count, until=until, on=on, zone=zone)
         draft = Event(
@@ -202,6 +204,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             calendar_id=0,
             name=name,
             starts=starts,
+            anchor=typed.wall,
             ends=ends,
             timezone=zone,
             recurrence=rule,
@@ -338,20 +341,24 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         if calendar is not None:
             title += f" · {calendar.name}"
         events = self.bot.store.events
-        found = await events.occurrence_slots(guild_id, start, end, calendar_id=calendar_id)
         names = {c.id: c.name for c in await self.bot.store.calendars.list(guild_id)}
 
         async def fetch(page: int) -> tuple[list[Occurrence], int]:
-            return await events.materialise(guild_id, found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]), len(found)
+            offset = page * PAGE_SIZE
+            shown, total = await events.occurrence_page(
+                guild_id, start, end, calendar_id=calendar_id, offset=offset, limit=PAGE_SIZE
+            )
+            return await events.materialise(guild_id, shown), total
 
         async def render(shown: list[Occurrence], total: int, page: int) -> discord.Embed:
             return self.render_list(title, shown, total, page, names)
 
-        embed = await render(*(await fetch(0)), 0)
-        if len(found) <= PAGE_SIZE:
+        first, total = await fetch(0)
+        embed = await render(first, total, 0)
+        if total <= PAGE_SIZE:
             await respond(interaction, embed=embed)
             return
-        await respond(interaction, embed=embed, view=EventPages(interaction, fetch, render, len(found)))
+        await respond(interaction, embed=embed, view=EventPages(interaction, fetch, render, total))
 
     @staticmethod
     def render_list(title: str, shown: list[Occurrence], total: int, page: int, names: dict[int, str]) -> discord.Embed:
@@ -449,7 +456,10 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         if timezone is not None:
             changes["timezone"] = timezone
         if start is not None:
-            changes["starts"] = await read_time(interaction, start, "start", require_time=not day_only, zone=zone)
+            typed = await read_typed(interaction, start, "start", require_time=not day_only, zone=zone)
+            changes["starts"] = typed.instant
+            if kind != "this":  # one occurrence has no wall time of its own to repeat
+                changes["anchor"] = typed.wall
         starts = changes.get("starts", base)
         if _optional_text(end) == "":
             changes["ends"] = None

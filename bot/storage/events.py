@@ -4,6 +4,8 @@ HTTP API. Every write queues the event for the bot's Discord-side follow-up in t
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 import json
 import logging
 from datetime import UTC, datetime
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain.colors import Color
 from bot.domain.edits import timing
 from bot.domain.errors import InvalidField, NotFound
-from bot.domain.models import Event, OccurrenceChange
+from bot.domain.models import LONGEST_EVENT, Event, OccurrenceChange
 from bot.domain.occurrences import Occurrence, Slot, occurrence_at, remap, slots
 from bot.domain.recurrence import parse_rrule
 from bot.domain.rsvp import ONE_OFF
@@ -52,6 +54,7 @@ EVENT_COLUMNS = (
     "starts",
     "ends",
     "timezone",
+    "anchor",
     "repeats",
     "registration_enabled",
     "registration_deadline",
@@ -74,6 +77,7 @@ def event_params(event: Event) -> dict[str, Any]:
     params.update(
         starts=epoch(event.starts),
         ends=epoch(event.ends),
+        anchor=event.anchor and event.anchor.isoformat(),
         registration_deadline=epoch(event.registration_deadline),
         notifications_interval=json.dumps(list(event.notifications_interval)),
         notifications_channels=json.dumps(list(event.notifications_channels)),
@@ -111,6 +115,7 @@ def event_from_row(row: Row) -> Event:
         starts=instant(row["starts"]),
         ends=instant(row["ends"]),
         timezone=row["timezone"],
+        anchor=row["anchor"] and datetime.fromisoformat(row["anchor"]),
         repeats=bool(row["repeats"]),
         registration_enabled=bool(row["registration_enabled"]),
         registration_deadline=instant(row["registration_deadline"]),
@@ -126,6 +131,37 @@ def event_from_row(row: Row) -> Event:
         created_at=instant(row["created_at"]),
         updated_at=instant(row["updated_at"]),
     )
+
+
+# One-off events overlapping [:start, :end): starting in it, or started before and still running then. An event
+# lasts at most LONGEST_EVENT, so the search of those still running reaches back no further.
+_ONE_OFF_OVERLAPS = (
+    "recurrence IS NULL AND starts >= :earliest AND starts < :end AND (starts >= :start OR ends > :start)"
+)
+# The same in two parts for lists, each a short range of an index that holds start and end (the rows are not
+# read): those starting in the window, in the order shown; and those still running as it starts, which started
+# at most a day before it, or (the few events longer than a day, indexed apart) at most LONGEST_EVENT before.
+_ONE_OFFS_STARTING = "recurrence IS NULL AND starts >= :start AND starts < :end"
+_ONE_OFFS_RUNNING = (
+    "recurrence IS NULL AND starts >= :day_before AND starts < :start AND ends > :start AND ends - starts <= 86400"
+)
+_LONG_ONE_OFFS_RUNNING = (
+    "recurrence IS NULL AND ends - starts > 86400 AND starts >= :earliest AND starts < :start AND ends > :start"
+)
+
+
+LONGEST_SECONDS = int(LONGEST_EVENT.total_seconds())
+
+
+def _overlap(start: datetime, end: datetime) -> dict[str, int]:
+    first = epoch(start)
+    return {"start": first, "end": epoch(end), "day_before": first - 86400, "earliest": first - LONGEST_SECONDS}
+
+
+def slot_order(slot: Slot) -> tuple:
+    """Slots by start, then end (none first), event and key: the order the database's index gives one-offs."""
+    starts, ends, event_id, key = slot
+    return starts, ends is not None, ends or 0, event_id, key
 
 
 class SqlEvents:
@@ -216,8 +252,7 @@ class SqlEvents:
         """One-off events overlapping [start, end): starting inside it, or started before and still running.
         `limit` None: all of them."""
         scope, params = self._scope(guild_id, calendar_id)
-        where = f"{scope} AND recurrence IS NULL AND starts < :end AND (starts >= :start OR ends > :start)"
-        return await self._page(where, {**params, "start": epoch(start), "end": epoch(end)}, limit, offset)
+        return await self._page(f"{scope} AND {_ONE_OFF_OVERLAPS}", {**params, **_overlap(start, end)}, limit, offset)
 
     async def upcoming(
         self,
@@ -249,34 +284,65 @@ class SqlEvents:
         """Every occurrence overlapping [start, end), one-off or of a series (moves and cancellations
         applied), as (start, end, event id, key) in epoch seconds, in order. Only the columns that say
         when are read, so a month of a big guild is cheap to count and page through."""
+        slots, _total = await self.occurrence_page(guild_id, start, end, calendar_id=calendar_id)
+        return slots
+
+    async def occurrence_page(
+        self,
+        guild_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        calendar_id: int | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[Slot], int]:
+        """A page of `occurrence_slots` (`limit` None: all from `offset`) and how many there are in all.
+
+        One-off events are counted and ordered by the database, which reads only the first offset + limit of
+        them (from an index that holds their start and end): a guild of 250,000 events is not read into memory
+        to show ten. A series' occurrences come from its rule, merged in order."""
         scope, params = self._scope(guild_id, calendar_id)
-        params |= {"start": epoch(start), "end": epoch(end)}
+        params |= _overlap(start, end)
+        wanted = None if limit is None else offset + limit
+        order = "ORDER BY starts, ends NULLS FIRST, id"  # no end: as if it ended as it starts (`slot_order`)
         async with self._db.read() as db:
-            one_offs = await db.all(
-                f"SELECT id, starts, ends FROM events WHERE {scope} AND recurrence IS NULL "
-                "AND starts < :end AND (starts >= :start OR ends > :start)",
+            running = await db.all(
+                f"SELECT id, starts, ends FROM events WHERE {scope} AND {_ONE_OFFS_RUNNING} UNION ALL "
+                f"SELECT id, starts, ends FROM events WHERE {scope} AND {_LONG_ONE_OFFS_RUNNING}",
                 params,
             )
+            starting = await db.all(
+                f"SELECT id, starts, ends FROM events WHERE {scope} AND {_ONE_OFFS_STARTING} {order} LIMIT :limit",
+                {**params, "limit": NO_LIMIT if wanted is None else wanted},
+            )
+            total = (
+                len(running)
+                + (await db.one(f"SELECT count(*) FROM events WHERE {scope} AND {_ONE_OFFS_STARTING}", params))[0]
+            )
             series_rows = await db.all(
-                f"SELECT id, starts, ends, timezone, recurrence FROM events WHERE {scope} "
+                f"SELECT id, starts, ends, timezone, anchor, recurrence FROM events WHERE {scope} "
                 "AND recurrence IS NOT NULL AND starts < :end",
                 params,
             )
-        found: list[Slot] = [(r["starts"], r["ends"], r["id"], ONE_OFF) for r in one_offs]
         changes = await self._changes.for_events(guild_id, [r["id"] for r in series_rows])
+        series: list[Slot] = []
         for row in series_rows:
             try:
                 # Only what says when: this Event exists to be expanded here and goes no further.
                 timing = Event(
                     guild_id=guild_id, calendar_id=0, name="", id=row["id"], starts=instant(row["starts"]),
                     ends=instant(row["ends"]), timezone=row["timezone"], recurrence=parse_rrule(row["recurrence"]),
+                    anchor=row["anchor"] and datetime.fromisoformat(row["anchor"]),
                 )  # fmt: skip
-                found.extend(slots(timing, changes[row["id"]], after=start, before=end))
+                series.extend(slots(timing, changes[row["id"]], after=start, before=end))
             except Exception as error:  # a rule stored before validation refused it: the rest of the list stands
                 log.warning("Left series %s of guild %s out of a list: %s", row["id"], guild_id, error)
-        # An event without an end sorts as if it ended when it starts (None and a number do not compare).
-        found.sort(key=lambda slot: (slot[0], slot[0] if slot[1] is None else slot[1], slot[2], slot[3]))
-        return found
+        series.sort(key=slot_order)
+        one_offs = sorted(((r["starts"], r["ends"], r["id"], ONE_OFF) for r in running), key=slot_order)
+        one_offs += [(r["starts"], r["ends"], r["id"], ONE_OFF) for r in starting]  # all start after those running
+        merged = heapq.merge(one_offs, series, key=slot_order)
+        return list(itertools.islice(merged, offset, wanted)), total + len(series)
 
     async def occurrences(
         self, guild_id: int, start: datetime, end: datetime, *, calendar_id: int | None = None
@@ -293,7 +359,10 @@ class SqlEvents:
             return []
         async with self._db.read() as db:
             rows = await db.all(
-                f"SELECT * FROM events WHERE guild_id = ? AND id IN ({','.join('?' * len(ids))})", (guild_id, *ids)
+                # `+guild_id` keeps SQLite's planner off the guild's indexes (a scan of the whole guild, which it
+                # prefers without statistics) and on the primary key; it means the same on PostgreSQL.
+                f"SELECT * FROM events WHERE +guild_id = ? AND id IN ({','.join('?' * len(ids))})",
+                (guild_id, *ids),
             )
         events = {r["id"]: event_from_row(r) for r in rows}
         changes = await self._changes.for_events(guild_id, [i for i, e in events.items() if e.recurrence is not None])

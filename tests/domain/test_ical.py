@@ -12,13 +12,15 @@ from zoneinfo import ZoneInfo
 import icalendar
 import ics
 import pytest
+import recurring_ical_events
 import vobject
 from dateutil import tz
 from dateutil.rrule import rrulestr
 
 from bot.domain.ical import ZONE_RULES_UNTIL, _transitions, build_calendar, vtimezone
 from bot.domain.models import Event, OccurrenceChange
-from bot.domain.recurrence import Recurrence
+from bot.domain.occurrences import expand
+from bot.domain.recurrence import Recurrence, occurrences
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -126,10 +128,7 @@ def test_a_series_starting_at_the_second_instance_moves_its_first_occurrence():
     second = datetime(2027, 10, 31, 2, 30, tzinfo=BERLIN, fold=1)
     series = event(1, timezone="Europe/Berlin", starts=second, ends=second + timedelta(hours=1),
                    recurrence=Recurrence("DAILY", count=3))  # fmt: skip
-    # The start as sent (today's validation moves such a series a day later: issue 11 point 2, recurrence.py).
-    series = dataclasses.replace(
-        series, starts=second.astimezone(UTC), ends=second.astimezone(UTC) + timedelta(hours=1)
-    )
+    assert series.starts == second.astimezone(UTC)  # the start as sent, not a day later (issue 11, case 2)
     parsed = icalendar.Calendar.from_ical(calendar(series))
     main, moved = parsed.walk("VEVENT")
     assert main["dtstart"].to_ical() == b"20271031T023000" and main.decoded("dtend") - main.decoded(
@@ -139,6 +138,45 @@ def test_a_series_starting_at_the_second_instance_moves_its_first_occurrence():
     assert moved.decoded("dtstart") == second.astimezone(UTC) and moved.decoded("dtend") == second.astimezone(
         UTC
     ) + timedelta(hours=1)
+
+
+def _expanded_by_oracle(body: bytes, after: datetime, before: datetime) -> list[tuple[datetime, str]]:
+    """What recurring-ical-events (an independent RFC 5545 engine) lists from the feed."""
+    found = recurring_ical_events.of(icalendar.Calendar.from_ical(body)).between(after, before)
+    return sorted((v.decoded("dtstart").astimezone(UTC), str(v["summary"])) for v in found)
+
+
+@pytest.mark.parametrize(
+    ("zone", "typed"),
+    [
+        ("Europe/Berlin", datetime(2027, 3, 27, 2, 30)),  # noqa: DTZ001 - the day before the gap
+        ("Europe/Berlin", datetime(2027, 3, 28, 2, 30)),  # noqa: DTZ001 - typed inside the gap itself
+        ("America/New_York", datetime(2027, 3, 13, 2, 30)),  # noqa: DTZ001
+        ("America/New_York", datetime(2027, 3, 14, 2, 30)),  # noqa: DTZ001
+        ("Australia/Lord_Howe", datetime(2027, 10, 2, 2, 15)),  # noqa: DTZ001
+        ("America/Santiago", datetime(2027, 9, 4, 0, 30)),  # noqa: DTZ001
+    ],
+)
+def test_cancelled_and_moved_occurrences_on_a_gap_day_read_back_as_calbot_lists_them(zone, typed):
+    # Issue 11, cases 1 and 5: EXDATE and RECURRENCE-ID name an occurrence by the wall time the rule generates
+    # (inside the gap), which readers move forward exactly as calbot does.
+    tz = ZoneInfo(zone)
+    start = typed.replace(tzinfo=tz).astimezone(UTC)
+    series = event(1, name="Daily", timezone=zone, starts=start, anchor=typed, ends=start + timedelta(hours=1),
+                   recurrence=Recurrence("DAILY", count=5))  # fmt: skip
+    originals = occurrences(series.recurrence, series.starts, tz, after=start, before=start + timedelta(days=9),
+                            wall=series.anchor)  # fmt: skip
+    gap_day = next(o for o in originals if o.astimezone(tz).time() != typed.time())  # the shifted one
+    after_gap = originals[originals.index(gap_day) + 1]
+    for cancel, move in ((gap_day, after_gap), (after_gap, gap_day)):
+        changes = {1: [OccurrenceChange(guild_id=1, event_id=1, occurrence=cancel, cancelled=True),
+                       OccurrenceChange(guild_id=1, event_id=1, occurrence=move, starts=move + timedelta(hours=5),
+                                        name="Moved")]}  # fmt: skip
+        listed = [(o.starts, o.name) for o in expand(series, changes[1], after=start, before=start + timedelta(days=9))]
+        assert _expanded_by_oracle(calendar(series, changes=changes), start, start + timedelta(days=9)) == listed
+        assert (move + timedelta(hours=5), "Moved") in listed and cancel not in [s for s, _ in listed]
+    body = calendar(series).decode()
+    assert f"DTSTART;TZID={zone}:{typed:%Y%m%dT%H%M%S}" in body  # the wall time typed, as calbot repeats it
 
 
 # ---- Three readers, one meaning

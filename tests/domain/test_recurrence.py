@@ -25,6 +25,7 @@ from bot.domain.recurrence import (
     occurrences,
     parse_on,
     parse_rrule,
+    rule_wall,
     split,
     to_discal,
     to_perscom,
@@ -39,6 +40,7 @@ ZONES = {
         "Europe/Berlin",
         "Australia/Sydney",
         "Australia/Lord_Howe",
+        "America/Santiago",
         "Asia/Kolkata",
         "Pacific/Chatham",
     )
@@ -104,6 +106,43 @@ def test_a_weekly_series_keeps_its_wall_time_across_each_change(zone, first, exp
 )  # fmt: skip
 def test_a_daily_series_through_a_gap_and_an_overlap(zone, first, expected):
     assert expand(Recurrence("DAILY"), zone, local(zone, *first), 3) == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "typed", "expected"),
+    [
+        # Issue 11, case 1: typed for the spring-forward night itself, the start moves forward by the gap on that
+        # day only; the series keeps the wall time typed (RFC 5545 §3.3.5; recurring-ical-events agrees)
+        ("Europe/Berlin", (2027, 3, 28, 2, 30), ["2027-03-28 03:30", "2027-03-29 02:30", "2027-03-30 02:30"]),
+        ("America/New_York", (2027, 3, 14, 2, 30), ["2027-03-14 03:30", "2027-03-15 02:30", "2027-03-16 02:30"]),
+        # Lord Howe skips only 02:00-02:30
+        ("Australia/Lord_Howe", (2027, 10, 3, 2, 15), ["2027-10-03 02:45", "2027-10-04 02:15", "2027-10-05 02:15"]),
+        # Santiago skips midnight: 00:30 on that night is 01:30
+        ("America/Santiago", (2027, 9, 5, 0, 30), ["2027-09-05 01:30", "2027-09-06 00:30", "2027-09-07 00:30"]),
+    ],
+)  # fmt: skip
+def test_a_series_typed_inside_a_gap_keeps_the_wall_time_typed(zone, typed, expected):
+    tz = ZONES[zone]
+    wall = datetime(*typed)  # noqa: DTZ001 - a wall time
+    start = wall_to_utc(wall, tz)
+    found = next_occurrences(Recurrence("DAILY"), start, tz, now=start, n=3, wall=wall)
+    assert [o.astimezone(tz).strftime("%Y-%m-%d %H:%M") for o in found] == expected
+    assert found[0] == start  # the first occurrence is the start itself
+    assert rule_wall(found[0], start, tz, wall) == wall  # what EXDATE/RECURRENCE-ID name it by
+    assert rule_wall(found[1], start, tz, wall) == wall + timedelta(days=1)
+
+
+def test_a_series_starting_at_the_second_instance_of_a_repeated_hour_starts_there():
+    # Issue 11, case 2: 2027-10-31T02:30:00+01:00 is Berlin's second 02:30. The first occurrence is that instant,
+    # not the first 02:30 an hour earlier, and the series is not pushed a day later.
+    tz = ZONES["Europe/Berlin"]
+    start = datetime.fromisoformat("2027-10-31T02:30:00+01:00")
+    found = next_occurrences(Recurrence("DAILY"), start, tz, now=start, n=3)
+    assert found == [utc(2027, 10, 31, 1, 30), utc(2027, 11, 1, 1, 30), utc(2027, 11, 2, 1, 30)]
+    assert first_occurrence(Recurrence("DAILY"), start, tz) == (start, datetime(2027, 10, 31, 2, 30))  # noqa: DTZ001
+    # a series typed as the (first) 02:30 the night before the change reaches it as the first instance
+    before = local("Europe/Berlin", 2027, 10, 30, 2, 30)
+    assert next_occurrences(Recurrence("DAILY"), before, tz, now=before, n=2)[1] == utc(2027, 10, 31, 0, 30)
 
 
 def test_the_berlin_weekly_event_shows_1800_in_march_and_november():
@@ -410,9 +449,8 @@ intervals = st.sampled_from(["pt0m", "pt15m", "pt1h", "pt30m", "p1d", "p2d", "p1
 def test_every_occurrence_keeps_the_wall_time_or_the_gap_shift(rule, zone, wall):
     tz = ZONES[zone]
     start = wall_to_utc(wall, tz)
-    # dtstart is the stored instant; a first occurrence typed inside a gap is anchored where it landed
-    wall = start.astimezone(tz).replace(tzinfo=None)
-    for occurrence in expand(rule, zone, start, 12):
+    # the series repeats the wall time typed, even one typed inside a gap (which only its first day shifts)
+    for occurrence in next_occurrences(rule, start, tz, now=start, n=12, wall=wall):
         seen = occurrence.astimezone(tz).replace(tzinfo=None)
         if seen.time() != wall.time():
             # only where that day's wall time does not exist: it moved forward by the gap, never back
@@ -580,7 +618,7 @@ def test_a_rule_that_never_happens_before_its_until_says_so():
     ],
 )
 def test_a_rare_rule_within_the_horizon_is_kept(text, first):
-    assert first_occurrence(parse_rrule(text), utc(2026, 3, 1, 18), UTC) == first
+    assert first_occurrence(parse_rrule(text), utc(2026, 3, 1, 18), UTC) == (first, first.replace(tzinfo=None))
 
 
 def test_a_rule_whose_first_date_is_beyond_the_horizon_is_refused():

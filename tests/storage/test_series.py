@@ -120,3 +120,21 @@ async def test_a_one_off_events_only_occurrence_is_key_0(store):
     assert (await store.events.occurrence(GUILD, event.id, ONE_OFF)).starts == MONDAY
     with pytest.raises(NotFound):
         await store.events.occurrence(GUILD, event.id, int(MONDAY.timestamp()))
+
+
+async def test_a_series_typed_inside_a_gap_keeps_its_wall_time_when_stored_and_listed(store):
+    # Issue 11, case 1: 02:30 typed for Berlin's spring-forward night starts at 03:30 that day; the series
+    # repeats at 02:30, read back from the store (the anchor column) and through the listing's own reads.
+    wall = datetime(2027, 3, 28, 2, 30)  # noqa: DTZ001 - the wall time typed
+    start = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+    series = await weekly(store, timezone="Europe/Berlin", starts=start, anchor=wall, ends=None,
+                          recurrence=Recurrence("DAILY", count=3))  # fmt: skip
+    assert (await store.events.get(GUILD, series.id)).anchor == wall
+    found = await store.events.occurrences(GUILD, start, start + 3 * WEEK)
+    assert [o.starts for o in found] == [start, datetime(2027, 3, 29, 0, 30, tzinfo=UTC),
+                                         datetime(2027, 3, 30, 0, 30, tzinfo=UTC)]  # fmt: skip
+    renamed = await store.events.update(dataclasses.replace(series, name="Renamed").validated())
+    assert renamed.anchor == wall
+    # a start typed as a wall time that exists (or an instant) needs no anchor: NULL, as every older row
+    moved = await store.events.update(dataclasses.replace(renamed, starts=start + timedelta(hours=1)).validated())
+    assert moved.anchor is None
