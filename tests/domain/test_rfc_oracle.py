@@ -54,8 +54,9 @@ WINDOW = timedelta(days=190)  # from the start: its own transition and the next 
 FIRST_YEAR, LAST_YEAR = 2025, 2028
 HOUR = timedelta(hours=1)
 
-# Disagreements calbot still has (issue 11), by class: the lead is fixing these in bot/. Delete a class here
-# once it is fixed; the main property then covers it and its xfail below must go too.
+# Disagreements calbot still has, by class: issue 11's gap start, second instance and changes on a gap day, and
+# two this test found (all-day series across a change, a weekly BYSETPOS start). Delete a class here once it is
+# fixed: the property then draws it too, and its strict xfails (here and in test_ical.py) fail until removed.
 PENDING = {
     "gap start": "a series typed at, or whose first occurrence is, a nonexistent wall time (02:30 on Berlin's "
     "spring-forward day) is anchored at the shifted time (03:30) and repeats 03:30; RFC 5545 §3.3.5 moves it on "
