@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Self
 from urllib.parse import urlsplit
 
@@ -150,9 +150,12 @@ class Event:
             raise InvalidField("until", f"must be at most {LONGEST_SERIES_YEARS} years after the start")
         if self.capacity is not None and not 1 <= self.capacity <= MAX_CAPACITY:
             raise InvalidField("capacity", f"must be from 1 to {MAX_CAPACITY} (leave it empty for no limit)")
-        anchor = None if self.all_day else _anchor(self.anchor, starts, zone)
+        if self.all_day:  # a series of days repeats their midnight, also from a day that starts later (a gap)
+            anchor = _anchor(datetime.combine(starts.astimezone(resolve_zone(zone)).date(), time(0)), starts, zone)
+        else:
+            anchor = _anchor(self.anchor, starts, zone)
         if recurrence is not None:
-            starts, ends, anchor = _on_rule(recurrence, starts, ends, zone, anchor)
+            starts, ends, anchor = _on_rule(recurrence, starts, ends, zone, anchor, self.all_day)
         deadline = self.registration_deadline and self.registration_deadline.astimezone(UTC)
         if deadline is not None and deadline > (ends or starts):
             raise InvalidField("registration_deadline", "must not be after the event ends")
@@ -200,15 +203,21 @@ def _anchor(typed: datetime | None, starts: datetime, zone: str) -> datetime | N
 
 
 def _on_rule(
-    rule: Recurrence, starts: datetime, ends: datetime | None, zone: str, anchor: datetime | None
+    rule: Recurrence, starts: datetime, ends: datetime | None, zone: str, anchor: datetime | None, all_day: bool
 ) -> tuple[datetime, datetime | None, datetime | None]:
     """A series starts on its rule's first occurrence: "every 2nd Tuesday" typed on a 1st Tuesday begins a
-    week later, and the end moves with it. RFC 5545 leaves a DTSTART outside its RRULE undefined (calendar
-    apps disagree on whether it is an occurrence), so no road can store one. Also gives the first occurrence's
-    anchor (the wall time the rule gave it, where its instant shows another)."""
+    week later, and the end moves with it (an all-day one by whole local days). RFC 5545 leaves a DTSTART
+    outside its RRULE undefined (calendar apps disagree on whether it is an occurrence), so no road can store
+    one. Also gives the first occurrence's anchor (the wall time the rule gave it, where its instant shows
+    another)."""
     zone_info = resolve_zone(zone)
     first, wall = first_occurrence(rule, starts, zone_info, anchor)  # refuses a rule that never happens
-    return first, ends and ends + (first - starts), _anchor(wall, first, zone)
+    if ends is not None and all_day:
+        days = ends.astimezone(zone_info).date() - starts.astimezone(zone_info).date()
+        ends = local_midnight(first.astimezone(zone_info).date() + days, zone_info)
+    elif ends is not None:
+        ends += first - starts
+    return first, ends, _anchor(wall, first, zone)
 
 
 def _instants(model: object, names: Iterable[str]) -> None:

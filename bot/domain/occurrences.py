@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from .models import Event, OccurrenceChange
 from .recurrence import next_occurrences, occurrences
 from .rsvp import ONE_OFF
+from .timeparse import local_midnight
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class Occurrence:
 
 
 _INSTANT = timedelta(seconds=1)
+_DAY_CHANGE = timedelta(hours=2)  # the most a local day can be longer than another (24 ± DST's change)
 
 
 def series_starts(event: Event, *, after: datetime, before: datetime, limit: int = 1000) -> list[datetime]:
@@ -60,12 +62,26 @@ def occurrence_key(event: Event, original: datetime) -> int:
 Slot = tuple[int, int | None, int, int]
 
 
+def _ends(event: Event, starts: datetime) -> datetime | None:
+    """The end of the event's occurrence starting at `starts`: its exact length later, or for an all-day event
+    as many local days later (a day across a daylight saving change is 23 or 25 hours long)."""
+    if event.ends is None:
+        return None
+    if not event.all_day:
+        return starts + (event.ends - event.starts)
+    zone = ZoneInfo(event.timezone)
+    days = event.ends.astimezone(zone).date() - event.starts.astimezone(zone).date()
+    return local_midnight(starts.astimezone(zone).date() + days, zone)
+
+
 def _window(
     event: Event, changes: Iterable[OccurrenceChange], after: datetime, before: datetime, limit: int
 ) -> tuple[list[tuple[datetime, OccurrenceChange | None]], datetime | None]:
     """The originals whose occurrence may overlap [after, before), each with its change; and, when the rule
     was cut off at `limit`, its last original (nothing later than it is known to be complete)."""
     length = (event.ends - event.starts) if event.ends else timedelta(0)
+    if event.all_day:
+        length += _DAY_CHANGE  # a later day may be longer than the first
     changes = list(changes)
     if event.recurrence is None:
         return [(event.starts, None)], None
@@ -94,7 +110,6 @@ def expand(
     limit: int = 1000,
 ) -> list[Occurrence]:
     """Occurrences overlapping [after, before), by start."""
-    length = (event.ends - event.starts) if event.ends else None
     fetch = limit
     while True:
         # The series is generated from `after` less the event's length: occurrences that ended by `after`,
@@ -102,7 +117,7 @@ def expand(
         window, cutoff = _window(event, changes, after, before, fetch)
         found = []
         for original, change in window:
-            occurrence = _build(event, original, change, length)
+            occurrence = _build(event, original, change)
             if occurrence.cancelled and not include_cancelled:
                 continue
             if occurrence.starts < before and (occurrence.starts >= after or occurrence.effective_end > after):
@@ -120,14 +135,13 @@ def expand(
 
 def slots(event: Event, changes: Iterable[OccurrenceChange], *, after: datetime, before: datetime) -> list[Slot]:
     """What `expand` finds, as Slot tuples, without cancelled ones; unordered."""
-    length = (event.ends - event.starts) if event.ends else None
     low, high = after.timestamp(), before.timestamp()
     found = []
     for original, change in _window(event, changes, after, before, limit=100_000)[0]:
         if change is not None and change.cancelled:
             continue
         starts = change.starts if change and change.starts else original
-        ends = change.ends if change and change.ends else (starts + length if length else None)
+        ends = change.ends if change and change.ends else _ends(event, starts)
         start_ts = int(starts.timestamp())
         end_ts = int(ends.timestamp()) if ends else None
         if start_ts < high and (start_ts >= low or (end_ts or start_ts) > low):
@@ -143,10 +157,10 @@ def occurrence_at(event: Event, changes: Iterable[OccurrenceChange], original: d
     if not is_original(event, original):
         return None
     change = next((c for c in changes if c.occurrence == original), None)
-    return _build(event, original, change, (event.ends - event.starts) if event.ends else None)
+    return _build(event, original, change)
 
 
-def _build(event: Event, original: datetime, change: OccurrenceChange | None, length: timedelta | None) -> Occurrence:
+def _build(event: Event, original: datetime, change: OccurrenceChange | None) -> Occurrence:
     if event.recurrence is None or change is None:
         change = OccurrenceChange(guild_id=event.guild_id, event_id=event.id or 0, occurrence=original)
     starts = change.starts or original
@@ -154,7 +168,7 @@ def _build(event: Event, original: datetime, change: OccurrenceChange | None, le
         event=event,
         key=occurrence_key(event, original),
         starts=starts,
-        ends=change.ends or (starts + length if length else None),
+        ends=change.ends or _ends(event, starts),
         name=change.name or event.name,
         description=event.description if change.description is None else change.description,
         location=event.location if change.location is None else change.location,

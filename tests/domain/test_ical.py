@@ -21,7 +21,7 @@ from bot.domain.ical import ZONE_RULES_UNTIL, _transitions, build_calendar, vtim
 from bot.domain.models import Event, OccurrenceChange
 from bot.domain.occurrences import expand
 from bot.domain.recurrence import Recurrence, occurrences, parse_rrule
-from bot.domain.timeparse import parse_when
+from bot.domain.timeparse import parse_typed
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -224,10 +224,16 @@ def _mixed() -> bytes:
               ends=datetime(2027, 3, 13, 3, 30, tzinfo=NEW_YORK),
               recurrence=parse_rrule("FREQ=WEEKLY;INTERVAL=2;BYDAY=SA,SU;WKST=SA;UNTIL=20270329T000000Z")),
         # case 1: a series typed at 02:30 on Berlin's spring-forward day
-        event(7, name="Gap start", timezone="Europe/Berlin",
-              starts=parse_when("2027-03-28 02:30", now=NOW, zone=BERLIN), recurrence=Recurrence("DAILY", count=3)),
+        event(7, name="Gap start", timezone="Europe/Berlin", **_typed("2027-03-28 02:30", BERLIN),
+              recurrence=Recurrence("DAILY", count=3)),
         changes=changes, name="Guild, calendar; one", description="All\x1b of it",
     )  # fmt: skip
+
+
+def _typed(text: str, zone: ZoneInfo) -> dict:
+    """A start as the slash command reads it: the instant and the wall time typed."""
+    typed = parse_typed(text, now=NOW, zone=zone)
+    return {"starts": typed.instant, "anchor": typed.wall}
 
 
 # Each event's zone in _mixed(), by UID.
@@ -309,13 +315,10 @@ def test_icalendar_vobject_and_ics_read_the_same_calendar():
         # 02:30 Berlin each week (the first instance on the fall-back night), one week cancelled
         ("Raid, night; \\weekly", ["10-16 02:30", "10-30 02:30", "11-06 02:30", "11-13 02:30", "11-20 02:30"]),
         # weeks from Saturday: both days of every other weekend until UNTIL; the spring-forward Sunday cancelled.
-        # vobject reads that Sunday's 02:30 an hour earlier than the RFC, so the UTC EXDATE misses it there
-        pytest.param("Weekends", ["03-13 02:30", "03-27 02:30", "03-28 02:30"], marks=pytest.mark.xfail(
-            strict=True, reason="issue 11 case 5: an EXDATE on a gap day is written in UTC, not as the wall time "
-            "the RRULE generates, so readers that read that wall time differently keep the occurrence")),
+        # (written as the wall time the rule generates, which every reader resolves as the rule's own)
+        ("Weekends", ["03-13 02:30", "03-27 02:30", "03-28 02:30"]),
         # typed on the spring-forward day: DTSTART is that 02:30 (read as 03:30 that day), then 02:30 each day
-        pytest.param("Gap start", ["03-28 02:30", "03-29 02:30", "03-30 02:30"], marks=pytest.mark.xfail(
-            strict=True, reason="issue 11 case 1: the series is anchored at 03:30, the time 02:30 moved to")),
+        ("Gap start", ["03-28 02:30", "03-29 02:30", "03-30 02:30"]),
     ],
 )  # fmt: skip
 def test_each_series_expands_alike_in_icalendar_and_vobject(summary, expected):

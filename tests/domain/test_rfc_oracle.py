@@ -45,7 +45,7 @@ from bot.domain.ical import build_calendar
 from bot.domain.models import Event, OccurrenceChange
 from bot.domain.occurrences import Occurrence, expand, slots
 from bot.domain.recurrence import RULE_HORIZON, parse_rrule
-from bot.domain.timeparse import parse_when
+from bot.domain.timeparse import parse_typed, parse_when
 
 ZONES = ("Europe/Berlin", "America/New_York", "America/Santiago", "Australia/Lord_Howe", "Pacific/Chatham",
          "Asia/Kolkata", "UTC")  # fmt: skip
@@ -54,27 +54,16 @@ WINDOW = timedelta(days=190)  # from the start: its own transition and the next 
 FIRST_YEAR, LAST_YEAR = 2025, 2028
 HOUR = timedelta(hours=1)
 
-# Disagreements calbot still has, by class: issue 11's gap start, second instance and changes on a gap day, and
-# two this test found (all-day series across a change, a weekly BYSETPOS start). Delete a class here once it is
+# Disagreements calbot still has, by class: one this test found (a weekly BYSETPOS start); issue 11's gap start,
+# second instance and changes on a gap day, and all-day series across a change (found here), are fixed. Delete a class here once it is
 # fixed: the property then draws it too, and its strict xfails (here and in test_ical.py) fail until removed.
 PENDING = {
-    "gap start": "a series typed at, or whose first occurrence is, a nonexistent wall time (02:30 on Berlin's "
-    "spring-forward day) is anchored at the shifted time (03:30) and repeats 03:30; RFC 5545 §3.3.5 moves it on "
-    "that day only",
-    "second instance": "a start sent as the second instance of a repeated hour: the series lists the first "
-    "instance, an hour before the start, or anchors a day later; RFC 5545 §3.8.5.3 makes DTSTART the first "
-    "instance",
-    "all-day across a change": "an all-day series' occurrences last the first one's exact length, so on and "
-    "after a 23- or 25-hour day they end at 01:00 or 23:00 instead of midnight (RFC 5545 §3.3.6: a day is "
-    "nominal, and a DATE DTEND the day after)",
     "weekly BYSETPOS start": "a WEEKLY rule with BYSETPOS whose start validation moved onto the rule loses that "
     "start: dateutil, walked again from it, begins its first week at DTSTART's day instead of WKST's, so BYSETPOS "
     "counts a partial week (from Wednesday 2025-01-22, FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,MO,SA;BYSETPOS=2;WKST=SU "
     "starts on Monday 3 February but lists Saturday 8 February first); RFC 5545 §3.3.10 counts BYSETPOS within "
     "the whole week. The oracle reads weeks the same way (it lists 3 and 8 February): once calbot counts whole "
     "weeks, this class moves to the engine's documented faults",
-    "change on a gap day": "an EXDATE or RECURRENCE-ID of an occurrence whose generated wall time is in a gap "
-    "is written as the shifted instant in UTC, not the value the RRULE generates (RFC 5545 §3.8.4.4)",
 }
 
 # ---- the zones' transitions, found from zoneinfo alone
@@ -267,8 +256,9 @@ def cases(draw, only: str | None = None) -> Case:
 
 
 def calbot_event(case: Case) -> Event:
-    """The slash command reads the typed text with `parse_when` in the event's zone (the API an ISO instant,
-    here with the second instance's offset), reads a raw RRULE with `parse_rrule`, and validates the Event."""
+    """The slash command reads the typed text with `parse_typed` in the event's zone (the API an ISO instant,
+    here with the second instance's offset), keeps the wall time typed as the anchor, reads a raw RRULE with
+    `parse_rrule`, and validates the Event."""
     zone = ZoneInfo(case.zone)
     if case.all_day:
         starts = parse_when(f"{case.wall:%Y-%m-%d}", now=NOW, zone=zone, require_time=False)
@@ -278,11 +268,12 @@ def calbot_event(case: Case) -> Event:
         text = f"{case.wall:%Y-%m-%dT%H:%M}"
         if case.second:
             text += _iso_offset(case.wall.replace(tzinfo=zone, fold=1).utcoffset())
-        starts = parse_when(text, now=NOW, zone=zone)
+        starts, anchor = parse_typed(text, now=NOW, zone=zone)
         ends = starts + case.length if case.length else None
     recurrence = parse_rrule(case.rule) if case.rule else None
     return Event(guild_id=1, calendar_id=1, id=1, name="Series", starts=starts, ends=ends, timezone=case.zone,
-                 all_day=case.all_day, recurrence=recurrence).validated()  # fmt: skip
+                 all_day=case.all_day, recurrence=recurrence,
+                 anchor=None if case.all_day else anchor).validated()  # fmt: skip
 
 
 def _iso_offset(offset: timedelta) -> str:
@@ -632,7 +623,6 @@ def _local(moment: datetime, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%m-%d %H:%M %z}"
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING["gap start"])
 @pytest.mark.parametrize(
     ("zone", "typed_at", "expected"),
     [
@@ -656,7 +646,6 @@ def test_1_a_series_typed_in_a_gap_moves_on_that_day_only(zone, typed_at, expect
     assert [_local(o.starts, zone) for o in found] == expected
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING["second instance"])
 def test_2_a_series_sent_as_the_second_instance_starts_there():
     event = calbot_event(Case("Europe/Berlin", typed(2027, 10, 31, 2, 30), "FREQ=DAILY;COUNT=3", 2 * HOUR, second=True))
     found = expand(event, [], after=event.starts - timedelta(days=1), before=event.starts + timedelta(days=5))
@@ -667,7 +656,6 @@ def test_2_a_series_sent_as_the_second_instance_starts_there():
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING["change on a gap day"])
 @pytest.mark.parametrize(
     ("zone", "typed_at", "kind", "written"),
     [
