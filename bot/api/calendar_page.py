@@ -43,7 +43,7 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, no-cache",
 }
-ASSETS = {"calendar.css": "text/css", "calendar.js": "text/javascript"}
+ASSETS = {"calendar.css": "text/css", "calendar.js": "text/javascript", "favicon.svg": "image/svg+xml"}
 COLOUR_NAMES = {c.value: c.name.lower().replace("_", "-") for c in Color}
 # Occurrences up to a day either side of the grid: a viewer east or west of the server sees them move in.
 VIEWER_MARGIN = timedelta(days=1)

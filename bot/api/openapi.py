@@ -723,20 +723,24 @@ def document() -> dict[str, Any]:
         "/assets/{name}": {
             "get": {
                 "tags": ["Feeds"],
-                "summary": "The web page's script and style sheet",
+                "summary": "The web page's script, style sheet and icon",
                 "security": [],
                 "parameters": [
                     {
                         "name": "name",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string", "enum": ["calendar.css", "calendar.js"]},
+                        "schema": {"type": "string", "enum": ["calendar.css", "calendar.js", "favicon.svg"]},
                     }
                 ],
                 "responses": {
                     "200": {
                         "description": "The file",
-                        "content": {"text/css": {"schema": STRING}, "text/javascript": {"schema": STRING}},
+                        "content": {
+                            "text/css": {"schema": STRING},
+                            "text/javascript": {"schema": STRING},
+                            "image/svg+xml": {"schema": STRING},
+                        },
                     },
                     **errors("404"),
                 },

@@ -66,6 +66,7 @@ function render(view) {
     }
   }
   view.querySelector("#empty").hidden = shown > 0;
+  cells.get(localDay(new Date()))?.classList.add("today");
   for (const cell of cells.values()) {
     const chips = cell.querySelectorAll(".chips > li");
     if (chips.length <= SHOWN_PER_DAY) continue;
@@ -96,6 +97,7 @@ async function go(url, push) {
   document.getElementById("view").replaceWith(fresh);
   document.title = page.title;
   if (push) history.pushState(null, "", url);
+  shownPage = window.location.pathname + window.location.search;
   wire(fresh);
 }
 
@@ -109,5 +111,10 @@ function wire(view) {
   }
 }
 
-window.addEventListener("popstate", () => go(window.location.href, false));
+// Back and Forward between months; a chip's #anchor changes only the fragment, and stays on this month.
+let shownPage = window.location.pathname + window.location.search;
+window.addEventListener("popstate", () => {
+  const page = window.location.pathname + window.location.search;
+  if (page !== shownPage) go(window.location.href, false);
+});
 document.addEventListener("DOMContentLoaded", () => wire(document.getElementById("view")));
