@@ -14,8 +14,10 @@ anywhere but calbot, and its Content-Security-Policy forbids anything else: no i
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -66,7 +68,7 @@ def _asset(name: str) -> bytes:
 
 
 def _iso(instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(instant.timestamp()), UTC).isoformat().replace("+00:00", "Z")
 
 
 def _card_link(item: Item) -> str | None:
@@ -76,10 +78,32 @@ def _card_link(item: Item) -> str | None:
     return f"https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
 
 
-def _entry(item: Item, zone: ZoneInfo, google: dict[int, str]) -> dict:
+@dataclass(frozen=True, slots=True)
+class Entry:
     """What the template shows of one occurrence (its text escaped by the template)."""
+
+    id: str
+    name: str
+    when: str  # in the server's zone, for a browser without the script; the script shows the viewer's
+    starts: str
+    ends: str
+    all_day: bool
+    spans: bool
+    first: str
+    last: str
+    colour: str
+    series: bool
+    cancelled: bool
+    description: str
+    location: str
+    link: str | None
+    card: str | None
+    google: str
+
+
+def _entry(item: Item, zone: ZoneInfo, google: dict[int, str]) -> Entry:
     event = item.occurrence.event
-    if item.event_id not in google:
+    if item.event_id not in google:  # once per event, not per occurrence of a series
         google[item.event_id] = google_calendar_url(event)
     local = item.starts.astimezone(zone)
     if item.all_day:
@@ -88,25 +112,25 @@ def _entry(item: Item, zone: ZoneInfo, google: dict[int, str]) -> dict:
         )
     else:
         when = f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
-    return {
-        "id": f"e-{item.event_id}-{item.key}",
-        "name": item.name,
-        "when": when,
-        "starts": _iso(item.starts),
-        "ends": _iso(item.ends) if item.ends else "",
-        "all_day": item.all_day,
-        "spans": item.spans,
-        "first": item.first.isoformat(),
-        "last": item.last.isoformat(),
-        "colour": COLOUR_NAMES.get(item.colour, "none"),
-        "series": item.series,
-        "cancelled": item.cancelled,
-        "description": item.occurrence.description,
-        "location": item.occurrence.location,
-        "link": event.url if event.url and event.url.startswith(("https://", "http://")) else None,
-        "card": _card_link(item),
-        "google": google[item.event_id],
-    }
+    return Entry(
+        id=f"e-{item.event_id}-{item.key}",
+        name=item.name,
+        when=when,
+        starts=_iso(item.starts),
+        ends=_iso(item.ends) if item.ends else "",
+        all_day=item.all_day,
+        spans=item.spans,
+        first=item.first.isoformat(),
+        last=item.last.isoformat(),
+        colour=COLOUR_NAMES.get(item.colour, "none"),
+        series=item.series,
+        cancelled=item.cancelled,
+        description=item.occurrence.description,
+        location=item.occurrence.location,
+        link=event.url if event.url and event.url.startswith(("https://", "http://")) else None,
+        card=_card_link(item),
+        google=google[item.event_id],
+    )
 
 
 async def _page(request: web.Request, calendar: Calendar, *, feed: str | None, base: str) -> web.Response:
@@ -116,12 +140,26 @@ async def _page(request: web.Request, calendar: Calendar, *, feed: str | None, b
     today = api.clock().astimezone(zone).date()
     # A bad ?month= raises InvalidField: a 422 naming `month`, as every invalid field gets.
     period = parse_period(request.query.get("month"), today=today, start=week_start(settings.timezone))
-    start, end = period.bounds(zone)
-    shown = await view_items(
-        api.store, calendar.guild_id, start - VIEWER_MARGIN, end + VIEWER_MARGIN, zone, calendar_id=calendar.id
-    )
+    key = ("page", calendar.id, period.key, feed, base)
+
+    async def compute() -> tuple[str, int]:
+        start, end = period.bounds(zone)
+        shown = await view_items(
+            api.store, calendar.guild_id, start - VIEWER_MARGIN, end + VIEWER_MARGIN, zone, calendar_id=calendar.id
+        )
+        # A month of a thousand events takes a while to write out: in a thread, so other requests go on.
+        html = await asyncio.to_thread(_render, calendar, period, shown, zone, settings.timezone, feed, base)
+        return html, len(html)
+
+    html = await api.answer(key, await api.version(request), compute)
+    return web.Response(text=html, content_type="text/html", charset="utf-8", headers=PAGE_HEADERS)
+
+
+def _render(
+    calendar: Calendar, period: Period, shown: list[Item], zone: ZoneInfo, zone_name: str, feed: str | None, base: str
+) -> str:
     google: dict[int, str] = {}
-    html = (
+    return (
         _templates()
         .get_template("calendar.html")
         .render(
@@ -129,14 +167,13 @@ async def _page(request: web.Request, calendar: Calendar, *, feed: str | None, b
             period=period,
             weeks=_weeks(period),
             entries=[_entry(item, zone, google) for item in shown],
-            zone=settings.timezone,
+            zone=zone_name,
             feed=feed,
             base=base,
             previous=period.previous().key,
             next=period.next().key,
         )
     )
-    return web.Response(text=html, content_type="text/html", charset="utf-8", headers=PAGE_HEADERS)
 
 
 def _weeks(period: Period) -> list[list[dict]]:

@@ -133,3 +133,15 @@ async def test_an_empty_month_says_so(client, store):
     secret = await store.calendars.feed_secret(OTHER_GUILD, calendar.id)
     html = await (await client.get(f"/calendars/{secret}?month=2026-01")).text()
     assert '<h2 id="title">January 2026</h2>' in html and 'id="empty"' in html and "<li id=" not in html
+
+
+async def test_a_change_shows_at_once_though_pages_are_cached(client, page, store):
+    secret, calendar = page
+    before = await (await client.get(f"/calendars/{secret}?month=2026-03")).text()
+    again = await (await client.get(f"/calendars/{secret}?month=2026-03")).text()
+    assert again == before and "Fresh event" not in before
+    await store.events.create(
+        Event(guild_id=GUILD, calendar_id=calendar.id, name="Fresh event", starts=datetime(2026, 3, 9, 9, tzinfo=UTC))
+    )
+    after = await (await client.get(f"/calendars/{secret}?month=2026-03")).text()
+    assert "Fresh event" in after
