@@ -35,6 +35,7 @@ REGULAR = (
 )
 BOLD = (FONT_DIR / "dejavu/DejaVuSans-Bold.ttf", *REGULAR[1:])
 REPLACEMENT = "\ufffd"
+PACKAGES = ("fonts-dejavu-core", "fonts-wqy-microhei", "fonts-symbola")  # Debian's: the Dockerfile and .ci/run
 
 
 @functools.cache

@@ -21,7 +21,7 @@ from bot.domain.month import items, month_of, week_of
 from bot.domain.occurrences import Occurrence, expand
 from bot.domain.recurrence import Recurrence
 from bot.render import month as picture
-from bot.render.fonts import REPLACEMENT, chain
+from bot.render.fonts import BOLD, PACKAGES, REGULAR, REPLACEMENT, chain
 
 REFERENCES = Path(__file__).parent / "references"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -180,3 +180,11 @@ def test_a_month_of_300_events_stays_small():
                             calendar=1 + n % 3) for n in range(300)))  # fmt: skip
     png = render(many, BERLIN, first=date(2026, 3, 1))
     assert len(png) < MAX_BYTES
+
+
+def test_the_image_and_ci_install_the_font_packages():
+    root = Path(__file__).resolve().parents[2]
+    for installer in ("Dockerfile", ".ci/run"):
+        text = (root / installer).read_text(encoding="utf-8")
+        assert all(package in text for package in PACKAGES), installer
+    assert all(path.is_file() for path in REGULAR + BOLD)  # here, they are installed
