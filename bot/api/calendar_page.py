@@ -31,6 +31,7 @@ from bot.domain.models import Calendar
 from bot.domain.month import Item, Period, parse_period, week_start
 from bot.storage.views import view_items
 
+from .auth import retry_after
 from .context import API_KEY
 from .errors import ApiError, not_found
 from .ics import SECRET_PATTERN
@@ -190,9 +191,9 @@ async def by_secret(request: web.Request) -> web.Response:
         calendar = await api.store.calendars.by_feed_secret(secret)
     except NotFound:
         raise not_found("calendar") from None
-    allowed, _left, _wait = api.limiter.take(("page", calendar.id))
+    allowed, _left, wait = api.limiter.take(("page", calendar.id))
     if not allowed:
-        raise ApiError(429, "This page is asked for too often; try again in a minute.")
+        raise ApiError(429, "This page is asked for too often.", headers={"Retry-After": retry_after(wait)})
     return await _page(request, calendar, feed=f"/ics/{secret}.ics", base=f"/calendars/{secret}")
 
 
