@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from .colors import Color
+from .colors import Color, shown_colour
 from .errors import InvalidField
 from .models import Calendar
 from .occurrences import Occurrence
@@ -172,11 +172,6 @@ class Item:
         """Drawn as a bar across its days: all-day events, and those lasting a day or more (an evening
         running past midnight stays a chip on the day it starts)."""
         return self.all_day or (self.ends is not None and self.ends - self.starts >= timedelta(days=1))
-
-
-def shown_colour(event_colour: Color, calendar_colour: Color) -> int:
-    """The event's own colour, else its calendar's, else Discord's blurple (Color.NONE's value)."""
-    return (event_colour if event_colour is not Color.NONE else calendar_colour).value
 
 
 def days_covered(occurrence: Occurrence, zone: ZoneInfo) -> tuple[date, date]:
