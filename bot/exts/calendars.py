@@ -247,12 +247,13 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         """The secret address calendar apps subscribe to for this calendar's events."""
         secret = await self.bot.store.calendars.feed_secret(interaction.guild_id, calendar.id, reset=reset)
         api = self.bot.config.api
-        url = f"{api.public_url or f'http://{api.host}:{api.port}'}/ics/{secret}.ics"
+        base = api.public_url or f"http://{api.host}:{api.port}"
         lines = [
             f"{'New subscription' if reset else 'Subscription'} address for **{calendar.name}**"
-            + (" (the old one no longer works)" if reset else "")
+            + (" (the old ones no longer work)" if reset else "")
             + ":",
-            f"<{url}>",
+            f"<{base}/ics/{secret}.ics>",
+            f"The same calendar as a web page: <{base}/calendars/{secret}>",
             "Anyone with it can read this calendar's events, so share it only with people who may; "
             "`reset:True` replaces it.",
             "Google Calendar: *Other calendars → From URL*. Apple Calendar: *File → New Calendar Subscription*. "
