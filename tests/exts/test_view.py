@@ -141,3 +141,11 @@ async def test_bad_input_is_refused_privately(world):
     world.refused(res, InvalidField, "is not a month")
     res = await world.alice.slash(world.general, "calendar view", month="2026-01", week="today")
     world.refused(res, InvalidField, "give a month or a week, not both")
+
+
+async def test_a_button_of_a_deleted_calendar_says_so(world):
+    await world.admin.slash(world.general, "calendar create", name="Raids")
+    first = shown(await world.alice.slash(world.general, "calendar view", calendar="Raids"))
+    await world.admin.slash(world.general, "calendar delete", calendar="Raids")
+    res = await world.alice.click(first, label="Next month ▶")
+    assert res.ephemeral and res.response.content == "⚠️ That calendar no longer exists on this server."
