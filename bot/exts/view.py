@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 import re
 from datetime import date
 from typing import TYPE_CHECKING
@@ -33,7 +32,6 @@ from .tree import report_error
 if TYPE_CHECKING:
     from bot.app import CalBot
 
-log = logging.getLogger(__name__)
 
 CUSTOM_ID = "calbot:view:{calendar}:{period}:{zone}"
 TEMPLATE = r"calbot:view:(?P<calendar>\d+):(?P<period>\d{4}-\d{2}(?:-\d{2})?):(?P<zone>[A-Za-z0-9_+\-/]{1,60})"
