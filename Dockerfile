@@ -9,6 +9,10 @@ RUN python -m venv /opt/calbot \
 
 # Run stage: the virtual environment only, run as an unprivileged user.
 FROM python:3.11-slim
+# The fonts /calendar view draws with (bot/render/fonts.py): Latin, Greek and Cyrillic; CJK; emoji.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-wqy-microhei fonts-symbola \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin calbot \
  && mkdir -p /app/data \
  && chown calbot:calbot /app/data

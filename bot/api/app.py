@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
 from bot.storage import Store
 
-from . import discal, ics, openapi, perscom
+from . import calendar_page, discal, ics, openapi, perscom
 from .context import API_KEY, RATE_KEY, SAVED_KEY, WRITE_KEY, Api, json_response
 from .errors import ApiError
 from .outage import RETRY_AFTER, classify, message
@@ -131,6 +131,8 @@ class AccessLogger(AbstractAccessLogger):
         path = request.path
         if path.startswith("/ics/"):
             path = "/ics/<secret>.ics"
+        elif path.startswith("/calendars/"):
+            path = "/calendars/<secret>"
         self.logger.debug("%s %s %s %.1f ms", request.method, path, response.status, time * 1000)
 
     @property
@@ -145,6 +147,7 @@ def create_app(store: Store, config: Config, *, clock: Callable[[], datetime] | 
     discal.add_routes(app)  # first: its fixed paths under /v1/events/ must win over /v1/events/{id}
     perscom.add_routes(app)
     ics.add_routes(app)
+    calendar_page.add_routes(app)
     openapi.add_routes(app)
     return app
 

@@ -159,6 +159,14 @@ INCLUDE = {
         + "))*$",
     },
 }
+MONTH = {
+    "name": "month",
+    "in": "query",
+    "required": False,
+    "description": "The month to show, YYYY-MM (default: this month where the guild is).",
+    "schema": {"type": "string", "examples": ["2026-12"]},
+}
+HTML_PAGE = {"description": "The page", "content": {"text/html": {"schema": STRING}}}
 PAGE = [
     {
         "name": "page",
@@ -684,6 +692,57 @@ def document() -> dict[str, Any]:
                     },
                     "304": {"description": "Unchanged since the ETag given in If-None-Match"},
                     **errors("404", "429", "503"),
+                },
+            }
+        },
+        "/calendars/{secret}": {
+            "get": {
+                "tags": ["Feeds"],
+                "summary": "A calendar's web page (month grid and agenda), at its secret feed address",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "secret",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{20,100}$"},
+                    },
+                    MONTH,
+                ],
+                "responses": {"200": HTML_PAGE, **errors("404", "422", "429", "503")},
+            }
+        },
+        "/{version}/calendars/{id}/view": {
+            "get": {
+                "tags": ["Calendars (PERSCOM)"],
+                "summary": "A calendar's web page (month grid and agenda), for a token of its guild",
+                "parameters": [VERSION, path_id("calendar"), MONTH],
+                "responses": {"200": HTML_PAGE, **errors(*READ)},
+            }
+        },
+        "/assets/{name}": {
+            "get": {
+                "tags": ["Feeds"],
+                "summary": "The web page's script, style sheet and icon",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["calendar.css", "calendar.js", "favicon.svg"]},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The file",
+                        "content": {
+                            "text/css": {"schema": STRING},
+                            "text/javascript": {"schema": STRING},
+                            "image/svg+xml": {"schema": STRING},
+                        },
+                    },
+                    **errors("404"),
                 },
             }
         },

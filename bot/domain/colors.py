@@ -27,6 +27,11 @@ class Color(enum.Enum):
         return self.name.replace("_", " ").title()
 
 
+def shown_colour(event_colour: Color, calendar_colour: Color) -> int:
+    """What an event is drawn in: its own colour, else its calendar's, else Discord's blurple (NONE's value)."""
+    return (event_colour if event_colour is not Color.NONE else calendar_colour).value
+
+
 def parse_color(value: str | Color | None, field: str = "color") -> Color:
     """Accept a colour by name in any case, with spaces or underscores ("Mac and cheese")."""
     if value is None or value == "":

@@ -5,6 +5,7 @@ EXTENSIONS = (
     "bot.exts.events",
     "bot.exts.settings",
     "bot.exts.cards",
+    "bot.exts.view",
     "bot.exts.notifications",
     "bot.exts.me",
     "bot.exts.sync",

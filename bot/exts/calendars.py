@@ -6,6 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -15,9 +16,19 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event
 
-from .common import COLOR_CHOICES, CalendarOption, ensure_postable, manager_only, respond, think
+from .common import (
+    COLOR_CHOICES,
+    CalendarOption,
+    ensure_postable,
+    manager_only,
+    read_time,
+    respond,
+    settings_for,
+    think,
+)
 from .messages import EMBED_TOTAL, FIELDS, fit_embed, shorten
 from .tree import ReportingView
+from .view import show_view
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -199,6 +210,28 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         warning = fit_embed(warning)
         await respond(interaction, embed=warning, view=ConfirmDelete(self, interaction, calendar))
 
+    @app_commands.command(name="view")
+    @app_commands.describe(
+        calendar="Only this calendar's events (default: every calendar)",
+        month="The month to show, as YYYY-MM (default: this month)",
+        week="Show one week instead: a day in it, e.g. 2026-12-14, today, next friday",
+    )
+    async def view(
+        self,
+        interaction: discord.Interaction,
+        calendar: app_commands.Transform[Calendar, CalendarOption] | None = None,
+        month: app_commands.Range[str, 1, 40] | None = None,
+        week: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        """See the month (or a week) as a picture, in your time zone."""
+        if month is not None and week is not None:
+            raise InvalidField("week", "give a month or a week, not both")
+        day = None
+        if week is not None:
+            zone = (await settings_for(interaction)).timezone
+            day = (await read_time(interaction, week, "week", require_time=False)).astimezone(ZoneInfo(zone)).date()
+        await show_view(interaction, calendar, month, day)
+
     @app_commands.command(name="feed")
     @app_commands.describe(
         calendar="The calendar to subscribe to",
@@ -214,12 +247,13 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         """The secret address calendar apps subscribe to for this calendar's events."""
         secret = await self.bot.store.calendars.feed_secret(interaction.guild_id, calendar.id, reset=reset)
         api = self.bot.config.api
-        url = f"{api.public_url or f'http://{api.host}:{api.port}'}/ics/{secret}.ics"
+        base = api.public_url or f"http://{api.host}:{api.port}"
         lines = [
             f"{'New subscription' if reset else 'Subscription'} address for **{calendar.name}**"
-            + (" (the old one no longer works)" if reset else "")
+            + (" (the old ones no longer work)" if reset else "")
             + ":",
-            f"<{url}>",
+            f"<{base}/ics/{secret}.ics>",
+            f"The same calendar as a web page: <{base}/calendars/{secret}>",
             "Anyone with it can read this calendar's events, so share it only with people who may; "
             "`reset:True` replaces it.",
             "Google Calendar: *Other calendars → From URL*. Apple Calendar: *File → New Calendar Subscription*. "

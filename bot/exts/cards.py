@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.domain.colors import Color
+from bot.domain.colors import shown_colour
 from bot.domain.errors import NotFound
 from bot.domain.ical import google_calendar_url
 from bot.domain.models import Calendar, Event, GuildSettings
@@ -63,7 +63,7 @@ def fresh_copy(embed: discord.Embed) -> discord.Embed:
 
 
 def event_colour(event: Event, calendar: Calendar) -> int:
-    return (event.color if event.color is not Color.NONE else calendar.color).value
+    return shown_colour(event.color, calendar.color)
 
 
 def event_card(

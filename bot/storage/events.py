@@ -15,7 +15,7 @@ from bot.domain.colors import Color
 from bot.domain.edits import timing
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.models import LONGEST_EVENT, Event, OccurrenceChange
-from bot.domain.occurrences import Occurrence, Slot, occurrence_at, remap, slots
+from bot.domain.occurrences import Occurrence, Slot, expand, occurrence_at, remap, slots
 from bot.domain.recurrence import parse_rrule
 from bot.domain.rsvp import ONE_OFF
 
@@ -351,6 +351,25 @@ class SqlEvents:
         return await self.materialise(
             guild_id, await self.occurrence_slots(guild_id, start, end, calendar_id=calendar_id)
         )
+
+    async def cancelled(
+        self, guild_id: int, start: datetime, end: datetime, *, calendar_id: int | None = None
+    ) -> list[Occurrence]:
+        """The cancelled occurrences of series overlapping [start, end), which `occurrences` leaves out: a
+        calendar view shows them struck through."""
+        series = await self.series(guild_id, end, calendar_id=calendar_id)
+        changes = await self._changes.for_events(guild_id, [e.id for e in series])
+        found = []
+        for event in series:
+            if not any(c.cancelled for c in changes[event.id]):
+                continue
+            try:
+                window = expand(event, changes[event.id], after=start, before=end, include_cancelled=True)
+            except Exception as error:  # as in occurrence_slots: one unreadable rule leaves the rest standing
+                log.warning("Left series %s of guild %s out of a view: %s", event.id, guild_id, error)
+                continue
+            found.extend(o for o in window if o.cancelled)
+        return found
 
     async def materialise(self, guild_id: int, wanted: list[Slot]) -> list[Occurrence]:
         """Occurrence objects for slots (a page of a list), in the same order."""

@@ -41,9 +41,10 @@ async def test_feed_gives_a_secret_address_that_stays_until_reset(world):
     again = await world.admin.slash(world.general, "calendar feed", calendar="Raids")
     assert address(again.response.content) == url
     reset = await world.admin.slash(world.general, "calendar feed", calendar="Raids", reset=True)
-    assert address(reset.response.content) != url and "no longer works" in reset.response.content
-    calendar = await world.bot.store.calendars.find(world.guild.id, "Raids")
+    assert address(reset.response.content) != url and "no longer work" in reset.response.content
     secret = address(reset.response.content).rsplit("/", 1)[1].removesuffix(".ics")
+    assert f"The same calendar as a web page: <https://cal.example.org/calendars/{secret}>" in reset.response.content
+    calendar = await world.bot.store.calendars.find(world.guild.id, "Raids")
     assert await world.bot.store.calendars.by_feed_secret(secret) == calendar
 
 
