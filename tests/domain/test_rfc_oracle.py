@@ -54,9 +54,9 @@ WINDOW = timedelta(days=190)  # from the start: its own transition and the next 
 FIRST_YEAR, LAST_YEAR = 2025, 2028
 HOUR = timedelta(hours=1)
 
-# Disagreements calbot still has, by class: one this test found (a weekly BYSETPOS start); issue 11's gap start,
-# second instance and changes on a gap day, and all-day series across a change (found here), are fixed. Delete a class here once it is
-# fixed: the property then draws it too, and its strict xfails (here and in test_ical.py) fail until removed.
+# Disagreements calbot still has, by class: one this test found (a weekly BYSETPOS start). Issue 11's gap start,
+# second instance and changes on a gap day, and all-day series across a change (found here), are fixed. Delete a
+# class here once it is fixed: the property then draws it too, and its strict xfails fail until removed.
 PENDING = {
     "weekly BYSETPOS start": "a WEEKLY rule with BYSETPOS whose start validation moved onto the rule loses that "
     "start: dateutil, walked again from it, begins its first week at DTSTART's day instead of WKST's, so BYSETPOS "
