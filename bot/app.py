@@ -149,10 +149,6 @@ class CalBot(commands.Bot):
             await ops.start()
             self._ops = ops
 
-    @property
-    def ops(self) -> OpsServer | None:
-        return self._ops
-
     async def _database_problem(self) -> str | None:
         if self._store is None:
             return "not opened"

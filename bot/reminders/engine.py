@@ -427,9 +427,9 @@ class ReminderEngine:
             now=now, up_since=self.up_since,
         )  # fmt: skip
         if verdict is Verdict.MISSED:
-            when = reminder.scheduled_for.strftime("%Y-%m-%d %H:%M UTC")
-            await reminders.finish(reminder.id, self.worker, MISSED, error=f"due at {when}; it was no longer useful")
-            self.metrics.reminders_missed.labels(reminder.channel).inc()
+            why = f"due at {reminder.scheduled_for:%Y-%m-%d %H:%M} UTC; it was no longer useful"
+            if await reminders.finish(reminder.id, self.worker, MISSED, error=why):
+                self.metrics.reminders_missed.labels(reminder.channel).inc()
             return
         try:
             occurrence = await self.store.events.occurrence(reminder.guild_id, reminder.event_id, reminder.occurrence)
@@ -450,33 +450,34 @@ class ReminderEngine:
             await reminders.fan_out(reminder, self.worker, [a.user_id for a in attendees if a.status in REMINDED])
             return  # the DMs are rows of their own now, claimed by the next pass of the dispatch loop
         if reminder.channel == "database":  # the notification log is the outbox itself
-            await reminders.finish(reminder.id, self.worker, SENT, late=verdict is Verdict.LATE)
-            self._sent(reminder)
+            if await reminders.finish(reminder.id, self.worker, SENT, late=verdict is Verdict.LATE):
+                self._sent(reminder)
             return
         try:
             message_id = await self.sender.deliver(reminder, occurrence, verdict)
         except RetryLater as error:
             if reminder.attempts >= self.max_attempts:
                 reason = f"gave up after {reminder.attempts} attempts: {error.reason}"
-                await reminders.finish(reminder.id, self.worker, FAILED, error=reason)
-                self.metrics.reminders_failed.labels(reminder.channel).inc()
+                if await reminders.finish(reminder.id, self.worker, FAILED, error=reason):
+                    self.metrics.reminders_failed.labels(reminder.channel).inc()
                 return
             delay = max(retry_delay(reminder.attempts), timedelta(seconds=error.retry_after or 0))
             await reminders.retry(reminder.id, self.worker, now + delay, error.reason)
             self.wake_at(now + delay)
             return
         except Undeliverable as error:
-            await reminders.finish(reminder.id, self.worker, FAILED, error=error.reason)
-            self.metrics.reminders_failed.labels(reminder.channel).inc()
+            if await reminders.finish(reminder.id, self.worker, FAILED, error=error.reason):
+                self.metrics.reminders_failed.labels(reminder.channel).inc()
             if reminder.channel == "discord_private":
                 await self.store.attendees.set_dm_error(
                     reminder.guild_id, reminder.event_id, reminder.occurrence, reminder.target, error.reason
                 )
             return
-        await reminders.finish(reminder.id, self.worker, SENT, message_id=message_id, late=verdict is Verdict.LATE)
-        self._sent(reminder)
+        if await reminders.finish(reminder.id, self.worker, SENT, message_id=message_id, late=verdict is Verdict.LATE):
+            self._sent(reminder)
 
     def _sent(self, reminder: Reminder) -> None:
+        """Counted only when this process's finish took: a claim lost to another process is theirs to count."""
         self.metrics.reminders_sent.labels(reminder.channel).inc()
         lag = (self.clock() - reminder.scheduled_for).total_seconds()
         self.metrics.reminder_lag.labels(reminder.channel).observe(max(0.0, lag))
