@@ -10,8 +10,10 @@ import os
 import signal
 import sqlite3
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import Config, ConfigError, load_config
+from bot.logs import setup_logging
 from bot.storage.database import DatabaseInUse, redact_url
 
 log = logging.getLogger("bot")
@@ -31,10 +33,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot", description="calbot, a Discord calendar bot", parents=[common]
     )
+    parser.add_argument("--version", action="version", version=f"calbot {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", parents=[common], help="start the bot (the default)")
     commands.add_parser("migrate", parents=[common], help="apply database migrations and exit")
-    commands.add_parser("check-config", parents=[common], help="validate the config and print it, secrets masked")
+    check = commands.add_parser(
+        "check-config", parents=[common], help="validate the config and print it, secrets masked"
+    )
+    check.add_argument(
+        "--api", action="store_true", help="check it for `python -m bot api`, which needs no Discord token"
+    )
     commands.add_parser("api", parents=[common], help="serve the HTTP API alone, without logging in to Discord")
     move = commands.add_parser(
         "migrate-data", parents=[common], help="copy a whole installation to another database (stop the bot first)"
@@ -56,14 +64,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return version("calbot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def _snowflake(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
         raise argparse.ArgumentTypeError(f"{text!r} is not an id (a positive whole number)")
     return int(text)
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
 
 
 async def _migrate(config: Config) -> None:
@@ -130,6 +141,12 @@ async def _run(config: Config, token: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    try:
+        # Before the login: a refused token still leaves a migrated database, and /healthz answers meanwhile.
+        await bot.prepare()
+    except BaseException:
+        await bot.close()
+        raise
     runner = asyncio.create_task(bot.start(token), name="discord-client")
     waiter = asyncio.create_task(stop.wait(), name="signal-wait")
     try:
@@ -218,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_migrate_data(args))
     try:
         config = load_config(getattr(args, "config", None))
-        if command in ("run", "check-config"):
+        if command == "run" or (command == "check-config" and not args.api):
             token = config.require_token()
     except ConfigError as error:
         print(f"calbot: config error: {error}", file=sys.stderr)
@@ -227,9 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     if command == "check-config":
         print(config.describe())
         return 0
+    if problem := _unwritable_data_folder(config.database.url):
+        print(f"calbot: database.url: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     # `token create` prints the token as its last line: nothing may be logged after it.
-    _setup_logging("WARNING" if command == "token" else config.logging.level)
+    setup_logging(config, level="WARNING" if command == "token" else None)
     from bot.api.app import CannotListen
+    from bot.metrics import CannotServe
 
     try:
         if command == "migrate":
@@ -257,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calbot: cannot serve the HTTP API on {error.address} (api.host, api.port): {error.reason}",
               file=sys.stderr)  # fmt: skip
         return 1
+    except CannotServe as error:
+        print(f"calbot: cannot serve metrics on {error.address} (metrics.host, metrics.port): {error.reason}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     except OSError as error:
         _database_error(config, error)
         return 1
@@ -264,6 +289,27 @@ def main(argv: list[str] | None = None) -> int:
         print("calbot: Discord refused the token (discord.token); check DISCORD_TOKEN", file=sys.stderr)
         return EXIT_CONFIG
     return 0
+
+
+def _unwritable_data_folder(url: str) -> str | None:
+    """What keeps this process from writing a SQLite database and its lock file, in one line naming the path
+    and the user to give it to (a bind mount made by root is the usual cause); None when nothing does."""
+    if not url.startswith("sqlite:///"):
+        return None
+    from bot.storage.sqlite import sqlite_path
+
+    database = sqlite_path(url).absolute()
+    folder = database.parent
+    while not folder.exists() and folder != folder.parent:  # the nearest folder that exists gets the new ones
+        folder = folder.parent
+    if not folder.is_dir():  # a file where the folder belongs: the store's own error says so
+        return None
+    user = f"user id {os.getuid()}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable by this process ({user}); give it to {user} (chown)"
+    if database.exists() and not os.access(database, os.R_OK | os.W_OK):
+        return f"the database file {database} is not writable by this process ({user}); give it to {user} (chown)"
+    return None
 
 
 def _database_errors() -> tuple[type[Exception], ...]:

@@ -13,7 +13,9 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
@@ -26,6 +28,7 @@ from bot.exts import EXTENSIONS
 from bot.exts.delivery import DiscordSender
 from bot.exts.follow_up import FollowUp
 from bot.exts.tree import CalbotTree
+from bot.metrics import Metrics, OpsServer, Readiness, outbox_backlog
 from bot.reminders import ReminderEngine
 from bot.storage import Store, open_store
 
@@ -54,6 +57,17 @@ def route_to(bot: discord.Client, api_base_url: str, gateway_url: str | None) ->
     bot.http.ws_connect = ws_connect
 
 
+def discord_trace(metrics: Metrics) -> aiohttp.TraceConfig:
+    """Counts every HTTP response from Discord, and the 429s by their scope (global, user, shared)."""
+    trace = aiohttp.TraceConfig()
+
+    async def on_request_end(_session: object, _context: SimpleNamespace, params: aiohttp.TraceRequestEndParams):
+        metrics.count_discord_response(params.response.status, params.response.headers.get("X-RateLimit-Scope"))
+
+    trace.on_request_end.append(on_request_end)
+    return trace
+
+
 class CalBot(commands.Bot):
     def __new__(cls, config: Config, **_options: object) -> CalBot:
         """With shards configured, a ShardedCalBot: the same bot on discord.py's AutoShardedBot."""
@@ -61,7 +75,13 @@ class CalBot(commands.Bot):
             cls = ShardedCalBot
         return super().__new__(cls)
 
-    def __init__(self, config: Config, *, clock: Callable[[], datetime] = discord.utils.utcnow) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = discord.utils.utcnow,
+        metrics: Metrics | None = None,
+    ) -> None:
         # calbot never joins voice; without this discord.py warns at every start that voice is unsupported.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         # The shards this process runs; None: not sharded, it serves every guild. (AutoShardedClient has a
@@ -69,6 +89,7 @@ class CalBot(commands.Bot):
         self.own_shards: Shards | None = config.discord.shards
         own = self.own_shards
         sharding = {} if own is None else {"shard_count": own.count, "shard_ids": list(own.ids)}
+        self.metrics = metrics or Metrics()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),
@@ -76,6 +97,7 @@ class CalBot(commands.Bot):
             help_command=None,
             # Nothing the bot sends pings anyone unless a send names who may be pinged.
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=discord_trace(self.metrics),
             **sharding,
         )
         self.config = config
@@ -83,6 +105,13 @@ class CalBot(commands.Bot):
         self._store: Store | None = None
         self._reminders: ReminderEngine | None = None
         self._api: ApiServer | None = None
+        self._ops: OpsServer | None = None
+        self.readiness = Readiness(self.metrics)
+        self.readiness.add("database", self._database_problem)
+        self.readiness.add("gateway", self._gateway_problem)
+        self.readiness.add("dispatcher", self._dispatcher_problem)
+        self.metrics.backlog = lambda: outbox_backlog(self.store.reminders, self.clock())
+        self.metrics.watch_gateway(self._latencies)
         self.follow_up = FollowUp(self)  # what every write of an event is followed by on Discord's side
         route_to(self, config.discord.api_base_url, config.discord.gateway_url)
 
@@ -105,18 +134,59 @@ class CalBot(commands.Bot):
         """The guild's stored settings, or the configured defaults until it changes one."""
         return await self.store.settings.get(guild_id) or self.config.defaults.for_guild(guild_id)
 
+    async def prepare(self) -> None:
+        """What needs no Discord: open (and migrate) the database, and serve /metrics, /healthz and /readyz
+        when `[metrics] enabled`. `python -m bot run` calls it before logging in; setup_hook if nobody did."""
+        if self._store is None:
+            database = self.config.database
+            self._store = await open_store(
+                database.url, clock=self.clock, pool_min_size=database.pool_min_size,
+                pool_max_size=database.pool_max_size,
+            )  # fmt: skip
+        settings = self.config.metrics
+        if settings.enabled and self._ops is None:
+            ops = OpsServer(self.metrics, self.readiness, settings.host, settings.port)
+            await ops.start()
+            self._ops = ops
+
+    async def _database_problem(self) -> str | None:
+        if self._store is None:
+            return "not opened"
+        await self._store.reminders.backlog(self.clock())  # raises what the database answers
+        return None
+
+    async def _gateway_problem(self) -> str | None:
+        if self.is_closed():
+            return "the client is closed"
+        if not self.is_ready():
+            return "not connected yet (logging in, or reconnecting)"
+        down = self._shards_down()
+        return f"disconnected: {down}" if down else None
+
+    def _shards_down(self) -> str | None:
+        return None if self.ws is not None and self.ws.open else "the gateway connection"
+
+    def _latencies(self) -> list[tuple[int | None, float]]:
+        return [(None, self.latency)]
+
+    async def _dispatcher_problem(self) -> str | None:
+        if self._reminders is None:
+            return "not started yet (it starts once logged in)"
+        return self._reminders.stuck()
+
     async def setup_hook(self) -> None:
-        database = self.config.database
-        self._store = await open_store(
-            database.url, clock=self.clock, pool_min_size=database.pool_min_size, pool_max_size=database.pool_max_size
+        await self.prepare()
+        self._reminders = ReminderEngine(
+            self.store, DiscordSender(self), clock=self.clock, shards=self.own_shards, metrics=self.metrics
         )
-        self._reminders = ReminderEngine(self._store, DiscordSender(self), clock=self.clock, shards=self.own_shards)
         await self._reminders.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
         if self.config.api.enabled:  # its writes reach the cogs through store.sync, as from another process
-            self._api = ApiServer(self._store, self.config, clock=self.clock)
+            self._api = ApiServer(
+                self.store, self.config, clock=self.clock, metrics=self.metrics, readiness=self.readiness
+            )
             await self._api.start()
 
     async def sync_commands(self) -> None:
@@ -165,6 +235,9 @@ class CalBot(commands.Bot):
             if self._reminders is not None:
                 await self._reminders.stop()
                 self._reminders = None
+            if self._ops is not None:
+                await self._ops.stop()
+                self._ops = None
             await super().close()
         finally:
             if self._store is not None:
@@ -179,7 +252,20 @@ class ShardedCalBot(CalBot, commands.AutoShardedBot):
     anything at run time but their bases, so every client method is AutoShardedClient's.)
     """
 
-    def __init__(self, config: Config, *, clock: Callable[[], datetime] = discord.utils.utcnow) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = discord.utils.utcnow,
+        metrics: Metrics | None = None,
+    ) -> None:
         if config.discord.shards is None:
             raise ValueError("ShardedCalBot needs [discord] shard_count")
-        super().__init__(config, clock=clock)
+        super().__init__(config, clock=clock, metrics=metrics)
+
+    def _shards_down(self) -> str | None:
+        down = [shard_id for shard_id, shard in self.shards.items() if shard.is_closed()]
+        return f"shard(s) {', '.join(map(str, down))}" if down else None
+
+    def _latencies(self) -> list[tuple[int | None, float]]:
+        return list(self.latencies)

@@ -104,6 +104,14 @@ class ApiConfig:
 @dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str
+    format: str = "text"  # "json": one JSON object per line, for log collectors
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    enabled: bool  # serve /metrics, /healthz and /readyz on host:port (bot/metrics.py)
+    host: str
+    port: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +121,7 @@ class Config:
     defaults: DefaultsConfig
     logging: LoggingConfig
     api: ApiConfig
+    metrics: MetricsConfig
     source: str  # the file read, or a note that none was
 
     def require_token(self) -> str:
@@ -145,6 +154,7 @@ class Config:
             "",
             "[logging]",
             f"level = {_toml(self.logging.level)}",
+            f"format = {_toml(self.logging.format)}",
             "",
             "[api]",
             f"enabled = {str(self.api.enabled).lower()}",
@@ -153,6 +163,11 @@ class Config:
             f"public_url = {_toml(self.api.public_url or '')}",
             f"rate_limit_per_minute = {self.api.rate_limit_per_minute}",
             f"sync_seconds = {self.api.sync_seconds}",
+            "",
+            "[metrics]",
+            f"enabled = {str(self.metrics.enabled).lower()}",
+            f"host = {_toml(self.metrics.host)}",
+            f"port = {self.metrics.port}",
         ]
         return "\n".join(lines)
 
@@ -326,6 +341,16 @@ def _domain(parse: Callable[..., Any], *, lists: bool = False) -> Callable[[str,
     return check
 
 
+def _one_of(*choices: str) -> Callable[[str, Any], str]:
+    def check(key: str, value: Any) -> str:
+        text = _string(key, value).lower()
+        if text not in choices:
+            raise ConfigError(key, f"{value!r} is not one of {', '.join(choices)}")
+        return text
+
+    return check
+
+
 def _log_level(key: str, value: Any) -> str:
     level = _string(key, value).upper()
     if level not in LOG_LEVELS:
@@ -354,7 +379,7 @@ _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
         "reminders": (_domain(parse_intervals, lists=True), ["pt15m"]),
         "channels": (_domain(parse_channels, lists=True), ["discord_public"]),
     },
-    "logging": {"level": (_log_level, "INFO")},
+    "logging": {"level": (_log_level, "INFO"), "format": (_one_of("text", "json"), "text")},
     "api": {
         "enabled": (_boolean, False),
         "host": (_string, "127.0.0.1"),
@@ -363,6 +388,11 @@ _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
         "rate_limit_per_minute": (_number(1, 1_000_000), 120),
         "sync_seconds": (_number(0.1, 86400, whole=False), 2.0),
     },
+    "metrics": {
+        "enabled": (_boolean, False),
+        "host": (_string, "127.0.0.1"),
+        "port": (_number(1, 65535), 9464),
+    },
 }
 # Checks across the keys of one section, run once each key is valid on its own.
 _CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {"discord": _check_shards, "database": _check_pool}
@@ -370,6 +400,10 @@ _CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {"discord": _check_
 
 def _env_whole_number(text: str) -> Any:
     return int(text) if text.strip().isdigit() else text
+
+
+def _env_boolean(text: str) -> Any:
+    return {"true": True, "1": True, "false": False, "0": False}.get(text.strip().lower(), text)
 
 
 def _env_numbers(text: str) -> Any:
@@ -384,6 +418,8 @@ _ENVIRONMENT: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "CALBOT_DATABASE_URL": ("database", "url", str),
     "CALBOT_SHARD_COUNT": ("discord", "shard_count", _env_whole_number),
     "CALBOT_SHARD_IDS": ("discord", "shard_ids", _env_numbers),
+    # The Docker image turns the metrics server on (loopback inside the container) for its HEALTHCHECK.
+    "CALBOT_METRICS_ENABLED": ("metrics", "enabled", _env_boolean),
 }
 
 _SECTIONS = {
@@ -392,6 +428,7 @@ _SECTIONS = {
     "defaults": DefaultsConfig,
     "logging": LoggingConfig,
     "api": ApiConfig,
+    "metrics": MetricsConfig,
 }
 
 

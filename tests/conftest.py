@@ -21,6 +21,21 @@ from tests.standin import DiscordStandIn
 pytest_plugins = ["tests.watchdog"]
 
 
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """One summary line per skip reason: pytest folds skips by (file, line, reason), so the PostgreSQL half of
+    the suite, skipped without a server, printed one identical line per test. Each skip now counts under the
+    tests folder, by its reason alone."""
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        _path, _line, reason = report.longrepr
+        report.longrepr = (TESTS.name, None, reason)
+    return report
+
+
 def write_config(folder: Path, body: str = "") -> Path:
     path = folder / "config.toml"
     path.write_text(f'[database]\nurl = "sqlite:///{folder}/calbot.sqlite3"\n{body}', encoding="utf-8")

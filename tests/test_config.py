@@ -176,7 +176,7 @@ def test_require_token_names_the_key(tmp_path: Path) -> None:
         ('[defaults]\nchannels = "public"\n', "defaults.channels"),
         ('[logging]\nlevel = "LOUD"\n', "logging.level"),
         ("[logging]\nlevel = 10\n", "logging.level"),
-        ('[logging]\nformat = "json"\n', "logging.format"),
+        ('[logging]\nformat = "xml"\n', "logging.format"),
         ('[reminder]\nlead = "pt15m"\n', "reminder"),  # unknown section
         ('discord = "token"\n', "discord"),  # a section that is not a table
         ('token = "top-level"\n', "token"),

@@ -24,6 +24,8 @@ from pathlib import Path
 from bot.domain.models import Calendar, Event
 from bot.domain.reminders import delivery_key, delivery_nonce, plan
 from bot.storage import open_store
+from bot.storage.database import epoch
+from bot.storage.interface import REMINDERS_CHANNEL
 from tests.standin import DiscordStandIn, StandInTimeout
 from tests.standin.process import BotProcess
 
@@ -32,6 +34,9 @@ LEAD = timedelta(minutes=15)  # each event starts this long after its reminder f
 INTERVAL = "pt15m"
 NONCE_WINDOW = 300.0  # seconds; Discord deduplicates an enforced nonce for a few minutes
 GLOBAL_LIMIT = 50  # requests per second, answered with 429 beyond it, as Discord does
+# Where `arrange` puts a burst until the test, its set-up done, chooses when it falls due (`fall_due`): so
+# however long storing takes on a slow machine, the burst is not due before the bot runs.
+PLACEHOLDER = timedelta(hours=1)
 
 
 def whole_second(instant: datetime) -> datetime:
@@ -126,6 +131,21 @@ def _unfinished(database: Path) -> int:
         return db.execute("SELECT count(*) FROM reminders WHERE state IN ('pending', 'claimed')").fetchone()[0]
 
 
+async def fall_due(url: str, due: datetime) -> None:
+    """Make every pending reminder fall due at `due`, and wake the bots on a shared database as a write by
+    another process does. Their events keep their starts (`PLACEHOLDER` + `LEAD` from when they were stored),
+    so each reminder is still on time and keeps its delivery key, hence its nonce."""
+    store = await open_store(url)
+    try:
+        async with store.database.write() as db:
+            await db.execute(
+                "UPDATE reminders SET due = ?, scheduled_for = ? WHERE state = 'pending'", (epoch(due), epoch(due))
+            )
+            await db.notify(REMINDERS_CHANNEL, str(epoch(due)))
+    finally:
+        await store.close()
+
+
 async def crash_burst(
     folder: Path,
     *,
@@ -134,8 +154,9 @@ async def crash_burst(
     lead: float = 4.0,
     timeout: float = 60.0,  # noqa: ASYNC109 (a bound on each wait for the bot, not on the call)
 ) -> CrashRun:
-    """Store `count` reminders due together `lead` seconds from now, run the bot, SIGKILL it as the stand-in
-    creates message number `kill_at[i]` (restarting it each time), then let the last run finish the burst."""
+    """Store `count` reminders, make them fall due together `lead` seconds after they are stored, run the bot,
+    SIGKILL it as the stand-in creates message number `kill_at[i]` (restarting it each time), then let the
+    last run finish the burst."""
     standin = DiscordStandIn(nonce_window=NONCE_WINDOW, rate_limit_per_second=GLOBAL_LIMIT)
     await standin.start()
     bot: BotProcess | None = None
@@ -143,8 +164,9 @@ async def crash_burst(
         standin.add_guild("Guild", guild_id=GUILD_ID)
         channel = standin.add_channel(GUILD_ID, "raids")
         bot = BotProcess(standin, folder, GUILD_ID)
-        due = whole_second(datetime.now(UTC) + timedelta(seconds=lead))
-        expected = await arrange(f"sqlite:///{bot.database}", GUILD_ID, channel, [due] * count)
+        url = f"sqlite:///{bot.database}"
+        expected = await arrange(url, GUILD_ID, channel, [whole_second(datetime.now(UTC) + PLACEHOLDER)] * count)
+        await fall_due(url, whole_second(datetime.now(UTC) + timedelta(seconds=lead)))
 
         pending_kills = sorted(kill_at)
         killed_at: list[int] = []

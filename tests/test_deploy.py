@@ -57,10 +57,34 @@ def test_the_bot_processes_share_out_the_shards(tmp_path: Path) -> None:
     assert sorted(shards[0].ids + shards[1].ids) == list(range(4))  # every shard runs, once
 
 
-def test_the_api_listens_where_its_port_is_published(tmp_path: Path) -> None:
+def test_the_api_listens_where_its_port_is_published_on_the_loopback_only(tmp_path: Path) -> None:
     config = config_of("api", tmp_path)
-    assert (config.api.host, config.api.port) == ("0.0.0.0", 8080)
-    assert CALBOT_SERVICES["api"]["ports"] == [f"{config.api.port}:{config.api.port}"]
+    assert (config.api.host, config.api.port) == ("0.0.0.0", 8080)  # inside the container
+    assert CALBOT_SERVICES["api"]["ports"] == [f"127.0.0.1:{config.api.port}:{config.api.port}"]
+    published = [p for service in COMPOSE["services"].values() for p in service.get("ports", [])]
+    assert all(str(p).startswith("127.0.0.1:") for p in published), published
+
+
+def test_the_bot_processes_share_discords_rate_limit(tmp_path: Path) -> None:
+    rates = [config_of(name, tmp_path).discord.requests_per_second for name in ("bot-a", "bot-b")]
+    assert rates == [24, 24]
+    assert sum(rates) <= 48  # of Discord's 50 per second, with room for cards and commands
+
+
+def test_the_image_installs_the_lock_file_and_checks_its_health(tmp_path: Path) -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements.lock" in dockerfile
+    assert "--no-deps ." in dockerfile  # calbot itself resolves nothing beyond the lock
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    pinned = {line.split("==")[0] for line in lock.splitlines() if "==" in line and not line.startswith("#")}
+    assert {"discord-py", "aiosqlite", "python-dateutil", "icalendar", "asyncpg", "prometheus-client"} <= pinned
+    # The HEALTHCHECK asks /healthz on the metrics server, which the image turns on where the config leaves it.
+    (tmp_path / "config.toml").write_text("", encoding="utf-8")  # the image's defaults, and its environment
+    config = load_config(str(tmp_path / "config.toml"), environ={"CALBOT_METRICS_ENABLED": "true"})
+    assert "ENV PATH=/opt/calbot/bin:$PATH" in dockerfile and "CALBOT_METRICS_ENABLED=true" in dockerfile
+    assert config.metrics.enabled
+    assert f"http://{config.metrics.host}:{config.metrics.port}/healthz" in dockerfile
+    assert "HEALTHCHECK" in dockerfile
 
 
 def test_postgres_is_migrated_before_anything_starts() -> None:

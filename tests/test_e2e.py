@@ -13,6 +13,7 @@ import sqlite3
 
 import pytest
 
+from bot.storage.database import migrations
 from tests.standin import DiscordStandIn, Permissions
 from tests.standin.process import SHUTDOWN_LIMIT, BotProcess
 
@@ -164,6 +165,9 @@ async def test_a_refused_token_ends_in_one_line_with_status_2(standin, tmp_path)
     assert "Traceback" not in output
     assert output.strip().splitlines()[-1] == ("calbot: Discord refused the token (discord.token); check DISCORD_TOKEN")
     assert "not-the-token" not in output
+    # The database was made and migrated before the login, as the README says `run` does.
+    with sqlite3.connect(bot.database) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (migrations("sqlite")[-1][0],)
 
 
 async def test_a_database_from_a_newer_calbot_ends_in_one_line(standin, tmp_path):

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from bot.config import Config
 from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
+from bot.metrics import Backlog, Metrics, OpsServer, Readiness, add_health_routes, outbox_backlog
 from bot.storage import Store
 
 from . import calendar_page, discal, ics, openapi, perscom
@@ -122,6 +123,28 @@ def _unexpected(request: web.Request, error: Exception) -> web.Response:
     return _error_response(request, 500, {"message": "Something went wrong on our side; it has been logged."})
 
 
+def counting_middleware(metrics: Metrics):
+    """Counts each request by method, route (its pattern: `/v2/events/{id}`, never an id or a feed's secret)
+    and status; outermost, so it sees the status every error was turned into."""
+
+    @web.middleware
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as error:
+            status = error.status
+            raise
+        finally:
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            metrics.api_requests.labels(request.method, route, str(status)).inc()
+
+    return count
+
+
 class AccessLogger(AbstractAccessLogger):
     """One DEBUG line per request; a feed's secret is never written down."""
 
@@ -140,8 +163,17 @@ class AccessLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.DEBUG)
 
 
-def create_app(store: Store, config: Config, *, clock: Callable[[], datetime] | None = None) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+def create_app(
+    store: Store,
+    config: Config,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    metrics: Metrics | None = None,
+    readiness: Readiness | None = None,
+) -> web.Application:
+    """The API; with `metrics`, its requests are counted; with `readiness`, it answers /healthz and /readyz."""
+    counting = [counting_middleware(metrics)] if metrics is not None else []
+    app = web.Application(middlewares=[*counting, errors_middleware], client_max_size=MAX_BODY)
     api = Api(store, config, clock=clock)
     app[API_KEY] = api
     discal.add_routes(app)  # first: its fixed paths under /v1/events/ must win over /v1/events/{id}
@@ -149,6 +181,8 @@ def create_app(store: Store, config: Config, *, clock: Callable[[], datetime] | 
     ics.add_routes(app)
     calendar_page.add_routes(app)
     openapi.add_routes(app)
+    if readiness is not None:
+        add_health_routes(app, readiness)
     return app
 
 
@@ -171,9 +205,11 @@ class ApiServer:
         *,
         clock: Callable[[], datetime] | None = None,
         header_timeout: float = HEADER_TIMEOUT,
+        metrics: Metrics | None = None,
+        readiness: Readiness | None = None,
     ) -> None:
         self.config = config
-        self.app = create_app(store, config, clock=clock)
+        self.app = create_app(store, config, clock=clock, metrics=metrics, readiness=readiness)
         self.header_timeout = header_timeout
         self._runner: web.AppRunner | None = None
 
@@ -216,12 +252,29 @@ async def serve(config: Config, stop: asyncio.Event) -> None:
     store = await open_store(
         config.database.url, pool_min_size=config.database.pool_min_size, pool_max_size=config.database.pool_max_size
     )
+    metrics = Metrics()
+    readiness = Readiness(metrics)
+
+    async def backlog() -> Backlog:
+        return await outbox_backlog(store.reminders, datetime.now(UTC))
+
+    async def database_problem() -> str | None:
+        await backlog()  # raises what the database answers
+        return None
+
+    metrics.backlog = backlog
+    readiness.add("database", database_problem)  # no gateway and no dispatcher in this process
+    ops = OpsServer(metrics, readiness, config.metrics.host, config.metrics.port) if config.metrics.enabled else None
     try:
-        server = ApiServer(store, config)
+        server = ApiServer(store, config, metrics=metrics, readiness=readiness)
         await server.start()
         try:
+            if ops is not None:
+                await ops.start()
             await stop.wait()
         finally:
+            if ops is not None:
+                await ops.stop()
             await server.stop()
     finally:
         await store.close()

@@ -48,6 +48,7 @@ from bot.domain.reminders import (
 from bot.domain.rsvp import REMINDED
 from bot.domain.shards import Shards
 from bot.domain.timeparse import parse_clock_time, wall_to_utc
+from bot.metrics import Metrics
 from bot.storage import Store
 from bot.storage.interface import REMINDERS_CHANNEL
 from bot.storage.problems import DELIVERY, REMINDERS, Unreadable, describe
@@ -100,9 +101,11 @@ class ReminderEngine:
         max_attempts: int = 40,  # with backoff capped at 5 minutes: over 3 hours of Discord trouble
         poll: timedelta = timedelta(seconds=60),
         shards: Shards | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.shards = shards
+        self.metrics = metrics or Metrics()
         self.sender = sender
         self.clock = clock
         self.batch, self.lease, self.max_attempts, self.poll = batch, lease, max_attempts, poll
@@ -115,6 +118,7 @@ class ReminderEngine:
         # each as a task of its own, so stop() can wait for it, and cut it short, before the store closes.
         self._work: set[asyncio.Task[Any]] = set()
         self._pass: asyncio.Task[int] | None = None  # the dispatch pass under way
+        self._pass_started = self._pass_ended = 0.0  # on the loop's clock, for stuck()
         self._again = False
         self._stopping = False
         self._scheduler_shut = False
@@ -337,8 +341,26 @@ class ReminderEngine:
         if self._dispatching:
             self._again = True
             return 0
+        loop = asyncio.get_running_loop()
+        self._pass_started = loop.time()
         self._pass = self._spawn(self._dispatch())
-        return await self._outcome(self._pass, 0)
+        try:
+            return await self._outcome(self._pass, 0)
+        finally:
+            self._pass_ended = loop.time()
+
+    def stuck(self) -> str | None:
+        """Why dispatch looks stuck, or None: a pass running past a lease (its claims would be taken over),
+        or no pass ended for three poll intervals although the job runs at least once per interval."""
+        if self._stopping:
+            return "stopping"
+        now, limit = asyncio.get_running_loop().time(), self.lease.total_seconds()
+        if self._dispatching and now - self._pass_started > limit:
+            return f"a dispatch pass has been running for {now - self._pass_started:.0f} s"
+        quiet = now - max(self._pass_ended, self._pass_started)
+        if not self._dispatching and self._pass_started and quiet > 3 * self.poll.total_seconds():
+            return f"no dispatch pass for {quiet:.0f} s"
+        return None
 
     @property
     def _dispatching(self) -> bool:
@@ -356,6 +378,9 @@ class ReminderEngine:
                 self.clock(), self.worker, self.lease, self.batch, shards=self.shards
             )
             if claimed:
+                for reminder in claimed:
+                    if reminder.attempts == 1 and not reminder.is_fan_out:  # each falls due once
+                        self.metrics.reminders_due.labels(reminder.channel).inc()
                 known = await self.store.problems.events_with(DELIVERY, shards=self.shards)
                 await asyncio.gather(*(self._handle(r, known) for r in claimed))
                 handled += len(claimed)
@@ -402,8 +427,9 @@ class ReminderEngine:
             now=now, up_since=self.up_since,
         )  # fmt: skip
         if verdict is Verdict.MISSED:
-            when = reminder.scheduled_for.strftime("%Y-%m-%d %H:%M UTC")
-            await reminders.finish(reminder.id, self.worker, MISSED, error=f"due at {when}; it was no longer useful")
+            why = f"due at {reminder.scheduled_for:%Y-%m-%d %H:%M} UTC; it was no longer useful"
+            if await reminders.finish(reminder.id, self.worker, MISSED, error=why):
+                self.metrics.reminders_missed.labels(reminder.channel).inc()
             return
         try:
             occurrence = await self.store.events.occurrence(reminder.guild_id, reminder.event_id, reminder.occurrence)
@@ -424,27 +450,37 @@ class ReminderEngine:
             await reminders.fan_out(reminder, self.worker, [a.user_id for a in attendees if a.status in REMINDED])
             return  # the DMs are rows of their own now, claimed by the next pass of the dispatch loop
         if reminder.channel == "database":  # the notification log is the outbox itself
-            await reminders.finish(reminder.id, self.worker, SENT, late=verdict is Verdict.LATE)
+            if await reminders.finish(reminder.id, self.worker, SENT, late=verdict is Verdict.LATE):
+                self._sent(reminder)
             return
         try:
             message_id = await self.sender.deliver(reminder, occurrence, verdict)
         except RetryLater as error:
             if reminder.attempts >= self.max_attempts:
                 reason = f"gave up after {reminder.attempts} attempts: {error.reason}"
-                await reminders.finish(reminder.id, self.worker, FAILED, error=reason)
+                if await reminders.finish(reminder.id, self.worker, FAILED, error=reason):
+                    self.metrics.reminders_failed.labels(reminder.channel).inc()
                 return
             delay = max(retry_delay(reminder.attempts), timedelta(seconds=error.retry_after or 0))
             await reminders.retry(reminder.id, self.worker, now + delay, error.reason)
             self.wake_at(now + delay)
             return
         except Undeliverable as error:
-            await reminders.finish(reminder.id, self.worker, FAILED, error=error.reason)
+            if await reminders.finish(reminder.id, self.worker, FAILED, error=error.reason):
+                self.metrics.reminders_failed.labels(reminder.channel).inc()
             if reminder.channel == "discord_private":
                 await self.store.attendees.set_dm_error(
                     reminder.guild_id, reminder.event_id, reminder.occurrence, reminder.target, error.reason
                 )
             return
-        await reminders.finish(reminder.id, self.worker, SENT, message_id=message_id, late=verdict is Verdict.LATE)
+        if await reminders.finish(reminder.id, self.worker, SENT, message_id=message_id, late=verdict is Verdict.LATE):
+            self._sent(reminder)
+
+    def _sent(self, reminder: Reminder) -> None:
+        """Counted only when this process's finish took: a claim lost to another process is theirs to count."""
+        self.metrics.reminders_sent.labels(reminder.channel).inc()
+        lag = (self.clock() - reminder.scheduled_for).total_seconds()
+        self.metrics.reminder_lag.labels(reminder.channel).observe(max(0.0, lag))
 
 
 def _counted_from(occurrence: Occurrence, all_day_time: time | None, zone: ZoneInfo) -> datetime:

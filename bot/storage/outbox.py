@@ -239,6 +239,17 @@ class SqlReminders:
             row = await db.one(f"SELECT min(due) FROM reminders WHERE {_claimable(shards)}")
         return instant(row[0])
 
+    async def backlog(self, now: datetime) -> tuple[int, datetime | None]:
+        """Reminders due by `now` and not finished (pending, or claimed and under way), and the earliest time
+        one of them was due: what the metrics call the backlog and its oldest age. Every process's, every shard's."""
+        async with self._db.read() as db:
+            row = await db.one(
+                "SELECT count(*), min(scheduled_for) FROM reminders "
+                "WHERE (state = 'pending' AND due <= :now) OR state = 'claimed'",
+                {"now": epoch(now)},
+            )
+        return row[0], instant(row[1])
+
     async def recent(self, guild_id: int, limit: int = 25) -> list[Reminder]:
         """The guild's latest finished reminders, newest first."""
         async with self._db.read() as db:

@@ -551,3 +551,42 @@ async def test_a_pass_still_running_after_the_grace_is_cancelled_before_stop_ret
     assert dispatching.done() and dispatching.result() == 0  # cut short, not an error for its caller
     assert not gate.returned
     assert "Cancelling 1 reminder task(s) still running" in caplog.text
+
+
+def counted(engine: ReminderEngine, name: str, channel: str = "discord_public") -> float:
+    return engine.metrics.registry.get_sample_value(f"calbot_reminders_{name}_total", {"channel": channel}) or 0.0
+
+
+async def test_the_counters_follow_how_each_reminder_ended(store, engine, sender, clock):
+    """Due once each (a retry is no new due), and ended once each: sent, failed or missed."""
+    await engine.schedule(await make_event(store, name="Sent after a retry"))
+    await engine.schedule(await make_event(store, name="Refused", starts=START + timedelta(hours=1)))
+    await engine.schedule(await make_event(store, name="Missed", starts=START - timedelta(days=1)))
+    clock.at(START - timedelta(minutes=15))
+    sender.failures = [RetryLater("Discord answered 500")]
+    await engine.dispatch()  # the first is retried, the missed one missed, the refused one not due yet
+    assert (counted(engine, "due"), counted(engine, "sent"), counted(engine, "missed")) == (2, 0, 1)
+    clock.at(START - timedelta(minutes=14))
+    await engine.dispatch()
+    assert (counted(engine, "due"), counted(engine, "sent")) == (2, 1)
+    clock.at(START + timedelta(minutes=45))
+    sender.failures = [Undeliverable("calbot lacks permission to post there (50013)")]
+    await engine.dispatch()
+    assert (counted(engine, "due"), counted(engine, "failed"), counted(engine, "missed")) == (3, 1, 1)
+    lag = engine.metrics.registry.get_sample_value("calbot_reminder_lag_seconds_sum", {"channel": "discord_public"})
+    assert lag == 60  # the retried one went out a minute after it was due
+    states = [r.state for event_id in (1, 2, 3) for r in await store.reminders.for_event(GUILD, event_id)]
+    assert states == ["sent", "failed", "missed"]  # what the counters say, row by row
+
+
+async def test_a_reminder_another_process_took_over_is_not_counted_twice(store, sender, clock):
+    slow, survivor = ReminderEngine(store, sender, clock=clock), ReminderEngine(store, sender, clock=clock)
+    await slow.schedule(await make_event(store))
+    clock.at(START - timedelta(minutes=15))
+    [claim] = await store.reminders.claim(clock(), slow.worker, slow.lease, 10)
+    clock.at(clock.now + slow.lease + timedelta(seconds=1))  # the slow one's lease runs out mid-send
+    await survivor.housekeeping()
+    await survivor.dispatch()
+    await slow._deliver(claim)  # ... and it finishes its send late: the outbox refuses its ack
+    assert counted(survivor, "sent") == 1 and counted(slow, "sent") == 0
+    await survivor.stop()

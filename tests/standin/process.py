@@ -32,6 +32,8 @@ class BotProcess:
         database: str | None = None,
         command_guilds: list[int] | None = None,
         requests_per_second: int | None = None,
+        metrics_port: int | None = None,
+        log_format: str = "text",
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "config.toml"
@@ -49,7 +51,9 @@ class BotProcess:
             "[database]\n"
             f'url = "{database or f"sqlite:///{self.database}"}"\n'
             "[logging]\n"
-            'level = "INFO"\n',
+            'level = "INFO"\n'
+            f'format = "{log_format}"\n'
+            + ("" if metrics_port is None else f"[metrics]\nenabled = true\nport = {metrics_port}\n"),
             encoding="utf-8",
         )
         self.folder = folder
