@@ -13,8 +13,8 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.occurrences import Occurrence
-from bot.domain.timeparse import parse_when
-from bot.domain.timezones import zone_choices, zone_named
+from bot.domain.timeparse import read_when
+from bot.domain.timezones import zone_choices, zone_with_note
 
 from .messages import CONTENT, shorten
 
@@ -70,6 +70,11 @@ def manager_only(*, role_may: bool = True):
     return app_commands.check(predicate)
 
 
+def public_reminder_channel(calendar: Calendar, settings: GuildSettings, event: Event) -> int | None:
+    """Where an event's public reminders go: its calendar's channel, else the server's default, else its card's."""
+    return calendar.channel_id or settings.default_channel_id or event.card_channel_id
+
+
 def ensure_postable(
     interaction: discord.Interaction, channel: discord.abc.GuildChannel, field: str = "channel"
 ) -> None:
@@ -108,7 +113,7 @@ async def read_time(
     events, `until`, a day to list) names that date where the event is, not in the member's own zone."""
     settings = await settings_for(interaction)
     zone = zone or settings.timezone
-    return parse_when(
+    reading = read_when(
         text,
         now=calbot(interaction).now(),
         zone=ZoneInfo(await reading_zone(interaction, zone) if require_time else zone),
@@ -116,6 +121,23 @@ async def read_time(
         require_time=require_time,
         date_order=settings.date_order,
     )
+    note_reading(interaction, *reading.notes)
+    return reading.instant
+
+
+READ_NOTES = "calbot_read_notes"  # interaction.extras key: how the command's typed input was read
+
+
+def note_reading(interaction: discord.Interaction, *notes: str) -> None:
+    """Remember how something typed was read (`EST read as America/New_York`), for the reply to echo."""
+    kept = interaction.extras.setdefault(READ_NOTES, [])
+    kept.extend(note for note in notes if note not in kept)
+
+
+def reading_notes(interaction: discord.Interaction) -> str | None:
+    """One line echoing how typed zones and dates were read, or None when nothing was open to doubt."""
+    notes = interaction.extras.get(READ_NOTES)
+    return f"Read: {'; '.join(notes)}." if notes else None
 
 
 async def reading_zone(interaction: discord.Interaction, otherwise: str) -> str:
@@ -186,7 +208,10 @@ class EventOption(app_commands.Transformer):
 
 class ZoneOption(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: str) -> str:
-        return str(zone_named(value))
+        zone, note = zone_with_note(value)
+        if note:
+            note_reading(interaction, note)
+        return str(zone)
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=label, value=zone) for label, zone in zone_choices(value, AUTOCOMPLETE_LIMIT)]

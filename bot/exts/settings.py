@@ -14,7 +14,16 @@ from bot.domain.notifications import parse_channels, parse_intervals
 from bot.storage.database import Unavailable
 
 from .cards import settings_embed
-from .common import REMINDER_CHANNEL_CHOICES, ZoneOption, ensure_postable, manager_only, respond, settings_for, think
+from .common import (
+    REMINDER_CHANNEL_CHOICES,
+    ZoneOption,
+    ensure_postable,
+    manager_only,
+    reading_notes,
+    respond,
+    settings_for,
+    think,
+)
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -43,7 +52,10 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
         self, interaction: discord.Interaction, timezone: app_commands.Transform[str, ZoneOption]
     ) -> None:
         """Set the time zone that typed times are read in."""
-        await self._save(interaction, f"Times typed on this server are now read in **{timezone}**.", timezone=timezone)
+        note = f"Times typed on this server are now read in **{timezone}**."
+        if read := reading_notes(interaction):
+            note += f"\n{read}"
+        await self._save(interaction, note, timezone=timezone)
 
     @app_commands.command(name="manager-role")
     @app_commands.rename(role="role")
@@ -68,7 +80,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
 
     @app_commands.command(name="reminders")
     @app_commands.describe(
-        intervals="Default reminders for new events: pt0m pt15m pt1h p1d p1w, or none",
+        intervals="How long before new events to remind: 15m, 1 hour, 1 day (several: 1 day, 15m), or none",
         channels="Where reminders go by default",
     )
     @app_commands.choices(channels=REMINDER_CHANNEL_CHOICES)
