@@ -28,6 +28,7 @@ from bot.domain.ical import google_calendar_url
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.notifications import channels_in_words, intervals_in_words, reminders_in_words
 from bot.domain.occurrences import Occurrence, next_occurrence
+from bot.domain.permissions import everyone_organises
 from bot.domain.recurrence import describe
 from bot.domain.reminders import PENDING, Reminder, delivery_nonce, parse_interval
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED, Attendee, RegistrationClosed, grouped
@@ -241,6 +242,14 @@ def planned_line(reminder: Reminder, public_channel_id: int | None) -> str:
     return f"{when} · {parse_interval(reminder.interval).words} · {where}"
 
 
+def organisers_in_words(settings: GuildSettings) -> str:
+    if settings.organiser_role_id is None:
+        return "none (only managers create events)"
+    if everyone_organises(settings):
+        return "every member"
+    return f"<@&{settings.organiser_role_id}>"
+
+
 def settings_embed(settings: GuildSettings) -> discord.Embed:
     embed = discord.Embed(title="Calendar settings")
     embed.add_field(name="Time zone", value=settings.timezone)
@@ -248,6 +257,7 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
         name="Manager role",
         value=f"<@&{settings.manager_role_id}>" if settings.manager_role_id else "none (Manage Server only)",
     )
+    embed.add_field(name="Organisers", value=organisers_in_words(settings))
     embed.add_field(
         name="Default channel",
         value=f"<#{settings.default_channel_id}>" if settings.default_channel_id else "none (where the command runs)",

@@ -13,6 +13,7 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.occurrences import Occurrence
+from bot.domain.permissions import NotAllowed, Standing, check_change, check_create, standing
 from bot.domain.timeparse import read_when
 from bot.domain.timezones import zone_choices, zone_with_note
 
@@ -43,12 +44,30 @@ class NotManager(app_commands.CheckFailure):
         self.manager_role_id = manager_role_id
 
 
+class Refused(app_commands.CheckFailure):
+    """A permission rule of the domain refused the command before it ran (checks must raise CheckFailure)."""
+
+    def __init__(self, refusal: NotAllowed) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
+
+
 def calbot(interaction: discord.Interaction) -> CalBot:
     return interaction.client  # type: ignore[return-value]
 
 
 async def settings_for(interaction: discord.Interaction) -> GuildSettings:
     return await calbot(interaction).guild_settings(interaction.guild_id)
+
+
+async def standing_of(interaction: discord.Interaction) -> Standing:
+    """The member's standing on this server (bot/domain/permissions.py holds the rule)."""
+    roles = getattr(interaction.user, "roles", ())
+    return standing(
+        manages_server=interaction.permissions.manage_guild,
+        role_ids=[r.id for r in roles],
+        settings=await settings_for(interaction),
+    )
 
 
 def manager_only(*, role_may: bool = True):
@@ -59,15 +78,34 @@ def manager_only(*, role_may: bool = True):
             raise app_commands.NoPrivateMessage()
         if interaction.permissions.manage_guild:
             return True
-        settings = await settings_for(interaction)
         if not role_may:
             raise NotManager(None)
-        roles = getattr(interaction.user, "roles", ())
-        if settings.manager_role_id is not None and any(r.id == settings.manager_role_id for r in roles):
+        if await standing_of(interaction) is Standing.MANAGER:
             return True
-        raise NotManager(settings.manager_role_id)
+        raise NotManager((await settings_for(interaction)).manager_role_id)
 
     return app_commands.check(predicate)
+
+
+def organiser_only():
+    """Event writes: managers and organisers; which events an organiser may change is checked with the event
+    (`may_change_event`)."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        try:
+            check_create(await standing_of(interaction), await settings_for(interaction))
+        except NotAllowed as refusal:
+            raise Refused(refusal) from refusal
+        return True
+
+    return app_commands.check(predicate)
+
+
+async def may_change_event(interaction: discord.Interaction, event: Event) -> None:
+    """Managers change any event; organisers only those they created."""
+    check_change(await standing_of(interaction), interaction.user.id, event, await settings_for(interaction))
 
 
 def public_reminder_channel(calendar: Calendar, settings: GuildSettings, event: Event) -> int | None:

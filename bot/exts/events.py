@@ -38,7 +38,8 @@ from .common import (
     UrlText,
     ZoneOption,
     event_when,
-    manager_only,
+    may_change_event,
+    organiser_only,
     public_reminder_channel,
     read_time,
     reading_notes,
@@ -164,7 +165,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     @app_commands.command(name="create")
     @app_commands.describe(**EVENT_OPTIONS, **SERIES_OPTIONS)
     @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES)
-    @manager_only()
+    @organiser_only()
     async def create(
         self,
         interaction: discord.Interaction,
@@ -414,7 +415,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     )
     @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES, scope=SCOPE_CHOICES)
     @app_commands.autocomplete(occurrence=occurrence_choices)
-    @manager_only()
+    @organiser_only()
     async def edit(
         self,
         interaction: discord.Interaction,
@@ -445,6 +446,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         occurrence: ShortText | None = None,
     ) -> None:
         """Change an event, one occurrence of a series, or this and the following ones; cards follow."""
+        await may_change_event(interaction, event)
         await think(interaction)
         kind = scope.value if scope else ("this" if occurrence is not None else "all")
         if event.recurrence is None and (kind != "all" or occurrence is not None):
@@ -552,7 +554,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     @app_commands.command(name="cancel")
     @app_commands.describe(event="A repeating event", occurrence="Which occurrence (default: the next one)")
     @app_commands.autocomplete(occurrence=occurrence_choices)
-    @manager_only()
+    @organiser_only()
     async def cancel(
         self,
         interaction: discord.Interaction,
@@ -560,6 +562,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         occurrence: ShortText | None = None,
     ) -> None:
         """Cancel one occurrence of a series (delete a one-off event with /event delete)."""
+        await may_change_event(interaction, event)
         await think(interaction)
         picked = await occurrence_of(self.bot, event, occurrence)
         if picked.cancelled:
@@ -630,9 +633,10 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
 
     @app_commands.command(name="delete")
     @app_commands.describe(event="The event to delete; its card is marked cancelled")
-    @manager_only()
+    @organiser_only()
     async def delete(self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]) -> None:
         """Delete an event and mark its card cancelled."""
+        await may_change_event(interaction, event)
         await think(interaction)
         deleted = await self.bot.store.events.delete(interaction.guild_id, event.id)
         problem = (await self.bot.follow_up.complete(deleted.guild_id, deleted.id)).problem

@@ -68,6 +68,21 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
         note = f"Members with {role.mention} may now manage calendars." if role else "The manager role is cleared."
         await self._save(interaction, note, manager_role_id=role.id if role else None)
 
+    @app_commands.command(name="organiser-role")
+    @app_commands.describe(
+        role="Members with this role create events and change their own; @everyone lets every member; empty: none"
+    )
+    @manager_only()
+    async def organiser_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        """Choose who may create events and manage the ones they created."""
+        if role is None:
+            note = "No organisers now: only managers create and change events."
+        elif role.is_default():
+            note = "Every member may now create events and change the ones they created."
+        else:
+            note = f"Members with {role.mention} may now create events and change the ones they created."
+        await self._save(interaction, note, organiser_role_id=role.id if role else None)
+
     @app_commands.command(name="channel")
     @app_commands.describe(channel="Where event cards go when their calendar has no channel; leave empty to clear")
     @manager_only()

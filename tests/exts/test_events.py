@@ -11,7 +11,7 @@ import pytest
 
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.models import Event
-from bot.exts.common import NotManager
+from bot.domain.permissions import NotAllowed
 
 TOMORROW_18 = int(datetime(2026, 1, 2, 18, 0, tzinfo=UTC).timestamp())
 
@@ -178,7 +178,7 @@ async def test_members_without_permission_cannot_create_edit_or_delete(world):
         ("event delete", {"event": "1"}),
     ):
         res = await world.alice.slash(world.general, command, **options)
-        world.refused(res, NotManager, "Manage Server")
+        world.refused(res, NotAllowed, "Manage Server")
     shown = await world.alice.slash(world.general, "event show", event="1")
     assert shown.response.embeds[0].title == "Raid"
 
