@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .errors import DomainError
 from .models import Event, GuildSettings
@@ -69,16 +71,41 @@ def may_change(who: Standing, actor_id: int | None, event: Event) -> bool:
     return who is Standing.ORGANISER and actor_id is not None and event.author_id == actor_id
 
 
-def check_create(who: Standing, settings: GuildSettings) -> None:
-    if not may_create_events(who):
-        raise NotAllowed("create events", who, settings)
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting (a member, or an API token as its creator) and what the guild's settings let them do."""
 
+    standing: Standing
+    user_id: int | None
+    settings: GuildSettings
 
-def check_change(who: Standing, actor_id: int | None, event: Event, settings: GuildSettings) -> None:
-    if not may_change(who, actor_id, event):
-        raise NotAllowed("change this event", who, settings, own_only=who is Standing.ORGANISER)
+    def check_create(self) -> None:
+        if not may_create_events(self.standing):
+            raise NotAllowed("create events", self.standing, self.settings)
 
+    def check_change(self, event: Event) -> None:
+        if not may_change(self.standing, self.user_id, event):
+            raise NotAllowed("change this event", self.standing, self.settings, own_only=self.is_organiser)
 
-def check_manage(who: Standing, settings: GuildSettings, action: str = "change calendars or settings") -> None:
-    if who is not Standing.MANAGER:
-        raise NotAllowed(action, who, settings)
+    def check_manage(self, action: str = "change calendars") -> None:
+        if self.standing is not Standing.MANAGER:
+            raise NotAllowed(action, self.standing, self.settings)
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.standing is Standing.ORGANISER
+
+    def authored(self, event: Event) -> Event:
+        """A new event as this actor creates it: an organiser's is theirs (it may name no other author)."""
+        self.check_create()
+        if not self.is_organiser:
+            return event
+        if event.author_id not in (None, self.user_id):
+            raise NotAllowed("create events for another author", self.standing, self.settings, own_only=True)
+        return dataclasses.replace(event, author_id=self.user_id)
+
+    def check_edit(self, before: Event, after: Event) -> None:
+        """An edit of `before`: allowed at all, and an organiser may not hand the event on to another author."""
+        self.check_change(before)
+        if self.is_organiser and after.author_id != before.author_id:
+            raise NotAllowed("hand an event on to another author", self.standing, self.settings, own_only=True)

@@ -13,7 +13,7 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.occurrences import Occurrence
-from bot.domain.permissions import NotAllowed, Standing, check_change, check_create, standing
+from bot.domain.permissions import Actor, NotAllowed, Standing, standing
 from bot.domain.timeparse import read_when
 from bot.domain.timezones import zone_choices, zone_with_note
 
@@ -60,14 +60,16 @@ async def settings_for(interaction: discord.Interaction) -> GuildSettings:
     return await calbot(interaction).guild_settings(interaction.guild_id)
 
 
+async def actor_of(interaction: discord.Interaction) -> Actor:
+    """The member as the permission rules see them (bot/domain/permissions.py holds the rules)."""
+    settings = await settings_for(interaction)
+    role_ids = [r.id for r in getattr(interaction.user, "roles", ())]
+    who = standing(manages_server=interaction.permissions.manage_guild, role_ids=role_ids, settings=settings)
+    return Actor(who, interaction.user.id, settings)
+
+
 async def standing_of(interaction: discord.Interaction) -> Standing:
-    """The member's standing on this server (bot/domain/permissions.py holds the rule)."""
-    roles = getattr(interaction.user, "roles", ())
-    return standing(
-        manages_server=interaction.permissions.manage_guild,
-        role_ids=[r.id for r in roles],
-        settings=await settings_for(interaction),
-    )
+    return (await actor_of(interaction)).standing
 
 
 def manager_only(*, role_may: bool = True):
@@ -95,7 +97,7 @@ def organiser_only():
         if interaction.guild is None:
             raise app_commands.NoPrivateMessage()
         try:
-            check_create(await standing_of(interaction), await settings_for(interaction))
+            (await actor_of(interaction)).check_create()
         except NotAllowed as refusal:
             raise Refused(refusal) from refusal
         return True
@@ -105,7 +107,7 @@ def organiser_only():
 
 async def may_change_event(interaction: discord.Interaction, event: Event) -> None:
     """Managers change any event; organisers only those they created."""
-    check_change(await standing_of(interaction), interaction.user.id, event, await settings_for(interaction))
+    (await actor_of(interaction)).check_change(event)
 
 
 def public_reminder_channel(calendar: Calendar, settings: GuildSettings, event: Event) -> int | None:
