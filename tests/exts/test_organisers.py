@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.errors import NotFound
 from bot.domain.permissions import NotAllowed
 from bot.exts.common import NotManager
 
@@ -90,3 +91,21 @@ async def test_everyone_and_none(world):
     assert "No organisers now" in none.response.content
     refused = await world.alice.slash(world.general, "event edit", event=mine, name="Still mine?")
     world.refused(refused, NotAllowed, "`/settings organiser-role`")
+
+
+async def test_an_organiser_makes_tokens_that_act_as_them_and_sees_only_those(world, organisers):
+    [api] = [c for c in await world.bot.tree.fetch_commands() if c.name == "api"]
+    world.guild.set_command_permissions(api, {organisers: True})  # /api is hidden until a server shows it
+    await world.admin.slash(world.general, "api token create", name="Admin's")
+    made = await world.olga.slash(world.general, "api token create", name="Olga's bot")
+    assert "It acts as you, an organiser" in made.response.content
+    tokens = {t.name: t for t in await world.bot.store.tokens.list(world.guild.id)}
+    hers, admins = tokens["Olga's bot"], tokens["Admin's"]
+    assert (hers.role, hers.created_by, admins.role) == ("organiser", world.olga.id, "manager")
+
+    listed = (await world.olga.slash(world.general, "api token list")).response.embeds[0]
+    assert [f.name for f in listed.fields] == [f"#{hers.id} Olga's bot"]
+    other = await world.olga.slash(world.general, "api token revoke", token=str(admins.id))
+    world.refused(other, NotFound, "There is no API token")
+    revoked = await world.olga.slash(world.general, "api token revoke", token=str(hers.id))
+    assert "Revoked token" in revoked.response.content
