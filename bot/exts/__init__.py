@@ -9,4 +9,6 @@ EXTENSIONS = (
     "bot.exts.me",
     "bot.exts.sync",
     "bot.exts.api_tokens",
+    "bot.exts.help",
+    "bot.exts.setup",
 )

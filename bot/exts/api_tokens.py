@@ -18,7 +18,7 @@ from bot.domain.errors import NotFound
 from bot.domain.permissions import Standing
 from bot.storage.tokens import ApiToken
 
-from .common import AUTOCOMPLETE_LIMIT, NotManager, actor_of, calbot, respond, timestamp
+from .common import AUTOCOMPLETE_LIMIT, NEEDS_ORGANISER, NotManager, actor_of, calbot, respond, timestamp
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -65,6 +65,7 @@ def may_handle_tokens():
         await token_role(interaction)
         return True
 
+    predicate.needs = NEEDS_ORGANISER
     return app_commands.check(predicate)
 
 

@@ -36,6 +36,10 @@ REMINDER_CHANNEL_CHOICES = [
 ]
 
 
+# What a command's permission check needs; /help lists a member only the commands they may use.
+NEEDS_ORGANISER, NEEDS_MANAGER, NEEDS_MANAGE_SERVER = "organiser", "manager", "manage server"
+
+
 class NotManager(app_commands.CheckFailure):
     """The member may read the calendar but not change it."""
 
@@ -86,6 +90,7 @@ def manager_only(*, role_may: bool = True):
             return True
         raise NotManager((await settings_for(interaction)).manager_role_id)
 
+    predicate.needs = NEEDS_MANAGER if role_may else NEEDS_MANAGE_SERVER  # what /help reads
     return app_commands.check(predicate)
 
 
@@ -102,6 +107,7 @@ def organiser_only():
             raise Refused(refusal) from refusal
         return True
 
+    predicate.needs = NEEDS_ORGANISER
     return app_commands.check(predicate)
 
 
