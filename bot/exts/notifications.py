@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.domain.errors import NotFound
 from bot.domain.permissions import Standing
-from bot.domain.reminders import Reminder
+from bot.domain.reminders import Reminder, parse_interval
 from bot.storage.problems import WHAT, Problem
 
 from .common import respond, standing_of, timestamp
@@ -111,9 +111,10 @@ def attention(problems: list[Problem], *, budget: int = EMBED_TOTAL) -> discord.
 
 def line(reminder: Reminder, event_name: str) -> str:
     to = f" to <@{reminder.target}>" if reminder.target else ""
+    where = CHANNEL_LABELS.get(reminder.channel, reminder.channel)
     text = (
         f"{STATE_ICONS.get(reminder.state, '')} {timestamp(reminder.updated_at, 'f')} · **{event_name}** · "
-        f"{reminder.interval} · {CHANNEL_LABELS.get(reminder.channel, reminder.channel)}{to} · {reminder.state}"
+        f"{parse_interval(reminder.interval).words} · {where}{to} · {reminder.state}"
     )
     if reminder.late:
         text += " (late)"
