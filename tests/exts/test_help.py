@@ -80,3 +80,21 @@ async def test_the_welcome_goes_to_the_system_channel_once_on_joining(world):
     assert announcements.last_message.content == WELCOME
     assert "/setup" in WELCOME and "/help" in WELCOME
     assert lobby.last_message is None
+
+
+async def test_without_a_system_channel_the_welcome_goes_to_the_first_channel_calbot_may_post_in(world):
+    guild = world.env.create_guild(name="Quiet server")
+    rules = guild.create_text_channel(
+        "rules", overwrites={guild.default_role: discord.PermissionOverwrite(send_messages=False)}
+    )
+    chat = guild.create_text_channel("chat")
+    backend = world.env.backend
+    backend.channels[rules.id].position, backend.channels[chat.id].position = 0, 1
+    backend.emit("GUILD_DELETE", {"id": str(guild.id)})
+    joined = serializers.guild_create_payload(backend, backend.guilds[guild.id])
+    joined.pop("unavailable", None)
+    backend.emit("GUILD_CREATE", joined)
+    await world.env.settle()
+    posts = [r.path for r in world.env.http_requests if r.method == "POST" and r.path.endswith("/messages")]
+    assert f"/channels/{rules.id}/messages" not in posts  # not even tried: calbot checks before it posts
+    assert chat.last_message.content == WELCOME
