@@ -169,7 +169,7 @@ def read_zone(text: str, field: str = "timezone") -> ZoneReading | None:
     city = _CITIES_FOLDED.get(" ".join(word.split()).casefold())
     if city is not None:
         return ZoneReading(zoneinfo.ZoneInfo(city), city, f"{word} read as {city}")
-    if "/" in word:
+    if "/" in word and word[:1].isalpha():  # "Europe/Berlin", not the date "12/24"
         zone = resolve_zone(word, field)
         return ZoneReading(zone, str(zone), f"read in {zone}")
     return None

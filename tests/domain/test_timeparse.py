@@ -306,7 +306,9 @@ def test_a_zone_after_the_time_is_read_and_noted(text: str, expected: datetime, 
     assert any(note in n for n in reading.notes), reading.notes
 
 
-@pytest.mark.parametrize("text", ["tomorrow 18:00", "2026-12-24T18:00+01:00", "in 2 hours", "friday 8pm"])
+@pytest.mark.parametrize(
+    "text", ["tomorrow 18:00", "2026-12-24T18:00+01:00", "in 2 hours", "friday 8pm", "6pm 24/12", "18:00 2026/12/24"]
+)
 def test_nothing_to_note_without_a_zone_or_a_doubtful_date(text: str) -> None:
     assert read_when(text, now=NOW, zone=BERLIN).notes == ()
 
