@@ -41,13 +41,18 @@ WELCOME = (
     "Someone with **Manage Server** can set me up in a minute with `/setup` (time zone, channel, roles, "
     "reminders). Everyone can see what I do with `/help`."
 )
+# Top-level commands by the heading /help lists them under, in this order.
 GROUP_TITLES = {
+    "help": "Getting started",
+    "setup": "Getting started",
     "event": "Events",
     "calendar": "Calendars",
-    "settings": "Server settings",
+    "notifications": "Reminders",
     "me": "Your own settings",
+    "settings": "Server settings",
     "api": "HTTP API",
 }
+ORDER = list(dict.fromkeys(GROUP_TITLES.values()))
 
 
 def needs(command: app_commands.Command) -> str | None:
@@ -85,7 +90,9 @@ def overview(commands_: list[app_commands.Command]) -> discord.Embed:
         groups.setdefault(GROUP_TITLES.get(top, "More"), []).append(
             f"`/{command.qualified_name}` {command.description}"
         )
-    for title, lines in groups.items():
+    for title, lines in sorted(
+        groups.items(), key=lambda group: ORDER.index(group[0]) if group[0] in ORDER else len(ORDER)
+    ):
         embed.add_field(name=title, value=shorten("\n".join(lines), FIELD_VALUE), inline=False)
     embed.set_footer(text="/help command:<name> explains a command's options")
     return fit_embed(embed)
