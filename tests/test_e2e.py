@@ -60,7 +60,9 @@ async def test_every_command_answers_end_to_end_then_sigterm_closes_cleanly(runn
         return await standin.slash(guild, general, user, command, subcommand_path=sub, options=options or None)
 
     synced = {c["name"] for c in standin.commands[guild]}
-    assert synced == {"calendar", "event", "settings", "notifications", "me", "api"}
+    assert synced == {"calendar", "event", "settings", "notifications", "me", "api", "help", "setup"}
+    helped = await run(MEMBER_ID, "help")
+    assert helped["ephemeral"] and "calbot keeps this server's calendars" in helped["embeds"][0]["description"]
     mine = await run(MEMBER_ID, "me", "timezone", timezone="Asia/Tokyo")
     assert mine["ephemeral"] and "Asia/Tokyo" in mine["content"]
     assert "Asia/Tokyo" in (await run(MEMBER_ID, "me", "show"))["content"]

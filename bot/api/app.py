@@ -20,6 +20,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from bot.config import Config
 from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
+from bot.domain.permissions import NotAllowed
 from bot.metrics import Backlog, Metrics, OpsServer, Readiness, add_health_routes, outbox_backlog
 from bot.storage import Store
 
@@ -56,6 +57,13 @@ def _error_response(request: web.Request, status: int, body: dict, headers: dict
     return json_response(body, status=status, headers=headers)
 
 
+def refusal(error: NotAllowed) -> str:
+    """Why a token may not do this: a token acts with the standing of the member who created it."""
+    if error.own_only:
+        return f"This token acts as an organiser and may not {error.action}: it changes only its creator's events."
+    return f"This token acts as {error.standing.value} and may not {error.action}."
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error is JSON; nothing a client sends can cause a 500 or show a traceback."""
@@ -85,6 +93,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         )
     except NotFound as error:
         response = _error_response(request, 404, {"message": f"No such {error.kind}."})
+    except NotAllowed as error:
+        response = _error_response(request, 403, {"message": refusal(error)})
     except DomainError as error:
         response = _error_response(request, 422, {"message": str(error)})
     except asyncio.CancelledError:

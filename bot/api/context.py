@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bot.config import Config
 from bot.domain.models import Calendar, GuildSettings
+from bot.domain.permissions import Actor, token_standing
 from bot.storage import Store
 from bot.storage.tokens import ApiToken
 
@@ -192,6 +193,11 @@ class Api:
     def same_guild(token: ApiToken, guild_id: int) -> None:
         if guild_id != token.guild_id:
             raise forbidden("This token belongs to another guild.")
+
+    async def actor(self, token: ApiToken) -> Actor:
+        """The token as the permission rules see it: acting with its creator's standing (bot/domain/permissions.py)."""
+        settings = await self.guild_settings(token.guild_id)
+        return Actor(token_standing(token.role, settings), token.created_by, settings)
 
     # ---- guild data the routes need
 

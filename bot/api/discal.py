@@ -237,7 +237,8 @@ def _apply(event: Event, changes: dict[str, Any], errors: FieldErrors, *, failed
 
 async def create(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
-    await api.authenticate(request, write=True)
+    actor = await api.actor(await api.authenticate(request, write=True))
+    actor.check_create()
     data = await api.object_body(request)
     errors = FieldErrors()
     guild_id = await _guild(api, request, data, errors)
@@ -259,18 +260,21 @@ async def create(request: web.Request) -> web.Response:
         event = _apply(draft, changes, errors, failed=failed)
     errors.raise_if_any()
     calendar = await api.default_calendar(guild_id, request)
-    [created] = await api.store.events.create_many([dataclasses.replace(event, calendar_id=calendar.id)])
+    [created] = await api.store.events.create_many(
+        [dataclasses.replace(actor.authored(event), calendar_id=calendar.id)]
+    )
     return json_response({"Message": CREATED, "id": str(created.id)})
 
 
 async def update(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
-    await api.authenticate(request, write=True)
+    actor = await api.actor(await api.authenticate(request, write=True))
     data = await api.object_body(request)
     errors = FieldErrors()
     guild_id = await _guild(api, request, data, errors)
     existing = await _event(api, guild_id, data, errors)
     errors.raise_if_any()
+    actor.check_change(existing)
     changes = read(data, errors, existing)
     event = _apply(existing, changes, errors, failed=bool(errors))
     errors.raise_if_any()
@@ -283,12 +287,13 @@ async def update(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
-    await api.authenticate(request, write=True)
+    actor = await api.actor(await api.authenticate(request, write=True))
     data = await api.object_body(request)
     errors = FieldErrors()
     guild_id = await _guild(api, request, data, errors)
     event = await _event(api, guild_id, data, errors)
     errors.raise_if_any()
+    actor.check_change(event)
     try:
         await api.store.events.delete_many(guild_id, [event.id])
     except NotFound:

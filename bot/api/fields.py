@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR, Typed, wall_to_utc
+from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR, Reading, wall_to_utc
 
 from .errors import FieldErrors
 
@@ -153,7 +153,7 @@ class Reader:
         return from_ms(value)
 
 
-def parse_instant(text: str, zone: tzinfo, *, day_after: bool = False) -> Typed | None:
+def parse_instant(text: str, zone: tzinfo, *, day_after: bool = False) -> Reading | None:
     text = text.strip()
     if len(text) > 40:
         return None
@@ -161,19 +161,19 @@ def parse_instant(text: str, zone: tzinfo, *, day_after: bool = False) -> Typed 
         if len(text) == 10:
             day = date.fromisoformat(text)
             if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-                return Typed(datetime(day.year, 1, 1, tzinfo=UTC), None)  # reported as out of range by the caller
+                return Reading(datetime(day.year, 1, 1, tzinfo=UTC))  # reported as out of range by the caller
             if day_after:
                 day += timedelta(days=1)
-            return Typed(wall_to_utc(datetime.combine(day, time(0, 0)), zone), None)
+            return Reading(wall_to_utc(datetime.combine(day, time(0, 0)), zone))
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except (ValueError, OverflowError):
         return None
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-        return Typed(parsed, None)
+        return Reading(parsed)
     try:
         if parsed.tzinfo is not None:
-            return Typed(parsed.astimezone(UTC), None)
-        return Typed(wall_to_utc(parsed, zone), parsed)
+            return Reading(parsed.astimezone(UTC))
+        return Reading(wall_to_utc(parsed, zone), wall=parsed)
     except (ValueError, OverflowError):
         return None
 

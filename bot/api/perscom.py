@@ -26,6 +26,7 @@ from bot.domain.edits import with_changes
 from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import MAX_CAPACITY, Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
+from bot.domain.permissions import Actor
 from bot.domain.recurrence import from_perscom, to_perscom
 from bot.domain.timezones import resolve_zone
 from bot.storage.tokens import ApiToken
@@ -341,8 +342,10 @@ async def _context(api: Api, token: ApiToken) -> tuple[GuildSettings, dict[int, 
     return settings, calendars
 
 
-async def _place(api: Api, request: web.Request, drafts: list[Draft]) -> list[Event]:
-    """Give drafts without a calendar the guild's default one (made only now that everything is valid)."""
+async def _place(api: Api, request: web.Request, drafts: list[Draft], actor: Actor) -> list[Event]:
+    """Give drafts without a calendar the guild's default one (made only now that everything is valid), and
+    their author as `actor` creates them."""
+    drafts = [dataclasses.replace(d, event=actor.authored(d.event)) for d in drafts]
     if not any(d.default_calendar for d in drafts):
         return [d.event for d in drafts]
     calendar = await api.default_calendar(drafts[0].event.guild_id, request)
@@ -370,13 +373,15 @@ async def list_events(request: web.Request) -> web.Response:
 async def create_event(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
+    actor = await api.actor(token)
+    actor.check_create()
     includes = parse_includes(request)
     data = await api.object_body(request)
     settings, calendars = await _context(api, token)
     errors = FieldErrors()
     draft = read_event(data, errors, "", guild_id=token.guild_id, settings=settings, calendars=calendars)
     errors.raise_if_any()
-    [event] = await api.store.events.create_many(await _place(api, request, [draft]))
+    [event] = await api.store.events.create_many(await _place(api, request, [draft], actor))
     api.saved(request, f"event {event.id}")
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": event_resource(event, includes, calendars)}, status=201)
@@ -407,6 +412,8 @@ async def update_event(request: web.Request) -> web.Response:
     includes = parse_includes(request)
     event_id = _event_id(request)
     existing = await api.store.events.get(token.guild_id, event_id)
+    actor = await api.actor(token)
+    actor.check_change(existing)
     data = await api.object_body(request)
     settings, calendars = await _context(api, token)
     errors = FieldErrors()
@@ -414,6 +421,7 @@ async def update_event(request: web.Request) -> web.Response:
         data, errors, "", guild_id=token.guild_id, settings=settings, calendars=calendars, existing=existing
     )
     errors.raise_if_any()
+    actor.check_edit(existing, draft.event)
     [event] = await api.store.events.update_many([draft.event])
     api.saved(request, f"the change to event {event.id}")
     calendars = await _calendars_if(api, token, includes)
@@ -423,6 +431,8 @@ async def update_event(request: web.Request) -> web.Response:
 async def delete_event(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
+    actor = await api.actor(token)
+    actor.check_change(await api.store.events.get(token.guild_id, _event_id(request)))
     [event] = await api.store.events.delete_many(token.guild_id, [_event_id(request)])
     return json_response({"data": event_resource(event)})
 
@@ -446,6 +456,8 @@ def _resources(data: dict[str, Any], shape: type) -> Any:
 async def create_batch(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
+    actor = await api.actor(token)
+    actor.check_create()
     includes = parse_includes(request)
     resources = _resources(await api.object_body(request), list)
     settings, calendars = await _context(api, token)
@@ -462,7 +474,7 @@ async def create_batch(request: web.Request) -> web.Response:
             )
         )  # fmt: skip
     errors.raise_if_any()
-    created = await api.store.events.create_many(await _place(api, request, drafts))
+    created = await api.store.events.create_many(await _place(api, request, drafts, actor))
     api.saved(request, _events("events", created))
     calendars = await _calendars_if(api, token, includes)
     return json_response({"data": [event_resource(e, includes, calendars) for e in created]})
@@ -471,6 +483,7 @@ async def create_batch(request: web.Request) -> web.Response:
 async def update_batch(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
+    actor = await api.actor(token)
     includes = parse_includes(request)
     resources = _resources(await api.object_body(request), dict)
     settings, calendars = await _context(api, token)
@@ -486,6 +499,7 @@ async def update_batch(request: web.Request) -> web.Response:
         if existing is None:
             errors.add(path, f"there is no event {key[:30]!r} on this server")
             continue
+        actor.check_change(existing)
         if not isinstance(resource, dict):
             errors.add(path, "must be an object")
             continue
@@ -494,6 +508,7 @@ async def update_batch(request: web.Request) -> web.Response:
             existing=existing,
         )  # fmt: skip
         if draft is not None:
+            actor.check_edit(existing, draft.event)
             events.append(draft.event)
     errors.raise_if_any()
     updated = await api.store.events.update_many(events)
@@ -517,7 +532,11 @@ async def delete_batch(request: web.Request) -> web.Response:
         else:
             ids.append(event_id)
     errors.raise_if_any()
+    actor = await api.actor(token)
     try:
+        if actor.is_organiser:  # a manager's token may delete any event: no need to read them first
+            for event_id in ids:
+                actor.check_change(await api.store.events.get(token.guild_id, event_id))
         deleted = await api.store.events.delete_many(token.guild_id, ids)
     except NotFound as missing:
         index = ids.index(missing.ref) if missing.ref in ids else 0
@@ -571,6 +590,7 @@ async def list_calendars(request: web.Request) -> web.Response:
 async def create_calendar(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
+    (await api.actor(token)).check_manage()
     calendar = read_calendar(await api.object_body(request), guild_id=token.guild_id)
     try:
         created = await api.store.calendars.create(calendar)
@@ -589,6 +609,7 @@ async def show_calendar(request: web.Request) -> web.Response:
 async def update_calendar(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
+    (await api.actor(token)).check_manage()
     existing = await api.store.calendars.get(token.guild_id, _calendar_id(request))
     calendar = read_calendar(await api.object_body(request), guild_id=token.guild_id, existing=existing)
     try:
@@ -602,6 +623,7 @@ async def delete_calendar(request: web.Request) -> web.Response:
     """Delete a calendar with its events; their cards are marked cancelled and reminders cancelled."""
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
+    (await api.actor(token)).check_manage()
     calendar = await api.store.calendars.get(token.guild_id, _calendar_id(request))
     await api.store.calendars.delete(token.guild_id, calendar.id)
     return json_response({"data": calendar_resource(calendar)})

@@ -36,6 +36,30 @@ _HUMAN_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
 _ISO = re.compile(r"p(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:t(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?)?")
 
 
+_NOMINAL_UNITS = {"w": 7, "d": 1}  # weeks and days, counted in calendar days
+
+
+def calendar_parts(text: str) -> tuple[int, int] | None:
+    """An everyday duration ("1 day", "2h30m", "90 minutes", "an hour", "0m") as (calendar days, exact
+    seconds), keeping days and weeks apart from hours as RFC 5545 does; None if `text` is not one."""
+    compact = re.sub(r"\b(?:an?|one)\s+(?=[a-z])", "1 ", text.strip().lower()).replace(" and ", " ")
+    pieces = _HUMAN_PART.findall(compact)
+    if not pieces or _HUMAN_PART.sub("", compact).strip():
+        return None
+    days = seconds = 0
+    for number, unit in pieces:
+        if unit not in _UNIT_SECONDS:
+            return None
+        size = _UNIT_SECONDS[unit]
+        if size >= _UNIT_SECONDS["d"]:
+            if "." in number:  # "1.5 days" has no calendar meaning
+                return None
+            days += int(number) * size // _UNIT_SECONDS["d"]
+        else:
+            seconds += round(float(number) * size)
+    return days, seconds
+
+
 def parse_duration(text: str, field: str = "duration") -> timedelta:
     """Parse a positive duration; `a` / `an` count as one ("in an hour")."""
     raw = text.strip().lower()

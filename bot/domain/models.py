@@ -37,6 +37,7 @@ class GuildSettings:
     guild_id: int
     timezone: str = "UTC"
     manager_role_id: int | None = None
+    organiser_role_id: int | None = None  # the guild's own id: @everyone organises (bot/domain/permissions.py)
     default_channel_id: int | None = None
     default_reminders: tuple[str, ...] = ("pt15m",)
     default_channels: tuple[str, ...] = ("discord_public",)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from .errors import InvalidField
-from .reminders import parse_interval
+from .reminders import DELIVERED_CHANNELS, parse_interval
 
 # PERSCOM's codes, from the latest reminder (at the start) to the earliest.
 INTERVALS: tuple[str, ...] = ("pt0m", "pt15m", "pt1h", "p1d", "p1w")
@@ -20,7 +20,21 @@ CHANNEL_ALIASES: dict[str, tuple[str, ...]] = {
     "both": ("discord_public", "discord_private"),
 }
 
+# How each channel reads in a reply.
+CHANNEL_WORDS: dict[str, str] = {
+    "discord_public": "in the event's channel",
+    "discord_private": "by DM to those going",
+    "database": "kept for the API",
+    "broadcast": "broadcast",
+    "mail": "by email",
+    "sms": "by SMS",
+}
+
 _SEPARATORS = re.compile(r"[\s,;]+")
+# One item of a typed list: an everyday duration whose parts are not spaced apart ("90 minutes", "2h30m",
+# "1 hour and 30 minutes") or any other word; spaces and commas separate items ("15m 1d" is two reminders).
+_PART = r"\d+(?:\.\d+)?\s?[a-z]+"
+_ITEM = re.compile(rf"{_PART}(?:(?:\s+and\s+)?{_PART})*|[^\s,;]+")
 MAX_ITEMS = 50  # reminder intervals or channels in one list
 
 
@@ -37,6 +51,9 @@ def parse_intervals(value: str | Iterable[str], field: str = "reminders") -> tup
 
     `none` (or an empty value) means no reminders.
     """
+    if isinstance(value, str):
+        value = re.sub(r"\b(?:an?|one)\s+(?=[a-z])", "1 ", value.lower())
+        value = _ITEM.findall(re.sub(r"\b(?:at\s+)?(?:the\s+)?start\b", "0m", value))
     items = _split(value, field)
     if items == ["none"]:
         return ()
@@ -56,3 +73,22 @@ def parse_channels(value: str | Iterable[str], field: str = "channels") -> tuple
             options = ", ".join([*CHANNEL_ALIASES, *CHANNELS])
             raise InvalidField(field, f"unknown channel {item!r}; use one of {options}")
     return tuple(c for c in CHANNELS if c in chosen)
+
+
+def intervals_in_words(intervals: Iterable[str]) -> str:
+    """`("pt15m", "p1d")` → `15 minutes before, 1 day before`; `none` for none."""
+    return ", ".join(parse_interval(code).words for code in intervals) or "none"
+
+
+def channels_in_words(channels: Iterable[str]) -> str:
+    """`("discord_public", "mail")` → `in the event's channel, by email (not delivered yet)`."""
+    words = [CHANNEL_WORDS[c] + ("" if c in DELIVERED_CHANNELS else " (not delivered yet)") for c in channels]
+    return ", ".join(words) or "nowhere"
+
+
+def reminders_in_words(intervals: Iterable[str], channels: Iterable[str]) -> str:
+    """`15 minutes before, 1 day before · in the event's channel`."""
+    intervals = tuple(intervals)
+    if not intervals:
+        return "none"
+    return f"{intervals_in_words(intervals)} · {channels_in_words(channels)}"

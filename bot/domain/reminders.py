@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from .durations import calendar_parts
 from .errors import InvalidField
 from .timeparse import wall_to_utc
 
@@ -52,25 +53,42 @@ class Interval:
     def at_start(self) -> bool:
         return self.days == 0 and self.seconds == 0
 
+    @property
+    def words(self) -> str:
+        """`15 minutes before`, `1 day 2 hours before`, `at the start`."""
+        if self.at_start:
+            return "at the start"
+        weeks, days = divmod(self.days, 7)
+        if days:  # "8 days", not "1 week 1 day"
+            weeks, days = 0, self.days
+        hours, rest = divmod(self.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        units = ((weeks, "week"), (days, "day"), (hours, "hour"), (minutes, "minute"), (seconds, "second"))
+        return " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in units if n) + " before"
+
     def approximate(self) -> timedelta:
         return timedelta(days=self.days, seconds=self.seconds)
 
 
 def parse_interval(text: str, field: str = "reminders") -> Interval:
-    """`pt15m`, `PT30M`, `p1d`, `P2DT12H`, `p1w`: any ISO 8601 duration up to four weeks."""
+    """`pt15m`, `PT30M`, `p1d`, `P2DT12H`, `p1w`: any ISO 8601 duration up to four weeks; or the same in
+    everyday words: `15m`, `1 hour`, `90 minutes`, `1 day`, `2h30m` (days and weeks stay calendar days)."""
     raw = text.strip().lower()
     match = _ISO.fullmatch(raw)
-    if not match or raw in ("p", "pt") or raw.endswith("t"):
+    if match and raw not in ("p", "pt") and not raw.endswith("t"):
+        parts = {k: int(v) for k, v in match.groupdict().items() if v}
+        days = parts.get("w", 0) * 7 + parts.get("d", 0)
+        seconds = parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0)
+    elif (everyday := calendar_parts(raw)) is not None:
+        days, seconds = everyday
+    else:
         raise InvalidField(
             field,
-            f"unknown interval {text!r}; use pt0m pt15m pt1h p1d p1w, or an ISO 8601 duration such as PT30M or P2D",
+            f"unknown interval {text!r}; write how long before the start, such as 15m, 1 hour, 1 day or 2h30m "
+            "(or the codes pt0m pt15m pt1h p1d p1w)",
         )
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
     try:
-        interval = Interval(
-            days=parts.get("w", 0) * 7 + parts.get("d", 0),
-            seconds=parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0),
-        )
+        interval = Interval(days=days, seconds=seconds)
         too_long = interval.approximate() > MAX_INTERVAL
     except OverflowError:
         too_long = True

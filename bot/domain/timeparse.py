@@ -6,11 +6,12 @@ Pure: `now` and the zone to read wall times in are arguments. Every result is an
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import NamedTuple
 
 from .durations import parse_duration
 from .errors import InvalidField
+from .timezones import read_zone
 
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 
@@ -69,6 +70,23 @@ _DAY_MONTH = re.compile(
 _MONTH_DAY = re.compile(rf"(?P<mon>{_MONTH_NAMES})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?P<y>\d{{4}}))?")
 _FILLER = re.compile(r"\b(?:at|on|the)\b|,")
 _HINT = "try '2026-12-24 18:00', 'tomorrow 18:00', 'friday 8pm' or 'in 2 hours'"
+_ORDER_WORDS = {"DMY": "day/month", "MDY": "month/day"}
+_DATE_ORDER_SETTING = "a manager can change how this server reads them with /settings date-order"
+_ZONE_SUFFIX = re.compile(r"^(?P<rest>.*\S)\s+(?P<zone>(?:utc|gmt)\s*[+-]\s*[\d:]+|\S+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """An instant read from what somebody typed, and how anything open to doubt was read: a zone named after
+    the time (`6pm EST`), a numeric date that reads two ways. Replies echo the notes.
+
+    `wall` is the wall time it was typed as (naive, in the zone it was read in; None where the text named an
+    instant: an offset, "now", "in 2 hours"). Where that wall time does not exist (a spring-forward gap) the
+    instant is later the same day, but a series repeats the wall time typed (`Event.anchor`)."""
+
+    instant: datetime
+    notes: tuple[str, ...] = ()
+    wall: datetime | None = None
 
 
 # Instants calbot accepts: far enough for any calendar, near enough that arithmetic never overflows.
@@ -91,15 +109,6 @@ def wall_to_utc(local: datetime, zone: tzinfo) -> datetime:
     return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
-class Typed(NamedTuple):
-    """What was typed for a time: the instant, and the wall time it was typed as (naive, read in the zone; None
-    where the text named an instant: an offset, "now", "in 2 hours"). Where the wall time does not exist (a
-    spring-forward gap) the instant is later the same day, but a series repeats the wall time typed."""
-
-    instant: datetime
-    wall: datetime | None
-
-
 def parse_when(
     text: str,
     *,
@@ -109,20 +118,6 @@ def parse_when(
     date_order: str = "DMY",
     require_time: bool = True,
 ) -> datetime:
-    """`parse_typed`'s instant."""
-    typed = parse_typed(text, now=now, zone=zone, field=field, date_order=date_order, require_time=require_time)
-    return typed.instant
-
-
-def parse_typed(
-    text: str,
-    *,
-    now: datetime,
-    zone: tzinfo,
-    field: str = "start",
-    date_order: str = "DMY",
-    require_time: bool = True,
-) -> Typed:
     """Parse `text` as an instant; wall times without an offset are read in `zone`.
 
     With `require_time` a date alone ("friday") is refused rather than guessed as midnight.
@@ -131,14 +126,35 @@ def parse_typed(
     without a year is next year's if this year's has passed. "today", "this saturday" and full
     dates are taken as written, even when past.
     """
+    return read_when(text, now=now, zone=zone, field=field, date_order=date_order, require_time=require_time).instant
+
+
+def read_when(
+    text: str,
+    *,
+    now: datetime,
+    zone: tzinfo,
+    field: str = "start",
+    date_order: str = "DMY",
+    require_time: bool = True,
+) -> Reading:
+    """`parse_when`, with notes on how it was read. A zone may follow the time (`6pm EST`, `18:00 CET`,
+    `18:00 UTC+2`, `2026-12-24 18:00 Europe/Berlin`, calbot's own echo): the wall time is then read there."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    notes: list[str] = []
+    raw = " ".join(text.strip().split())
+    suffix = _ZONE_SUFFIX.match(raw)
+    written = read_zone(suffix["zone"], field) if suffix else None
+    if written is not None:
+        raw, zone = suffix["rest"], written.zone
+        notes.append(written.note)
     try:
-        typed = _parse_when(text, now, zone, field, date_order, require_time)
-        in_range(typed.instant, field)
-        return typed
+        instant, wall = _parse_when(raw, now, zone, field, date_order, require_time, notes)
+        in_range(instant, field)
     except OverflowError:  # "in 99999999 days", "9999-12-31 23:00" west of UTC
         raise InvalidField(field, f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}") from None
+    return Reading(instant, tuple(notes), wall)
 
 
 def parse_clock_time(text: str, field: str) -> time:
@@ -170,30 +186,33 @@ def month_bounds(text: str, zone: tzinfo, field: str = "month") -> tuple[datetim
     return local_midnight(first, zone), local_midnight(following, zone), first
 
 
-def _parse_when(text: str, now: datetime, zone: tzinfo, field: str, date_order: str, require_time: bool) -> Typed:
-    raw = " ".join(text.strip().split())
+def _parse_when(
+    text: str, now: datetime, zone: tzinfo, field: str, date_order: str, require_time: bool, notes: list[str]
+) -> tuple[datetime, datetime | None]:
+    """The instant, and the wall time it was typed as (None for an instant: "now", "in 2 hours", an offset)."""
+    raw = text
     if not raw:
         raise InvalidField(field, f"is empty; {_HINT}")
     lowered = raw.lower()
 
     if lowered == "now":
-        return Typed(now.astimezone(UTC), None)
+        return now.astimezone(UTC), None
     relative = re.fullmatch(r"in\s+(.+)|(.+?)\s+from\s+now", lowered)
     if relative:
         span = relative.group(1) or relative.group(2)
-        return Typed(now.astimezone(UTC) + parse_duration(span, field), None)
+        return now.astimezone(UTC) + parse_duration(span, field), None
 
     iso = _parse_iso(raw, zone)
     if iso is not None:
-        typed, has_time = iso
+        instant, wall, has_time = iso
         if not has_time and require_time:
             raise InvalidField(field, f"{text!r} has a date but no time; add one, e.g. '{raw} 18:00'")
-        return typed
+        return instant, wall
 
     local_now = now.astimezone(zone)
     rest, wall_time = _take_time(lowered)
     rest = " ".join(_FILLER.sub(" ", rest).split())
-    day, roll = _parse_day(rest, local_now.date(), field, text, date_order)
+    day, roll = _parse_day(rest, local_now.date(), field, text, date_order, notes)
 
     date_only = wall_time is None
     if date_only:
@@ -211,10 +230,10 @@ def _parse_when(text: str, now: datetime, zone: tzinfo, field: str, date_order: 
         if past:
             day = _same_day_next_year(day) if roll == "year" else day + timedelta(days=7)
     wall = datetime.combine(day, wall_time)
-    return Typed(wall_to_utc(wall, zone), wall)
+    return wall_to_utc(wall, zone), wall
 
 
-def _parse_iso(raw: str, zone: tzinfo) -> tuple[Typed, bool] | None:
+def _parse_iso(raw: str, zone: tzinfo) -> tuple[datetime, datetime | None, bool] | None:
     if not re.match(r"\d{4}-\d{2}-\d{2}", raw):
         return None
     candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
@@ -224,8 +243,8 @@ def _parse_iso(raw: str, zone: tzinfo) -> tuple[Typed, bool] | None:
         return None
     has_time = len(raw) > 10
     if parsed.tzinfo is None:
-        return Typed(wall_to_utc(parsed, zone), parsed), has_time
-    return Typed(parsed.astimezone(UTC), None), has_time
+        return wall_to_utc(parsed, zone), parsed, has_time
+    return parsed.astimezone(UTC), None, has_time
 
 
 def _take_time(text: str) -> tuple[str, time | None]:
@@ -250,7 +269,9 @@ def _take_time(text: str) -> tuple[str, time | None]:
     return text[: match.start()] + " " + text[match.end() :], parsed
 
 
-def _parse_day(text: str, today: date, field: str, original: str, date_order: str) -> tuple[date | None, str | None]:
+def _parse_day(
+    text: str, today: date, field: str, original: str, date_order: str, notes: list[str]
+) -> tuple[date | None, str | None]:
     """The date `text` names, and how to roll it if the instant turns out past: "week" for a bare
     weekday, "year" for a date without a year, None to keep it as written."""
     if not text:
@@ -276,6 +297,8 @@ def _parse_day(text: str, today: date, field: str, original: str, date_order: st
     g = match.groupdict()
     if pattern is _SLASHED:
         year, month, day = _order_numeric(g["a"], g["b"], g["c"], date_order, field, original)
+        if len(g["a"]) < 4:
+            _note_other_reading(g["a"], g["b"], date_order, field, original, notes)
     else:
         month = _MONTHS[g["mon"]] if "mon" in g else int(g["m"])
         day, year = int(g["d"]), g["y"]
@@ -300,6 +323,30 @@ def _order_numeric(a: str, b: str, c: str | None, order: str, field: str, origin
         raise InvalidField(field, f"{original!r} needs a four-digit year first (the guild writes Y/M/D)")
     first, second = (b, a) if order == "DMY" else (a, b)  # month, day
     return c, first, second
+
+
+def _note_other_reading(a: str, b: str, order: str, field: str, original: str, notes: list[str]) -> None:
+    """`03/04` reads as 3 April or 4 March: say which reading was taken and why. A date that is no date in
+    the server's order but one in the other (`12/24` read day/month) is refused with both readings."""
+    other = "MDY" if order == "DMY" else "DMY"
+    (month, day), (other_month, other_day) = ((b, a), (a, b)) if order == "DMY" else ((a, b), (b, a))
+    if a == b or not 1 <= int(other_month) <= 12 or not 1 <= int(other_day) <= 31:
+        return
+    other_reading = f"as {_ORDER_WORDS[other]} it is {int(other_day)} {_month_name(int(other_month))}"
+    if not 1 <= int(month) <= 12 or not 1 <= int(day) <= 31:
+        raise InvalidField(
+            field,
+            f"{original!r} is not a date read {_ORDER_WORDS[order]}, as this server reads numeric dates; "
+            f"{other_reading}. Write it as 2026-12-24 or 24 Dec, or {_DATE_ORDER_SETTING}",
+        )
+    notes.append(
+        f"`{a}/{b}` read {_ORDER_WORDS[order]} as {int(day)} {_month_name(int(month))} ({other_reading}; "
+        f"{_DATE_ORDER_SETTING})"
+    )
+
+
+def _month_name(month: int) -> str:
+    return date(2000, month, 1).strftime("%B")
 
 
 def _same_day_next_year(day: date) -> date:

@@ -10,4 +10,6 @@ EXTENSIONS = (
     "bot.exts.me",
     "bot.exts.sync",
     "bot.exts.api_tokens",
+    "bot.exts.help",
+    "bot.exts.setup",
 )

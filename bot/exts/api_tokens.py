@@ -1,6 +1,10 @@
-"""/api token: create, list and revoke this server's HTTP API tokens (Manage Server only).
+"""/api token: create, list and revoke this server's HTTP API tokens.
 
-A token is shown once, privately, when it is made; calbot keeps only a hash of it."""
+Manage Server makes tokens that act as a manager; organisers (/settings organiser-role) make tokens that act
+as an organiser of their own events, and list and revoke those. The manager role alone makes none: a token
+outlives the role it was made with. /api is hidden from members by default; a server that has organisers shows
+it to their role in Server Settings → Integrations. A token is shown once, privately, when it is made; calbot
+keeps only a hash of it."""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.errors import NotFound
+from bot.domain.permissions import Standing
 from bot.storage.tokens import ApiToken
 
-from .common import AUTOCOMPLETE_LIMIT, calbot, manager_only, respond, timestamp
+from .common import AUTOCOMPLETE_LIMIT, NEEDS_ORGANISER, NotManager, actor_of, calbot, respond, timestamp
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -35,19 +40,48 @@ def label(token: ApiToken) -> str:
     return f"#{token.id} {token.name} ({token.scope})"
 
 
+async def token_role(interaction: discord.Interaction) -> str:
+    """The standing the member's tokens act with: "manager" with Manage Server, "organiser" for organisers."""
+    if interaction.permissions.manage_guild:
+        return "manager"
+    actor = await actor_of(interaction)
+    if actor.standing is Standing.ORGANISER:
+        return "organiser"
+    raise NotManager(None)
+
+
+async def visible_tokens(interaction: discord.Interaction) -> list[ApiToken]:
+    """The tokens the member may see and revoke: every one with Manage Server; an organiser's own."""
+    tokens = await calbot(interaction).store.tokens.list(interaction.guild_id)
+    if await token_role(interaction) == "manager":
+        return tokens
+    return [t for t in tokens if t.created_by == interaction.user.id]
+
+
+def may_handle_tokens():
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        await token_role(interaction)
+        return True
+
+    predicate.needs = NEEDS_ORGANISER
+    return app_commands.check(predicate)
+
+
 class TokenOption(app_commands.Transformer):
-    """One of this server's active tokens, by id; autocompleted by name."""
+    """One of the tokens the member may see, by id; autocompleted by name."""
 
     async def transform(self, interaction: discord.Interaction, value: str) -> ApiToken:
         text = value.strip().lstrip("#").split(" ", 1)[0]
-        tokens = await calbot(interaction).store.tokens.list(interaction.guild_id)
+        tokens = await visible_tokens(interaction)
         for token in tokens:
             if str(token.id) == text:
                 return token
         raise NotFound("API token", value)
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        tokens = await calbot(interaction).store.tokens.list(interaction.guild_id)
+        tokens = await visible_tokens(interaction)
         needle = value.casefold().strip().lstrip("#")
         return [
             app_commands.Choice(name=label(t)[:100], value=str(t.id)) for t in tokens if needle in label(t).casefold()
@@ -65,7 +99,7 @@ class ApiTokens(commands.GroupCog, group_name="api", group_description="This ser
     @token.command(name="create")
     @app_commands.describe(name="What the token is for (shown in /api token list)", scope="What it may do")
     @app_commands.choices(scope=SCOPE_CHOICES)
-    @manager_only(role_may=False)
+    @may_handle_tokens()
     async def create(
         self,
         interaction: discord.Interaction,
@@ -73,22 +107,28 @@ class ApiTokens(commands.GroupCog, group_name="api", group_description="This ser
         scope: app_commands.Choice[str] | None = None,
     ) -> None:
         """Create an API token for this server; it is shown once."""
+        role = await token_role(interaction)
         token, text = await self.bot.store.tokens.create(
-            interaction.guild_id, name or "", scope.value if scope else "write", created_by=interaction.user.id
+            interaction.guild_id,
+            name or "",
+            scope.value if scope else "write",
+            created_by=interaction.user.id,
+            role=role,
         )
+        acts = " It acts as you, an organiser: it changes only the events you created." if role == "organiser" else ""
         await respond(
             interaction,
-            f"Created {token.scope} token **{label(token)}**. Copy it now: it is not shown again.\n"
+            f"Created {token.scope} token **{label(token)}**.{acts} Copy it now: it is not shown again.\n"
             f"```\n{text}\n```\n"
             f"Send it as `Authorization: Bearer <token>` to {api_address(self.bot)} "
             f"(the routes: {api_address(self.bot)}/openapi.json). Revoke it with `/api token revoke`.",
         )
 
     @token.command(name="list")
-    @manager_only(role_may=False)
+    @may_handle_tokens()
     async def list_(self, interaction: discord.Interaction) -> None:
         """List this server's API tokens (never their secrets)."""
-        tokens = await self.bot.store.tokens.list(interaction.guild_id)
+        tokens = await visible_tokens(interaction)
         if not tokens:
             await respond(interaction, "This server has no API tokens. Create one with `/api token create`.")
             return
@@ -105,7 +145,7 @@ class ApiTokens(commands.GroupCog, group_name="api", group_description="This ser
 
     @token.command(name="revoke")
     @app_commands.describe(token="The token to revoke; programs using it are refused at once")
-    @manager_only(role_may=False)
+    @may_handle_tokens()
     async def revoke(
         self, interaction: discord.Interaction, token: app_commands.Transform[ApiToken, TokenOption]
     ) -> None:

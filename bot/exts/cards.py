@@ -26,9 +26,11 @@ from bot.domain.colors import shown_colour
 from bot.domain.errors import NotFound
 from bot.domain.ical import google_calendar_url
 from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.notifications import channels_in_words, intervals_in_words, reminders_in_words
 from bot.domain.occurrences import Occurrence, next_occurrence
+from bot.domain.permissions import everyone_organises
 from bot.domain.recurrence import describe
-from bot.domain.reminders import DELIVERED_CHANNELS, delivery_nonce
+from bot.domain.reminders import PENDING, Reminder, delivery_nonce, parse_interval
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED, Attendee, RegistrationClosed, grouped
 
 from .common import calbot, event_when, respond, timestamp
@@ -45,6 +47,7 @@ CANCELLED_COLOUR = 0x808080
 # Names shown per status before "and N more": fewer when the rest of the card is long.
 CARD_NAMES = (20, 10, 5, 0)
 LIST_NAMES = (100, 50, 25, 10, 0)
+NEXT_REMINDERS = 5  # planned reminders /event show lists
 DMS_CLOSED = "⚠️ DMs closed"
 CUSTOM_ID = "calbot:rsvp:{event}:{occurrence}:{answer}"
 TEMPLATE = r"calbot:rsvp:(?P<event>\d+):(?P<occurrence>\d+):(?P<answer>" + "|".join(map(re.escape, ANSWERS)) + ")"
@@ -198,27 +201,53 @@ def attendees_embed(event: Event, calendar: Calendar, attendees: Sequence[Attend
 
 
 def event_details(
-    event: Event, calendar: Calendar, attendees: Sequence[Attendee] = (), *, upcoming: Sequence[Occurrence] = ()
+    event: Event,
+    calendar: Calendar,
+    attendees: Sequence[Attendee] = (),
+    *,
+    upcoming: Sequence[Occurrence] = (),
+    planned: Sequence[Reminder] = (),
+    public_channel_id: int | None = None,
 ) -> discord.Embed:
-    """The card plus what only people looking closely need: a series' next occurrences, reminders,
-    registration, author."""
+    """The card plus what only people looking closely need: a series' next occurrences, reminders and the
+    next ones planned (when each goes out, and where), registration, author."""
     embed = _card(event, calendar, upcoming[0] if upcoming else Occurrence.of(event))
     if len(upcoming) > 1:
         later = "\n".join(f"{event_when(o, short=True)}" + ("" if o.name == event.name else f" · {o.name}")
                           for o in upcoming[1:])  # fmt: skip
         embed.add_field(name="Then", value=later, inline=False)
     if event.notifications_enabled and event.notifications_interval:
-        reminders = " ".join(event.notifications_interval)
-        channels = ", ".join(
-            c if c in DELIVERED_CHANNELS else f"{c} (not delivered yet)" for c in event.notifications_channels
-        )
-        embed.add_field(name="Reminders", value=f"{reminders} via {channels or 'none'}", inline=False)
+        reminders = reminders_in_words(event.notifications_interval, event.notifications_channels)
+        embed.add_field(name="Reminders", value=reminders, inline=False)
+        coming = sorted(
+            (r for r in planned if r.state == PENDING and r.target == 0), key=lambda r: (r.scheduled_for, r.channel)
+        )[:NEXT_REMINDERS]
+        if coming:
+            lines = [planned_line(r, public_channel_id) for r in coming]
+            embed.add_field(name="Next reminders", value="\n".join(lines), inline=False)
     else:
         embed.add_field(name="Reminders", value="off", inline=False)
     embed.add_field(name="Registration", value="open" if event.registration_enabled else "off")
     if event.author_id:
         embed.add_field(name="Created by", value=f"<@{event.author_id}>")
     return first_fitting(_with_attendees(embed, event, attendees))
+
+
+def planned_line(reminder: Reminder, public_channel_id: int | None) -> str:
+    """`<t:…:f> (in 2 days) · 15 minutes before · in #events`: when a planned reminder goes out, and where."""
+    where = channels_in_words([reminder.channel])
+    if reminder.channel == "discord_public" and public_channel_id is not None:
+        where = f"in <#{public_channel_id}>"
+    when = f"{timestamp(reminder.scheduled_for, 'f')} ({timestamp(reminder.scheduled_for, 'R')})"
+    return f"{when} · {parse_interval(reminder.interval).words} · {where}"
+
+
+def organisers_in_words(settings: GuildSettings) -> str:
+    if settings.organiser_role_id is None:
+        return "none (only managers create events)"
+    if everyone_organises(settings):
+        return "every member"
+    return f"<@&{settings.organiser_role_id}>"
 
 
 def settings_embed(settings: GuildSettings) -> discord.Embed:
@@ -228,12 +257,13 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
         name="Manager role",
         value=f"<@&{settings.manager_role_id}>" if settings.manager_role_id else "none (Manage Server only)",
     )
+    embed.add_field(name="Organisers", value=organisers_in_words(settings))
     embed.add_field(
         name="Default channel",
         value=f"<#{settings.default_channel_id}>" if settings.default_channel_id else "none (where the command runs)",
     )
-    embed.add_field(name="Default reminders", value=" ".join(settings.default_reminders) or "none", inline=False)
-    embed.add_field(name="Default reminder channels", value=", ".join(settings.default_channels) or "none")
+    embed.add_field(name="Default reminders", value=intervals_in_words(settings.default_reminders), inline=False)
+    embed.add_field(name="Default reminder channels", value=channels_in_words(settings.default_channels))
     embed.add_field(name="Date order", value=settings.date_order)
     embed.add_field(name="All-day reminders from", value=settings.all_day_time)
     return fit_embed(embed)

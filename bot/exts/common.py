@@ -13,8 +13,9 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.occurrences import Occurrence
-from bot.domain.timeparse import Typed, parse_typed
-from bot.domain.timezones import zone_choices, zone_named
+from bot.domain.permissions import Actor, NotAllowed, Standing, standing
+from bot.domain.timeparse import Reading, read_when
+from bot.domain.timezones import zone_choices, zone_with_note
 
 from .messages import CONTENT, shorten
 
@@ -35,12 +36,24 @@ REMINDER_CHANNEL_CHOICES = [
 ]
 
 
+# What a command's permission check needs; /help lists a member only the commands they may use.
+NEEDS_ORGANISER, NEEDS_MANAGER, NEEDS_MANAGE_SERVER = "organiser", "manager", "manage server"
+
+
 class NotManager(app_commands.CheckFailure):
     """The member may read the calendar but not change it."""
 
     def __init__(self, manager_role_id: int | None) -> None:
         super().__init__("manager permission required")
         self.manager_role_id = manager_role_id
+
+
+class Refused(app_commands.CheckFailure):
+    """A permission rule of the domain refused the command before it ran (checks must raise CheckFailure)."""
+
+    def __init__(self, refusal: NotAllowed) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
 
 
 def calbot(interaction: discord.Interaction) -> CalBot:
@@ -51,6 +64,18 @@ async def settings_for(interaction: discord.Interaction) -> GuildSettings:
     return await calbot(interaction).guild_settings(interaction.guild_id)
 
 
+async def actor_of(interaction: discord.Interaction) -> Actor:
+    """The member as the permission rules see them (bot/domain/permissions.py holds the rules)."""
+    settings = await settings_for(interaction)
+    role_ids = [r.id for r in getattr(interaction.user, "roles", ())]
+    who = standing(manages_server=interaction.permissions.manage_guild, role_ids=role_ids, settings=settings)
+    return Actor(who, interaction.user.id, settings)
+
+
+async def standing_of(interaction: discord.Interaction) -> Standing:
+    return (await actor_of(interaction)).standing
+
+
 def manager_only(*, role_may: bool = True):
     """Writes need Manage Server or (when `role_may`) the guild's manager role; reads are open to everyone."""
 
@@ -59,15 +84,41 @@ def manager_only(*, role_may: bool = True):
             raise app_commands.NoPrivateMessage()
         if interaction.permissions.manage_guild:
             return True
-        settings = await settings_for(interaction)
         if not role_may:
             raise NotManager(None)
-        roles = getattr(interaction.user, "roles", ())
-        if settings.manager_role_id is not None and any(r.id == settings.manager_role_id for r in roles):
+        if await standing_of(interaction) is Standing.MANAGER:
             return True
-        raise NotManager(settings.manager_role_id)
+        raise NotManager((await settings_for(interaction)).manager_role_id)
 
+    predicate.needs = NEEDS_MANAGER if role_may else NEEDS_MANAGE_SERVER  # what /help reads
     return app_commands.check(predicate)
+
+
+def organiser_only():
+    """Event writes: managers and organisers; which events an organiser may change is checked with the event
+    (`may_change_event`)."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        try:
+            (await actor_of(interaction)).check_create()
+        except NotAllowed as refusal:
+            raise Refused(refusal) from refusal
+        return True
+
+    predicate.needs = NEEDS_ORGANISER
+    return app_commands.check(predicate)
+
+
+async def may_change_event(interaction: discord.Interaction, event: Event) -> None:
+    """Managers change any event; organisers only those they created."""
+    (await actor_of(interaction)).check_change(event)
+
+
+def public_reminder_channel(calendar: Calendar, settings: GuildSettings, event: Event) -> int | None:
+    """Where an event's public reminders go: its calendar's channel, else the server's default, else its card's."""
+    return calendar.channel_id or settings.default_channel_id or event.card_channel_id
 
 
 def ensure_postable(
@@ -111,11 +162,12 @@ async def read_time(
 
 async def read_typed(
     interaction: discord.Interaction, text: str, field: str, *, require_time: bool = True, zone: str | None = None
-) -> Typed:
-    """`read_time` with the wall time typed: an event's start keeps it (`Event.anchor`)."""
+) -> Reading:
+    """`read_time` with how it was read, the wall time typed included: an event's start keeps it
+    (`Event.anchor`)."""
     settings = await settings_for(interaction)
     zone = zone or settings.timezone
-    return parse_typed(
+    reading = read_when(
         text,
         now=calbot(interaction).now(),
         zone=ZoneInfo(await reading_zone(interaction, zone) if require_time else zone),
@@ -123,6 +175,23 @@ async def read_typed(
         require_time=require_time,
         date_order=settings.date_order,
     )
+    note_reading(interaction, *reading.notes)
+    return reading
+
+
+READ_NOTES = "calbot_read_notes"  # interaction.extras key: how the command's typed input was read
+
+
+def note_reading(interaction: discord.Interaction, *notes: str) -> None:
+    """Remember how something typed was read (`EST read as America/New_York`), for the reply to echo."""
+    kept = interaction.extras.setdefault(READ_NOTES, [])
+    kept.extend(note for note in notes if note not in kept)
+
+
+def reading_notes(interaction: discord.Interaction) -> str | None:
+    """One line echoing how typed zones and dates were read, or None when nothing was open to doubt."""
+    notes = interaction.extras.get(READ_NOTES)
+    return f"Read: {'; '.join(notes)}." if notes else None
 
 
 async def reading_zone(interaction: discord.Interaction, otherwise: str) -> str:
@@ -193,7 +262,10 @@ class EventOption(app_commands.Transformer):
 
 class ZoneOption(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: str) -> str:
-        return str(zone_named(value))
+        zone, note = zone_with_note(value)
+        if note:
+            note_reading(interaction, note)
+        return str(zone)
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=label, value=zone) for label, zone in zone_choices(value, AUTOCOMPLETE_LIMIT)]

@@ -16,7 +16,7 @@ from bot.domain.occurrences import Occurrence
 from bot.domain.reminders import Reminder, Verdict, delivery_nonce, parse_interval
 from bot.reminders import RetryLater, Undeliverable
 
-from .common import event_when, timestamp
+from .common import event_when, public_reminder_channel, timestamp
 from .messages import CONTENT, Text, compose
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class DiscordSender:
         store, event = self.bot.store, occurrence.event
         calendar = await store.calendars.get(event.guild_id, event.calendar_id)
         settings = await self.bot.guild_settings(event.guild_id)
-        channel_id = calendar.channel_id or settings.default_channel_id or event.card_channel_id
+        channel_id = public_reminder_channel(calendar, settings, event)
         if channel_id is None:
             raise Undeliverable("no channel to post in: set one with /calendar edit or /settings channel")
         text = reminder_text(reminder, occurrence, verdict, ping_role_id=calendar.ping_role_id)

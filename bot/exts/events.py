@@ -22,7 +22,7 @@ from bot.domain.edits import edited, moved_to_rule, one_occurrence_change, split
 from bot.domain.errors import InvalidField
 from bot.domain.ical import event_file, filename
 from bot.domain.models import LONGEST_EVENT, MAX_CAPACITY, Calendar, Event
-from bot.domain.notifications import parse_channels, parse_intervals
+from bot.domain.notifications import parse_channels, parse_intervals, reminders_in_words
 from bot.domain.occurrences import Occurrence, expand
 from bot.domain.rsvp import ONE_OFF, RegistrationClosed
 from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
@@ -38,9 +38,12 @@ from .common import (
     UrlText,
     ZoneOption,
     event_when,
-    manager_only,
+    may_change_event,
+    organiser_only,
+    public_reminder_channel,
     read_time,
     read_typed,
+    reading_notes,
     reading_zone,
     respond,
     settings_for,
@@ -90,7 +93,7 @@ EVENT_OPTIONS = dict(
     all_day="Whether it lasts whole days (start and end are then dates)",
     color="Colour of its card",
     image="An image for its card (https://...)",
-    reminders="When to remind: pt0m pt15m pt1h p1d p1w, or none",
+    reminders="How long before to remind: 15m, 1 hour, 1 day (several: 1 day, 15m), or none",
     channels="Where reminders go",
     registration="Whether members can sign up",
     deadline="When sign-up closes",
@@ -163,7 +166,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     @app_commands.command(name="create")
     @app_commands.describe(**EVENT_OPTIONS, **SERIES_OPTIONS)
     @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES)
-    @manager_only()
+    @organiser_only()
     async def create(
         self,
         interaction: discord.Interaction,
@@ -236,6 +239,9 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         ]
         if moved_to_rule(draft, event):
             lines.append(ON_RULE)
+        lines.append(f"Reminders: {reminders_in_words(event.notifications_interval, event.notifications_channels)}.")
+        if read := reading_notes(interaction):
+            lines.append(read)
         if outcome.problem or event.card_message_id is not None:
             lines.append(outcome.problem or f"Its card is in <#{event.card_channel_id}>.")
         await respond(interaction, "\n".join(lines))
@@ -388,12 +394,17 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             changes = (await self.bot.store.changes.for_events(event.guild_id, [event.id]))[event.id]
             upcoming = expand(event, changes, after=now, before=now + UPCOMING * 5, limit=SHOWN_OCCURRENCES) or upcoming
         attendees = await self.bot.store.attendees.list(interaction.guild_id, event.id, upcoming[0].key)
+        planned = await self.bot.store.reminders.for_event(interaction.guild_id, event.id)
+        channel_id = public_reminder_channel(calendar, await settings_for(interaction), event)
         content = None
         if event.card_message_id:
             content = (
                 f"Card: https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
             )
-        await respond(interaction, content, embed=event_details(event, calendar, attendees, upcoming=upcoming))
+        details = event_details(
+            event, calendar, attendees, upcoming=upcoming, planned=planned, public_channel_id=channel_id
+        )
+        await respond(interaction, content, embed=details)
 
     # ---- edit
 
@@ -411,7 +422,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
     )
     @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES, scope=SCOPE_CHOICES)
     @app_commands.autocomplete(occurrence=occurrence_choices)
-    @manager_only()
+    @organiser_only()
     async def edit(
         self,
         interaction: discord.Interaction,
@@ -442,6 +453,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         occurrence: ShortText | None = None,
     ) -> None:
         """Change an event, one occurrence of a series, or this and the following ones; cards follow."""
+        await may_change_event(interaction, event)
         await think(interaction)
         kind = scope.value if scope else ("this" if occurrence is not None else "all")
         if event.recurrence is None and (kind != "all" or occurrence is not None):
@@ -520,6 +532,11 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         lines.append(self._echo(updated, await reading_zone(interaction, updated.timezone)))
         if moved_to_rule(with_changes(base, changes), updated):
             lines.append(ON_RULE)
+        if "notifications_interval" in changes or "notifications_channels" in changes:
+            reminders = reminders_in_words(updated.notifications_interval, updated.notifications_channels)
+            lines.append(f"Reminders: {reminders}.")
+        if read := reading_notes(interaction):
+            lines.append(read)
         if promoted := len(outcome.promoted):
             lines.append(f"{promoted} member{'s' if promoted != 1 else ''} got a place off the waitlist.")
         if outcome.problem:
@@ -541,13 +558,13 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             interaction,
             f"Updated the {timestamp(picked.original, 'D')} occurrence of **{event.name}** (`#{event.id}`): "
             f"**{moved.name}** {timestamp(moved.starts)}, read as `{wall_time(moved.starts, zone)}`. "
-            "The rest of the series is unchanged.",
+            "The rest of the series is unchanged." + (f"\n{read}" if (read := reading_notes(interaction)) else ""),
         )
 
     @app_commands.command(name="cancel")
     @app_commands.describe(event="A repeating event", occurrence="Which occurrence (default: the next one)")
     @app_commands.autocomplete(occurrence=occurrence_choices)
-    @manager_only()
+    @organiser_only()
     async def cancel(
         self,
         interaction: discord.Interaction,
@@ -555,6 +572,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         occurrence: ShortText | None = None,
     ) -> None:
         """Cancel one occurrence of a series (delete a one-off event with /event delete)."""
+        await may_change_event(interaction, event)
         await think(interaction)
         picked = await occurrence_of(self.bot, event, occurrence)
         if picked.cancelled:
@@ -625,9 +643,10 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
 
     @app_commands.command(name="delete")
     @app_commands.describe(event="The event to delete; its card is marked cancelled")
-    @manager_only()
+    @organiser_only()
     async def delete(self, interaction: discord.Interaction, event: app_commands.Transform[Event, EventOption]) -> None:
         """Delete an event and mark its card cancelled."""
+        await may_change_event(interaction, event)
         await think(interaction)
         deleted = await self.bot.store.events.delete(interaction.guild_id, event.id)
         problem = (await self.bot.follow_up.complete(deleted.guild_id, deleted.id)).problem

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.domain.models import UserSettings
 
-from .common import ZoneOption, respond, settings_for, timestamp, wall_time
+from .common import ZoneOption, reading_notes, respond, settings_for, timestamp, wall_time
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -36,7 +36,7 @@ class Me(commands.GroupCog, group_name="me", group_description="Your own calbot 
         await respond(
             interaction,
             f"Times you type are now read in **{saved.timezone}**: it is `{wall_time(now, saved.timezone)}` "
-            f"there ({timestamp(now, 't')} for you).",
+            f"there ({timestamp(now, 't')} for you)." + (f"\n{read}" if (read := reading_notes(interaction)) else ""),
         )
 
     @app_commands.command(name="show")

@@ -15,10 +15,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.errors import NotFound
-from bot.domain.reminders import Reminder
+from bot.domain.permissions import Standing
+from bot.domain.reminders import Reminder, parse_interval
 from bot.storage.problems import WHAT, Problem
 
-from .common import respond, settings_for, timestamp
+from .common import respond, standing_of, timestamp
 from .messages import DESCRIPTION, EMBED_TOTAL, escape, shorten
 
 if TYPE_CHECKING:
@@ -77,10 +78,7 @@ class Notifications(commands.Cog):
 
 async def _manages(interaction: discord.Interaction) -> bool:
     """Whether the member may change the calendar (as `manager_only` lets them): Manage Server or the role."""
-    if interaction.permissions.manage_guild:
-        return True
-    role = (await settings_for(interaction)).manager_role_id
-    return role is not None and any(r.id == role for r in getattr(interaction.user, "roles", ()))
+    return await standing_of(interaction) is Standing.MANAGER
 
 
 def _cut(text: str, limit: int) -> str:
@@ -113,9 +111,10 @@ def attention(problems: list[Problem], *, budget: int = EMBED_TOTAL) -> discord.
 
 def line(reminder: Reminder, event_name: str) -> str:
     to = f" to <@{reminder.target}>" if reminder.target else ""
+    where = CHANNEL_LABELS.get(reminder.channel, reminder.channel)
     text = (
         f"{STATE_ICONS.get(reminder.state, '')} {timestamp(reminder.updated_at, 'f')} · **{event_name}** · "
-        f"{reminder.interval} · {CHANNEL_LABELS.get(reminder.channel, reminder.channel)}{to} · {reminder.state}"
+        f"{parse_interval(reminder.interval).words} · {where}{to} · {reminder.state}"
     )
     if reminder.late:
         text += " (late)"

@@ -14,7 +14,16 @@ from bot.domain.notifications import parse_channels, parse_intervals
 from bot.storage.database import Unavailable
 
 from .cards import settings_embed
-from .common import REMINDER_CHANNEL_CHOICES, ZoneOption, ensure_postable, manager_only, respond, settings_for, think
+from .common import (
+    REMINDER_CHANNEL_CHOICES,
+    ZoneOption,
+    ensure_postable,
+    manager_only,
+    reading_notes,
+    respond,
+    settings_for,
+    think,
+)
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -43,7 +52,10 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
         self, interaction: discord.Interaction, timezone: app_commands.Transform[str, ZoneOption]
     ) -> None:
         """Set the time zone that typed times are read in."""
-        await self._save(interaction, f"Times typed on this server are now read in **{timezone}**.", timezone=timezone)
+        note = f"Times typed on this server are now read in **{timezone}**."
+        if read := reading_notes(interaction):
+            note += f"\n{read}"
+        await self._save(interaction, note, timezone=timezone)
 
     @app_commands.command(name="manager-role")
     @app_commands.rename(role="role")
@@ -55,6 +67,21 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
             raise InvalidField("role", "@everyone cannot be the manager role; everyone would manage the calendars")
         note = f"Members with {role.mention} may now manage calendars." if role else "The manager role is cleared."
         await self._save(interaction, note, manager_role_id=role.id if role else None)
+
+    @app_commands.command(name="organiser-role")
+    @app_commands.describe(
+        role="Members with this role create events and change their own; @everyone lets every member; empty: none"
+    )
+    @manager_only()
+    async def organiser_role(self, interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        """Choose who may create events and manage the ones they created."""
+        if role is None:
+            note = "No organisers now: only managers create and change events."
+        elif role.is_default():
+            note = "Every member may now create events and change the ones they created."
+        else:
+            note = f"Members with {role.mention} may now create events and change the ones they created."
+        await self._save(interaction, note, organiser_role_id=role.id if role else None)
 
     @app_commands.command(name="channel")
     @app_commands.describe(channel="Where event cards go when their calendar has no channel; leave empty to clear")
@@ -68,7 +95,7 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
 
     @app_commands.command(name="reminders")
     @app_commands.describe(
-        intervals="Default reminders for new events: pt0m pt15m pt1h p1d p1w, or none",
+        intervals="How long before new events to remind: 15m, 1 hour, 1 day (several: 1 day, 15m), or none",
         channels="Where reminders go by default",
     )
     @app_commands.choices(channels=REMINDER_CHANNEL_CHOICES)

@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 
 from bot.domain.errors import Conflict, DomainError, InvalidField, NotFound
+from bot.domain.permissions import NotAllowed
 from bot.storage.database import Unavailable
 
-from .common import NotManager, respond
+from .common import NotManager, Refused, respond
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ def explain(error: Exception) -> str | None:
         return f"There is no {error.kind} `{error.ref}` on this server. Pick one from the list as you type."
     if isinstance(error, Conflict):
         return f"`{OPTION_NAMES.get(error.field, error.field)}`: {error.reason}"
+    if isinstance(error, NotAllowed | Refused):
+        return not_allowed(error.refusal if isinstance(error, Refused) else error)
     if isinstance(error, NotManager):
         role = f" or the <@&{error.manager_role_id}> role" if error.manager_role_id else ""
         return f"Changing the calendar needs the **Manage Server** permission{role}."
@@ -46,6 +49,17 @@ def explain(error: Exception) -> str | None:
         changed = " Nothing was changed." if error.nothing_changed else ""
         return f"The database is unavailable right now; try again in a minute.{changed}"
     return None
+
+
+def not_allowed(error: NotAllowed) -> str:
+    managers = "the **Manage Server** permission"
+    if error.manager_role_id:
+        managers += f" or the <@&{error.manager_role_id}> role"
+    if error.own_only:
+        return f"Organisers change only the events they created; this one is someone else's (ask for {managers})."
+    if error.organiser_role_id is not None and not error.everyone_organises:
+        return f"To {error.action} you need the <@&{error.organiser_role_id}> role, or {managers}."
+    return f"To {error.action} you need {managers}; they may open it to organisers with `/settings organiser-role`."
 
 
 async def report_error(interaction: discord.Interaction, error: Exception) -> None:

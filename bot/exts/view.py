@@ -21,7 +21,7 @@ import discord
 from bot.domain.errors import DomainError, NotFound
 from bot.domain.models import Calendar
 from bot.domain.month import Item, Period, month_of, parse_period, week_of, week_start
-from bot.domain.timezones import zone_named
+from bot.domain.timezones import resolve_zone
 from bot.render.month import render_month, zone_caption
 from bot.storage.views import view_items
 
@@ -140,7 +140,7 @@ class PeriodButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE)
                 await respond(interaction, "⚠️ That calendar no longer exists on this server.")
                 return
         try:  # the custom_id came from a client: take nothing in it on trust
-            zone_name = str(zone_named(self.zone))
+            zone_name = str(resolve_zone(self.zone))
             period = period_from_key(self.period, week_start(settings.timezone))
         except (DomainError, ValueError):
             await respond(interaction, "⚠️ This button is not one calbot made; run `/calendar view` again.")

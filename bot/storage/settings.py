@@ -42,6 +42,7 @@ def _guild_settings(row: Row) -> GuildSettings:
         guild_id=row["guild_id"],
         timezone=row["timezone"],
         manager_role_id=row["manager_role_id"],
+        organiser_role_id=row["organiser_role_id"],
         default_channel_id=row["default_channel_id"],
         default_reminders=tuple(json.loads(row["default_reminders"])),
         default_channels=tuple(json.loads(row["default_channels"])),
@@ -80,12 +81,13 @@ class SqlSettings:
     async def _write(self, db: Connection, settings: GuildSettings) -> None:
         await db.execute(
             """
-            INSERT INTO guild_settings (guild_id, timezone, manager_role_id, default_channel_id,
+            INSERT INTO guild_settings (guild_id, timezone, manager_role_id, organiser_role_id, default_channel_id,
                                         default_reminders, default_channels, date_order, all_day_time, updated_at)
-            VALUES (:guild_id, :timezone, :manager_role_id, :default_channel_id,
+            VALUES (:guild_id, :timezone, :manager_role_id, :organiser_role_id, :default_channel_id,
                     :default_reminders, :default_channels, :date_order, :all_day_time, :updated_at)
             ON CONFLICT (guild_id) DO UPDATE SET
                 timezone = excluded.timezone, manager_role_id = excluded.manager_role_id,
+                organiser_role_id = excluded.organiser_role_id,
                 default_channel_id = excluded.default_channel_id,
                 default_reminders = excluded.default_reminders,
                 default_channels = excluded.default_channels, date_order = excluded.date_order,
@@ -95,6 +97,7 @@ class SqlSettings:
                 "guild_id": settings.guild_id,
                 "timezone": settings.timezone,
                 "manager_role_id": settings.manager_role_id,
+                "organiser_role_id": settings.organiser_role_id,
                 "default_channel_id": settings.default_channel_id,
                 "default_reminders": json.dumps(list(settings.default_reminders)),
                 "default_channels": json.dumps(list(settings.default_channels)),

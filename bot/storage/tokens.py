@@ -21,6 +21,7 @@ from .database import Database, Row, epoch, instant, storable
 
 PREFIX = "cbt_"
 SCOPES = ("read", "write")
+ROLES = ("manager", "organiser")  # the standing a token acts with (bot/domain/permissions.py): its creator's
 NAME_MAX = 100
 SECRET_BYTES = 32
 
@@ -33,6 +34,7 @@ class ApiToken:
     scope: str  # "read": GET and the DisCal list/get routes; "write": everything
     created_at: datetime
     created_by: int | None = None
+    role: str = "manager"
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
 
@@ -66,6 +68,7 @@ def _token(row: Row) -> ApiToken:
         name=row["name"],
         scope=row["scope"],
         created_by=row["created_by"],
+        role=row["role"],
         created_at=instant(row["created_at"]),
         last_used_at=instant(row["last_used_at"]),
         revoked_at=instant(row["revoked_at"]),
@@ -78,21 +81,32 @@ class SqlApiTokens:
         self._clock = clock
 
     async def create(
-        self, guild_id: int, name: str = "", scope: str = "write", *, created_by: int | None = None
+        self,
+        guild_id: int,
+        name: str = "",
+        scope: str = "write",
+        *,
+        created_by: int | None = None,
+        role: str = "manager",
     ) -> tuple[ApiToken, str]:
-        """A new token for `guild_id`; returns it and its text, which is never stored and cannot be shown again."""
+        """A new token for `guild_id`, acting as `role`; returns it and its text, which is never stored and
+        cannot be shown again."""
         scope = (scope or "").strip().lower()
         if scope not in SCOPES:
             raise InvalidField("scope", f"{scope!r} is not a scope; use read or write")
+        if role not in ROLES:
+            raise InvalidField("role", f"{role!r} is not a role; use {' or '.join(ROLES)}")
+        if role != "manager" and created_by is None:
+            raise InvalidField("role", "an organiser's token needs its creator, whose events it may change")
         name = " ".join((name or "").split()) or "API token"
         if len(name) > NAME_MAX:
             raise InvalidField("name", f"is {len(name)} characters long; the limit is {NAME_MAX}")
         secret = secrets.token_urlsafe(SECRET_BYTES)
         async with self._db.write() as db:
             row = await db.one(
-                "INSERT INTO api_tokens (guild_id, name, scope, hash, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-                (guild_id, name, scope, _digest(secret), created_by, epoch(self._clock())),
+                "INSERT INTO api_tokens (guild_id, name, scope, hash, created_by, role, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (guild_id, name, scope, _digest(secret), created_by, role, epoch(self._clock())),
             )
         token = _token(row)
         return token, f"{PREFIX}{token.id}_{secret}"

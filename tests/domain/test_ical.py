@@ -21,7 +21,7 @@ from bot.domain.ical import ZONE_RULES_UNTIL, _transitions, build_calendar, vtim
 from bot.domain.models import Event, OccurrenceChange
 from bot.domain.occurrences import expand
 from bot.domain.recurrence import Recurrence, occurrences, parse_rrule
-from bot.domain.timeparse import parse_typed
+from bot.domain.timeparse import read_when
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -232,7 +232,7 @@ def _mixed() -> bytes:
 
 def _typed(text: str, zone: ZoneInfo) -> dict:
     """A start as the slash command reads it: the instant and the wall time typed."""
-    typed = parse_typed(text, now=NOW, zone=zone)
+    typed = read_when(text, now=NOW, zone=zone)
     return {"starts": typed.instant, "anchor": typed.wall}
 
 

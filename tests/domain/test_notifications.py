@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.errors import InvalidField
-from bot.domain.notifications import CHANNELS, INTERVALS, parse_channels, parse_intervals
+from bot.domain.notifications import (
+    CHANNELS,
+    INTERVALS,
+    channels_in_words,
+    intervals_in_words,
+    parse_channels,
+    parse_intervals,
+    reminders_in_words,
+)
 
 
 def test_the_vocabularies_are_perscoms() -> None:
@@ -30,6 +38,22 @@ def test_the_vocabularies_are_perscoms() -> None:
         ("PT30M P2D pt2h", ("pt30m", "pt2h", "p2d")),
         ("P1DT12H pt90m", ("pt1h30m", "p1dt12h")),
         ("P4W p28d", ("p4w",)),  # the same length, once
+        # everyday durations, as people type them
+        ("1h", ("pt1h",)),
+        ("15m", ("pt15m",)),
+        ("90 minutes", ("pt1h30m",)),
+        ("1 day", ("p1d",)),
+        ("2h30m", ("pt2h30m",)),
+        ("1 hour and 30 minutes", ("pt1h30m",)),
+        ("an hour", ("pt1h",)),
+        ("1 week", ("p1w",)),
+        ("2 days", ("p2d",)),
+        ("0m", ("pt0m",)),
+        ("at the start", ("pt0m",)),
+        ("15 minutes, 1 day", ("pt15m", "p1d")),
+        ("15m 1d", ("pt15m", "p1d")),  # spaces between durations separate reminders
+        ("1 day pt15m", ("pt15m", "p1d")),  # words and codes mix
+        (["90 minutes", "P1D"], ("pt1h30m", "p1d")),  # API lists take everyday durations too
     ],
 )
 def test_parse_intervals(value: str | list[str], expected: tuple[str, ...]) -> None:
@@ -37,7 +61,8 @@ def test_parse_intervals(value: str | list[str], expected: tuple[str, ...]) -> N
 
 
 @pytest.mark.parametrize(
-    "value", ["p5w", "p29d", "15m", "p1m", ["pt15m", "tomorrow"], "none pt15m", "1 day", "pt", "p1dt"]
+    "value",
+    ["p5w", "p29d", "p1m", ["pt15m", "tomorrow"], "none pt15m", "pt", "p1dt", "5 weeks", "1.5 days", "3 fortnights"],
 )
 def test_unknown_intervals_are_refused_naming_the_field(value: str | list[str]) -> None:
     with pytest.raises(InvalidField) as caught:
@@ -75,3 +100,27 @@ def test_a_huge_list_is_refused_before_any_item_is_read(parse) -> None:
     with pytest.raises(InvalidField, match="give at most 50"):
         parse(["pt15m"] * 100_000, "field")
     assert parse(["pt15m", "pt15m"] if parse is parse_intervals else ["discord_public"] * 50, "field")
+
+
+@pytest.mark.parametrize(
+    ("codes", "words"),
+    [
+        (("pt0m",), "at the start"),
+        (("pt15m",), "15 minutes before"),
+        (("pt1h", "p1d"), "1 hour before, 1 day before"),
+        (("p1w",), "1 week before"),
+        (("p8d",), "8 days before"),
+        (("p1dt12h",), "1 day 12 hours before"),
+        (("pt2h30m",), "2 hours 30 minutes before"),
+        ((), "none"),
+    ],
+)
+def test_intervals_read_in_words(codes: tuple[str, ...], words: str) -> None:
+    assert intervals_in_words(codes) == words
+
+
+def test_channels_and_reminders_read_in_words() -> None:
+    assert channels_in_words(("discord_public", "discord_private")) == "in the event's channel, by DM to those going"
+    assert channels_in_words(("sms",)) == "by SMS (not delivered yet)"
+    assert reminders_in_words(("pt15m",), ("discord_public",)) == "15 minutes before · in the event's channel"
+    assert reminders_in_words((), ("discord_public",)) == "none"

@@ -43,7 +43,9 @@ def test_intervals_parse_to_nominal_days_and_exact_seconds(text, days, seconds, 
     assert parse_interval(interval.code) == interval  # the canonical code reads back the same
 
 
-@pytest.mark.parametrize("text", ["", "p", "pt", "p1dt", "15m", "p1m", "P1Y", "p5w", "p29d", "pt673h", "-pt5m"])
+@pytest.mark.parametrize(
+    "text", ["", "p", "pt", "p1dt", "15x", "p1m", "P1Y", "p5w", "p29d", "pt673h", "-pt5m", "29 days"]
+)
 def test_bad_or_too_long_intervals_are_refused(text):
     with pytest.raises(InvalidField) as caught:
         parse_interval(text, "notifications_interval")

@@ -45,7 +45,7 @@ from bot.domain.ical import build_calendar
 from bot.domain.models import Event, OccurrenceChange
 from bot.domain.occurrences import Occurrence, expand, slots
 from bot.domain.recurrence import RULE_HORIZON, parse_rrule
-from bot.domain.timeparse import parse_typed, parse_when
+from bot.domain.timeparse import parse_when, read_when
 
 ZONES = ("Europe/Berlin", "America/New_York", "America/Santiago", "Australia/Lord_Howe", "Pacific/Chatham",
          "Asia/Kolkata", "UTC")  # fmt: skip
@@ -256,7 +256,7 @@ def cases(draw, only: str | None = None) -> Case:
 
 
 def calbot_event(case: Case) -> Event:
-    """The slash command reads the typed text with `parse_typed` in the event's zone (the API an ISO instant,
+    """The slash command reads the typed text with `read_when` in the event's zone (the API an ISO instant,
     here with the second instance's offset), keeps the wall time typed as the anchor, reads a raw RRULE with
     `parse_rrule`, and validates the Event."""
     zone = ZoneInfo(case.zone)
@@ -268,7 +268,8 @@ def calbot_event(case: Case) -> Event:
         text = f"{case.wall:%Y-%m-%dT%H:%M}"
         if case.second:
             text += _iso_offset(case.wall.replace(tzinfo=zone, fold=1).utcoffset())
-        starts, anchor = parse_typed(text, now=NOW, zone=zone)
+        reading = read_when(text, now=NOW, zone=zone)
+        starts, anchor = reading.instant, reading.wall
         ends = starts + case.length if case.length else None
     recurrence = parse_rrule(case.rule) if case.rule else None
     return Event(guild_id=1, calendar_id=1, id=1, name="Series", starts=starts, ends=ends, timezone=case.zone,

@@ -274,3 +274,75 @@ def test_an_iso_string_with_an_offset_is_that_instant_whatever_the_guild_zone(
 def test_a_time_alone_is_its_next_occurrence(now: datetime, zone: ZoneInfo, hour: int, minute: int) -> None:
     result = parse_when(f"{hour}:{minute:02d}", now=now, zone=zone)
     assert now < result <= now + timedelta(hours=26)
+
+
+# ---- a zone written after the time, and numeric dates that read two ways
+
+from bot.domain.timeparse import read_when  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "note"),
+    [
+        ("6pm EST", utc(2026, 11, 21, 23), "EST read as America/New_York (US Eastern time)"),
+        ("2026-07-04 6pm EST", utc(2026, 7, 4, 22), "EST read as America/New_York"),  # the writer means EDT
+        ("18:00 CET", utc(2026, 11, 21, 17), "CET read as Europe/Berlin (Central European time)"),
+        ("dec 24 6pm pst", utc(2026, 12, 25, 2), "PST read as America/Los_Angeles"),
+        ("tomorrow 18:00 UTC+2", utc(2026, 11, 22, 16), "read at UTC+2"),
+        ("tomorrow 18:00 gmt-5", utc(2026, 11, 22, 23), "read at UTC-5"),
+        ("tomorrow 18:00 UTC+5:30", utc(2026, 11, 22, 12, 30), "read at UTC+5:30"),
+        ("2026-12-24 18:00 +02:00", utc(2026, 12, 24, 16), "read at UTC+2"),
+        ("2026-12-24 18:00 -0500", utc(2026, 12, 24, 23), "read at UTC-5"),
+        ("18:00 utc", utc(2026, 11, 21, 18), "read in UTC"),
+        ("2026-12-24 18:00 Europe/Berlin", utc(2026, 12, 24, 17), "read in Europe/Berlin"),  # calbot's echo
+        ("2026-12-24 18:00 America/New_York", utc(2026, 12, 24, 23), "read in America/New_York"),
+        ("friday 8pm munich", utc(2026, 11, 27, 19), "munich read as Europe/Berlin"),
+        ("friday 8pm IST", utc(2026, 11, 27, 14, 30), "IST can also mean Irish Standard Time"),
+    ],
+)
+def test_a_zone_after_the_time_is_read_and_noted(text: str, expected: datetime, note: str) -> None:
+    reading = read_when(text, now=NOW, zone=NEW_YORK if "IST" not in text else BERLIN)
+    assert reading.instant == expected
+    assert any(note in n for n in reading.notes), reading.notes
+
+
+@pytest.mark.parametrize(
+    "text", ["tomorrow 18:00", "2026-12-24T18:00+01:00", "in 2 hours", "friday 8pm", "6pm 24/12", "18:00 2026/12/24"]
+)
+def test_nothing_to_note_without_a_zone_or_a_doubtful_date(text: str) -> None:
+    assert read_when(text, now=NOW, zone=BERLIN).notes == ()
+
+
+@pytest.mark.parametrize("text", ["18:00 UTC+15", "18:00 UTC-13", "18:00 Mars/Olympus"])
+def test_zones_no_place_uses_are_refused(text: str) -> None:
+    with pytest.raises(InvalidField):
+        read_when(text, now=NOW, zone=BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected", "note"),
+    [
+        ("03/04 18:00", "DMY", utc(2027, 4, 3, 18), "`03/04` read day/month as 3 April (as month/day it is 4 March"),
+        ("03/04 18:00", "MDY", utc(2027, 3, 4, 18), "`03/04` read month/day as 4 March (as day/month it is 3 April"),
+        ("24/12 18:00", "DMY", utc(2026, 12, 24, 18), None),  # only one reading: nothing to say
+        ("5/5 18:00", "DMY", utc(2027, 5, 5, 18), None),  # both readings the same
+    ],
+)
+def test_numeric_dates_that_read_two_ways_say_so(text: str, order: str, expected: datetime, note: str | None) -> None:
+    reading = read_when(text, now=NOW, zone=UTC, date_order=order)
+    assert reading.instant == expected
+    assert (
+        (reading.notes[0].startswith(note) and "/settings date-order" in reading.notes[0])
+        if note
+        else not reading.notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "other"),
+    [("12/24 6pm", "DMY", "as month/day it is 24 December"), ("24/12 6pm", "MDY", "as day/month it is 24 December")],
+)
+def test_a_date_only_the_other_order_reads_is_refused_with_both_readings(text: str, order: str, other: str) -> None:
+    with pytest.raises(InvalidField) as caught:
+        read_when(text, now=NOW, zone=UTC, date_order=order)
+    assert other in caught.value.reason and "/settings date-order" in caught.value.reason

@@ -11,7 +11,7 @@ import pytest
 
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.models import Event
-from bot.exts.common import NotManager
+from bot.domain.permissions import NotAllowed
 
 TOMORROW_18 = int(datetime(2026, 1, 2, 18, 0, tzinfo=UTC).timestamp())
 
@@ -149,8 +149,25 @@ async def test_reminders_and_channels_default_from_settings_or_the_options(world
     await create(world, name="Custom", reminders="P1D, pt15m", channels="both")
     defaults = (await world.alice.slash(world.general, "event show", event="Defaults")).response.embeds[0]
     custom = (await world.alice.slash(world.general, "event show", event="Custom")).response.embeds[0]
-    assert {f.name: f.value for f in defaults.fields}["Reminders"] == "pt15m via discord_public"
-    assert {f.name: f.value for f in custom.fields}["Reminders"] == "pt15m p1d via discord_private, discord_public"
+    shown, custom_shown = ({f.name: f.value for f in embed.fields} for embed in (defaults, custom))
+    assert shown["Reminders"] == "15 minutes before · in the event's channel"
+    assert custom_shown["Reminders"] == (
+        "15 minutes before, 1 day before · by DM to those going, in the event's channel"
+    )
+
+
+async def test_show_lists_the_planned_reminders_with_when_and_where(world):
+    await create(world, name="Raid", reminders="1 day, 15 minutes", channels="both")  # tomorrow 18:00 UTC
+    start = int(datetime(2026, 1, 2, 18, tzinfo=UTC).timestamp())
+    shown = (await world.alice.slash(world.general, "event show", event="Raid")).response.embeds[0]
+    lines = {f.name: f.value for f in shown.fields}["Next reminders"].splitlines()
+    day, quarter = start - 86400, start - 900
+    assert lines == [
+        f"<t:{day}:f> (<t:{day}:R>) · 1 day before · by DM to those going",
+        f"<t:{day}:f> (<t:{day}:R>) · 1 day before · in <#{world.general.id}>",
+        f"<t:{quarter}:f> (<t:{quarter}:R>) · 15 minutes before · by DM to those going",
+        f"<t:{quarter}:f> (<t:{quarter}:R>) · 15 minutes before · in <#{world.general.id}>",
+    ]
 
 
 async def test_members_without_permission_cannot_create_edit_or_delete(world):
@@ -161,7 +178,7 @@ async def test_members_without_permission_cannot_create_edit_or_delete(world):
         ("event delete", {"event": "1"}),
     ):
         res = await world.alice.slash(world.general, command, **options)
-        world.refused(res, NotManager, "Manage Server")
+        world.refused(res, NotAllowed, "Manage Server")
     shown = await world.alice.slash(world.general, "event show", event="1")
     assert shown.response.embeds[0].title == "Raid"
 

@@ -150,7 +150,7 @@ async def test_database_reminders_appear_in_the_notification_log(world):
     await world.bot.reminders.schedule(logged)
     await world.env.advance_time(45 * MINUTE)
     assert reminders_in(world.general) == []
-    assert "· pt15m · log · sent" in await notifications(world)
+    assert "· 15 minutes before · log · sent" in await notifications(world)
 
 
 async def test_reminders_due_while_the_bot_was_down_are_sent_late_or_recorded_missed(world):
@@ -164,5 +164,6 @@ async def test_reminders_due_while_the_bot_was_down_are_sent_late_or_recorded_mi
     assert late.content.startswith("⏰ **Later**")
     assert late.content.endswith("*This reminder is late: calbot was not running when it was due.*")
     log = await notifications(world)
-    assert "**Soon** · pt15m · channel · missed: due at 2026-01-01 00:45 UTC; it was no longer useful" in log
-    assert "**Later** · pt1h · channel · sent (late)" in log
+    missed = "**Soon** · 15 minutes before · channel · missed: due at 2026-01-01 00:45 UTC; it was no longer useful"
+    assert missed in log
+    assert "**Later** · 1 hour before · channel · sent (late)" in log

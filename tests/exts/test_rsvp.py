@@ -12,9 +12,9 @@ import pytest
 import simcord
 
 from bot.domain.errors import InvalidField, NotFound
+from bot.domain.permissions import NotAllowed
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED
 from bot.exts.cards import card_view
-from bot.exts.common import NotManager
 from bot.exts.messages import EMBED_TOTAL, FIELD_VALUE
 from bot.exts.rsvp import answer
 
@@ -297,7 +297,7 @@ async def test_capacity_below_one_is_refused_by_discord(world):
 async def test_only_managers_change_the_capacity(world):
     await create(world, capacity=1)
     res = await world.alice.slash(world.general, "event edit", event="Raid", capacity=10)
-    world.refused(res, NotManager, "Manage Server")
+    world.refused(res, NotAllowed, "Manage Server")
 
 
 async def test_members_whose_dms_are_closed_are_flagged(world):

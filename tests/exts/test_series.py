@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain.errors import InvalidField
-from bot.exts.common import NotManager
+from bot.domain.permissions import NotAllowed
 
 
 def ts(*args) -> int:
@@ -85,7 +85,7 @@ async def test_cancelling_one_occurrence(world):
     again = await world.admin.slash(world.general, "event cancel", event="1", occurrence=str(ts(2026, 1, 13, 17)))
     assert "cancelled already" in again.response.content
     refused = await world.alice.slash(world.general, "event cancel", event="1")
-    world.refused(refused, NotManager, "Manage Server")
+    world.refused(refused, NotAllowed, "Manage Server")
 
 
 async def test_editing_one_occurrence_leaves_the_rest(world):

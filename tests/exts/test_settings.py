@@ -18,8 +18,8 @@ async def test_show_starts_from_the_configured_defaults(world):
     assert shown["Time zone"] == "UTC"
     assert shown["Manager role"].startswith("none")
     assert shown["Default channel"].startswith("none")
-    assert shown["Default reminders"] == "pt15m"
-    assert shown["Default reminder channels"] == "discord_public"
+    assert shown["Default reminders"] == "15 minutes before"
+    assert shown["Default reminder channels"] == "in the event's channel"
 
 
 async def test_timezone_is_validated_and_autocompleted(world):
@@ -56,13 +56,13 @@ async def test_the_refusal_names_the_manager_role(world):
 
 
 async def test_default_reminders_apply_to_new_events(world):
-    res = await world.admin.slash(world.general, "settings reminders", intervals="p1w p1d", channels="private")
+    res = await world.admin.slash(world.general, "settings reminders", intervals="1 week, 1 day", channels="private")
     shown = fields(res.response.embeds[0])
-    assert shown["Default reminders"] == "p1d p1w"
-    assert shown["Default reminder channels"] == "discord_private"
+    assert shown["Default reminders"] == "1 day before, 1 week before"
+    assert shown["Default reminder channels"] == "by DM to those going"
     await world.admin.slash(world.general, "event create", name="Raid", start="tomorrow 18:00")
     event = await world.alice.slash(world.general, "event show", event="Raid")
-    assert fields(event.response.embeds[0])["Reminders"] == "p1d p1w via discord_private"
+    assert fields(event.response.embeds[0])["Reminders"] == "1 day before, 1 week before · by DM to those going"
 
 
 async def test_reminders_none_turns_them_off_and_bad_codes_are_refused(world):
