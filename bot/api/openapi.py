@@ -24,8 +24,8 @@ from bot.domain.recurrence import FREQUENCIES, MAX_COUNT, MAX_INTERVAL
 from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
 
 from .context import json_response
-from .discal import MAX_DAYS
-from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, MAX_ID
+from .discal import MAX_DAYS, OCCURRENCE_ID, PREFIXES
+from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, MAX_ID, NUMERIC
 from .outage import RETRY_AFTER
 from .perscom import BATCH_MAX, INCLUDES, NESTED_INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
 from .protocol import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_FIELD, MAX_HEADERS, MAX_LINE
@@ -61,12 +61,26 @@ SNOWFLAKE = {
     "description": "A Discord id (JavaScript clients may send a string).",
 }
 EPOCH_MS = {"type": "integer", "description": "Unix time in milliseconds.", "examples": [1521732600000]}
-EPOCH_MS_IN = {
-    **EPOCH_MS,
-    "minimum": EPOCH_MS_MIN,
-    "maximum": EPOCH_MS_MAX,
-    "description": f"Unix time in milliseconds, {YEARS}.",
-}
+
+
+def numeric(schema: dict[str, Any]) -> dict[str, Any]:
+    """A DisCal number: as JSON, or as a string of its digits (as DisCal's own dashboard sent them)."""
+    bounds = {k: schema[k] for k in ("minimum", "maximum") if k in schema}
+    number = {"type": "integer", **bounds}
+    text = {"type": "string", "pattern": NUMERIC_PATTERN, "description": "The same number as a string of digits."}
+    rest = {k: v for k, v in schema.items() if k not in ("type", "minimum", "maximum")}
+    return {"anyOf": [number, text], **rest}
+
+
+NUMERIC_PATTERN = f"^{NUMERIC.pattern}$"
+EPOCH_MS_IN = numeric(
+    {
+        **EPOCH_MS,
+        "minimum": EPOCH_MS_MIN,
+        "maximum": EPOCH_MS_MAX,
+        "description": f"Unix time in milliseconds, {YEARS}.",
+    }
+)
 GUILD_ID = {
     "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, {"type": "string", "pattern": "^[0-9]{1,19}$"}],
     "description": "The guild (Discord server) id; it must be the token's guild.",
@@ -74,8 +88,15 @@ GUILD_ID = {
 }
 DISCAL_ID = {
     "anyOf": [{"type": "string"}, {"type": "integer"}],
-    "description": "The event's id, as a string (a number is accepted too).",
-    "examples": ["12"],
+    "description": "The event's id, as a string (a number is accepted too); or one occurrence of a series, "
+    f"`<series id>_<its original start in Unix ms>` (`{OCCURRENCE_ID.pattern}`), as the lists give it.",
+    "examples": ["12", "12_1521732600000"],
+}
+WARNINGS = {
+    "type": "array",
+    "items": STRING,
+    "description": "Present when something will not follow the write: an event whose card has nowhere to go "
+    "(its calendar and the server have no channel). The bot records the same in /notifications.",
 }
 
 
@@ -283,7 +304,7 @@ EVENT = {
         "notifications_enabled": {"type": "boolean"},
         "notifications_interval": {"type": "array", "items": STRING},
         "notifications_channels": {"type": "array", "items": {"type": "string", "enum": list(CHANNELS)}},
-        "label": STRING,
+        "label": {**STRING, "description": "`Event: <id>`, as PERSCOM labels events.", "examples": ["Event: 12"]},
         "created_at": {**INSTANT, "description": "The date the resource was created. Stored in UTC."},
         "updated_at": {**INSTANT, "description": "The date the resource was updated. Stored in UTC."},
         "schedule": {**nullable(ref("Schedule")), "description": "Present when repeats is true (or included)."},
@@ -362,11 +383,21 @@ def page_of(item: str) -> dict[str, Any]:
             },
             "meta": {
                 "type": "object",
-                "required": ["current_page", "from", "last_page", "path", "per_page", "to", "total"],
+                "required": ["current_page", "from", "last_page", "links", "path", "per_page", "to", "total"],
                 "properties": {
                     "current_page": {"type": "integer"},
                     "from": nullable({"type": "integer"}),
                     "last_page": {"type": "integer"},
+                    "links": {
+                        "type": "array",
+                        "description": "As Laravel's paginator writes them: previous, the pages around the "
+                        "current one (`...` for a gap, with no url), next.",
+                        "items": {
+                            "type": "object",
+                            "required": ["url", "label", "active"],
+                            "properties": {"url": link, "label": STRING, "active": {"type": "boolean"}},
+                        },
+                    },
                     "path": STRING,
                     "per_page": {"type": "integer"},
                     "to": nullable({"type": "integer"}),
@@ -382,14 +413,16 @@ DISCAL_RECURRENCE = {
     "properties": {
         "recur": {"type": "boolean"},
         "frequency": {"type": "string", "enum": list(FREQUENCIES)},
-        "count": {
-            "type": "integer",
-            "minimum": -1,
-            "maximum": MAX_COUNT,
-            "description": "-1 or 0: forever. Also spelled recurCount.",
-        },
-        "recurCount": {"type": "integer", "minimum": -1, "maximum": MAX_COUNT},
-        "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL},
+        "count": numeric(
+            {
+                "type": "integer",
+                "minimum": -1,
+                "maximum": MAX_COUNT,
+                "description": "-1 or 0: forever. Also spelled recurCount.",
+            }
+        ),
+        "recurCount": numeric({"type": "integer", "minimum": -1, "maximum": MAX_COUNT}),
+        "interval": numeric({"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL}),
     },
 }
 DISCAL_EVENT = {
@@ -418,7 +451,7 @@ DISCAL_EVENT = {
         "color": {"type": "string", "enum": COLORS},
         "isParent": {
             "type": "boolean",
-            "description": "false for one occurrence of a recurring event (its id is the series')",
+            "description": "false for one occurrence of a recurring event (its id: `<series id>_<original start>`)",
         },
         "recurrence": {
             "type": "object",
@@ -437,7 +470,11 @@ DISCAL_EVENT = {
 DISCAL_BRIEF = {
     "type": "object",
     "required": ["id", "epochStart", "epochEnd"],
-    "properties": {"id": {"type": "string"}, "epochStart": EPOCH_MS, "epochEnd": EPOCH_MS},
+    "properties": {
+        "id": {"type": "string", "description": "For an occurrence of a series: `<series id>_<original start>`."},
+        "epochStart": EPOCH_MS,
+        "epochEnd": EPOCH_MS,
+    },
 }
 DISCAL_WRITE_FIELDS = {
     "guild_id": GUILD_ID,
@@ -467,8 +504,12 @@ def discal(summary: str, request: dict[str, Any], response: dict[str, Any], *, w
 def message(text: str, *, with_id: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "object",
-        "required": ["Message", *(["id"] if with_id else [])],
-        "properties": {"Message": {"type": "string", "const": text}},
+        "required": ["message", "Message", *(["id"] if with_id else [])],
+        "properties": {
+            "message": {"type": "string", "const": text, "description": "What the upstream DisCal server wrote."},
+            "Message": {"type": "string", "const": text, "description": "What the DisCal document shows."},
+            "warnings": WARNINGS,
+        },
     }
     if with_id:
         schema["properties"]["id"] = {"type": "string"}
@@ -476,7 +517,7 @@ def message(text: str, *, with_id: bool = False) -> dict[str, Any]:
 
 
 def _crud(item: str, fields_ref: str, create_ref: str, tag: str, what: str) -> dict[str, Any]:
-    single = {"type": "object", "required": ["data"], "properties": {"data": ref(item)}}
+    single = {"type": "object", "required": ["data"], "properties": {"data": ref(item), "warnings": WARNINGS}}
     list_params = [VERSION, *PAGE] + (
         [INCLUDE, {"name": "calendar_id", "in": "query", "required": False, "schema": ID}] if item == "Event" else []
     )
@@ -530,8 +571,83 @@ def _crud(item: str, fields_ref: str, create_ref: str, tag: str, what: str) -> d
     }
 
 
+def discal_paths(prefix: str) -> dict[str, Any]:
+    """DisCal's routes under `prefix` (the document's `/v1/events`, and upstream's `/api/v1/events`)."""
+    return {
+        f"{prefix}/list/month": discal(
+            "Events of a month: one entry per occurrence starting in DaysInMonth days from EpochStart",
+            {
+                "type": "object",
+                "required": ["guild_id", "DaysInMonth", "EpochStart"],
+                "properties": {
+                    "guild_id": GUILD_ID,
+                    "DaysInMonth": numeric({"type": "integer", "minimum": 1, "maximum": MAX_DAYS}),
+                    "EpochStart": {**EPOCH_MS_IN, "description": f"First Unix millisecond of the month, {YEARS}."},
+                },
+            },
+            {
+                "type": "object",
+                "required": ["count", "events"],
+                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalBrief")}},
+            },
+            write=False,
+        ),
+        f"{prefix}/list/date": discal(
+            "Events of a day: the 24 hours from startEpoch (also spelled StartEpoch)",
+            {
+                "type": "object",
+                "required": ["guild_id", "startEpoch"],
+                "properties": {"guild_id": GUILD_ID, "startEpoch": EPOCH_MS_IN, "StartEpoch": EPOCH_MS_IN},
+            },
+            {
+                "type": "object",
+                "required": ["count", "events"],
+                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalEvent")}},
+            },
+            write=False,
+        ),
+        f"{prefix}/get": discal(
+            "One event, in full",
+            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
+            ref("DisCalEvent"),
+            write=False,
+        ),
+        f"{prefix}/create": discal(
+            "Create an event (in the guild's calendar named General, else its first)",
+            {
+                "type": "object",
+                "required": ["guild_id", "epochStart", "epochEnd", "summary"],
+                "properties": DISCAL_WRITE_FIELDS,
+            },
+            message("Successfully created event!", with_id=True),
+            write=True,
+        ),
+        f"{prefix}/update": discal(
+            "Change an event (the fields given): with a series' id, the whole series; with an occurrence's id, "
+            "that occurrence alone (summary, description, location, epochStart, epochEnd)",
+            {
+                "type": "object",
+                "required": ["guild_id", "id"],
+                "properties": {**DISCAL_WRITE_FIELDS, "id": DISCAL_ID},
+            },
+            message("Successfully updated event!"),
+            write=True,
+        ),
+        f"{prefix}/delete": discal(
+            "Delete an event (with a series' id, the whole series); with an occurrence's id, cancel that occurrence",
+            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
+            message("Successfully deleted event!"),
+            write=True,
+        ),
+    }
+
+
 def document() -> dict[str, Any]:
-    many = {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("Event")}}}
+    many = {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"data": {"type": "array", "items": ref("Event")}, "warnings": WARNINGS},
+    }
     paths: dict[str, Any] = {
         **_crud("Event", "EventFields", "EventCreate", "Events (PERSCOM)", "an event"),
         "/{version}/events/batch": {
@@ -598,70 +714,7 @@ def document() -> dict[str, Any]:
             },
         },
         **_crud("Calendar", "CalendarFields", "CalendarCreate", "Calendars (PERSCOM)", "a calendar"),
-        "/v1/events/list/month": discal(
-            "Events of a month: one entry per occurrence starting in DaysInMonth days from EpochStart",
-            {
-                "type": "object",
-                "required": ["guild_id", "DaysInMonth", "EpochStart"],
-                "properties": {
-                    "guild_id": GUILD_ID,
-                    "DaysInMonth": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
-                    "EpochStart": {**EPOCH_MS_IN, "description": f"First Unix millisecond of the month, {YEARS}."},
-                },
-            },
-            {
-                "type": "object",
-                "required": ["count", "events"],
-                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalBrief")}},
-            },
-            write=False,
-        ),
-        "/v1/events/list/date": discal(
-            "Events of a day: the 24 hours from startEpoch (also spelled StartEpoch)",
-            {
-                "type": "object",
-                "required": ["guild_id", "startEpoch"],
-                "properties": {"guild_id": GUILD_ID, "startEpoch": EPOCH_MS_IN, "StartEpoch": EPOCH_MS_IN},
-            },
-            {
-                "type": "object",
-                "required": ["count", "events"],
-                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalEvent")}},
-            },
-            write=False,
-        ),
-        "/v1/events/get": discal(
-            "One event, in full",
-            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
-            ref("DisCalEvent"),
-            write=False,
-        ),
-        "/v1/events/create": discal(
-            "Create an event (in the guild's calendar named General, else its first)",
-            {
-                "type": "object",
-                "required": ["guild_id", "epochStart", "epochEnd", "summary"],
-                "properties": DISCAL_WRITE_FIELDS,
-            },
-            message("Successfully created event!", with_id=True),
-            write=True,
-        ),
-        "/v1/events/update": discal(
-            "Change an event (the fields given; a recurring event's whole series)",
-            {
-                "type": "object",
-                "required": ["guild_id", "id"],
-                "properties": {**DISCAL_WRITE_FIELDS, "id": DISCAL_ID},
-            },
-            message("Successfully updated event!"),
-            write=True,
-        ),
-        "/v1/events/delete": discal(
-            "Delete an event (a recurring event's whole series)",
-            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
-            message("Successfully deleted event!"),
-            write=True,
-        ),
+        **{path: item for prefix in PREFIXES for path, item in discal_paths(prefix).items()},
         "/ics/{secret}.ics": {
             "get": {
                 "tags": ["Feeds"],

@@ -251,7 +251,7 @@ def event_resource(event: Event, includes: Iterable[str] = (), calendars: dict[i
         "notifications_enabled": event.notifications_enabled,
         "notifications_interval": list(event.notifications_interval),
         "notifications_channels": list(event.notifications_channels),
-        "label": event.name,
+        "label": f"Event: {event.id}",  # as PERSCOM's Event model labels itself
         "created_at": iso(event.created_at),
         "updated_at": iso(event.updated_at),
         # calbot's own fields
@@ -296,6 +296,23 @@ def paging(request: web.Request) -> tuple[int, int]:
     return values["page"], values["limit"]
 
 
+PREVIOUS, NEXT = "&laquo; Previous", "Next &raquo;"  # Laravel's pagination labels, escaped as it sends them
+ON_EACH_SIDE = 3  # Laravel's default: pages shown on each side of the current one
+
+
+def page_window(page: int, last: int) -> list[int | None]:
+    """The page numbers Laravel's paginator links in `meta.links` (its UrlWindow), None for a "..." gap: every
+    page when there are few, else the first two, the pages around the current one and the last two."""
+    window = ON_EACH_SIDE * 2
+    if last < window + 8:
+        return list(range(1, last + 1))
+    if page <= window:
+        return [*range(1, window + 3), None, last - 1, last]
+    if page > last - window:
+        return [1, 2, None, *range(last - (window + 2), last + 1)]
+    return [1, 2, None, *range(page - ON_EACH_SIDE, page + ON_EACH_SIDE + 1), None, last - 1, last]
+
+
 def paginated(request: web.Request, items: list[dict], total: int, page: int, limit: int) -> dict[str, Any]:
     last = max(1, math.ceil(total / limit))
     base = request.app[API_KEY].link_base(request)
@@ -305,6 +322,11 @@ def paginated(request: web.Request, items: list[dict], total: int, page: int, li
         return base + str(request.rel_url.update_query(page=str(number), limit=str(limit)))
 
     first_index = (page - 1) * limit + 1 if items else None
+    numbered = [
+        {"url": None if number is None else link(number), "label": "..." if number is None else str(number),
+         "active": number == page}
+        for number in page_window(page, last)
+    ]  # fmt: skip
     return {
         "data": items,
         "links": {
@@ -317,6 +339,11 @@ def paginated(request: web.Request, items: list[dict], total: int, page: int, li
             "current_page": page,
             "from": first_index,
             "last_page": last,
+            "links": [
+                {"url": link(page - 1) if page > 1 else None, "label": PREVIOUS, "active": False},
+                *numbered,
+                {"url": link(page + 1) if page < last else None, "label": NEXT, "active": False},
+            ],
             "path": path,
             "per_page": limit,
             "to": first_index + len(items) - 1 if items else None,
@@ -379,11 +406,18 @@ async def create_event(request: web.Request) -> web.Response:
     [event] = await api.store.events.create_many(await _place(api, request, [draft]))
     api.saved(request, f"event {event.id}")
     calendars = await _calendars_if(api, token, includes)
-    return json_response({"data": event_resource(event, includes, calendars)}, status=201)
+    answer = await _written(api, token, {"data": event_resource(event, includes, calendars)}, [event])
+    return json_response(answer, status=201)
 
 
 def _events(what: str, events: list[Event]) -> str:
     return f"{what} {', '.join(str(e.id) for e in events)}"
+
+
+async def _written(api: Api, token: ApiToken, answer: dict[str, Any], events: list[Event]) -> dict[str, Any]:
+    """A write's answer, with `warnings` when an event's card has nowhere to go."""
+    warnings = await api.card_warnings(token.guild_id, events)
+    return {**answer, "warnings": warnings} if warnings else answer
 
 
 async def _calendars_if(api: Api, token: ApiToken, includes: set[str]) -> dict[int, Calendar] | None:
@@ -417,7 +451,7 @@ async def update_event(request: web.Request) -> web.Response:
     [event] = await api.store.events.update_many([draft.event])
     api.saved(request, f"the change to event {event.id}")
     calendars = await _calendars_if(api, token, includes)
-    return json_response({"data": event_resource(event, includes, calendars)})
+    return json_response(await _written(api, token, {"data": event_resource(event, includes, calendars)}, [event]))
 
 
 async def delete_event(request: web.Request) -> web.Response:
@@ -465,7 +499,8 @@ async def create_batch(request: web.Request) -> web.Response:
     created = await api.store.events.create_many(await _place(api, request, drafts))
     api.saved(request, _events("events", created))
     calendars = await _calendars_if(api, token, includes)
-    return json_response({"data": [event_resource(e, includes, calendars) for e in created]})
+    answer = {"data": [event_resource(e, includes, calendars) for e in created]}
+    return json_response(await _written(api, token, answer, created))
 
 
 async def update_batch(request: web.Request) -> web.Response:
@@ -499,7 +534,8 @@ async def update_batch(request: web.Request) -> web.Response:
     updated = await api.store.events.update_many(events)
     api.saved(request, _events("the changes to events", updated))
     calendars = await _calendars_if(api, token, includes)
-    return json_response({"data": [event_resource(e, includes, calendars) for e in updated]})
+    answer = {"data": [event_resource(e, includes, calendars) for e in updated]}
+    return json_response(await _written(api, token, answer, updated))
 
 
 async def delete_batch(request: web.Request) -> web.Response:
