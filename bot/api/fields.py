@@ -24,6 +24,7 @@ class _Missing:
 MISSING: Any = _Missing()  # the field is absent (an update keeps the current value)
 MAX_ID = 2**63 - 1
 NUMERIC = re.compile(r"-?[0-9]{1,19}")  # a whole number written as a string (ASCII digits only)
+ID_TEXT = re.compile(r"[0-9]{1,18}")  # an id written as a string: 18 digits always fit MAX_ID
 # DisCal's Unix milliseconds: from the first day of EARLIEST_YEAR to the last day of LATEST_YEAR (its midnight).
 EPOCH_MS_MIN = int(datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC).timestamp() * 1000)
 EPOCH_MS_MAX = int(datetime(LATEST_YEAR, 12, 31, tzinfo=UTC).timestamp() * 1000)

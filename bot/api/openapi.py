@@ -21,11 +21,13 @@ from bot.domain.models import (
 )
 from bot.domain.notifications import CHANNELS, INTERVALS
 from bot.domain.recurrence import FREQUENCIES, MAX_COUNT, MAX_INTERVAL
+from bot.domain.search import FIELDS as SEARCH_FIELDS
+from bot.domain.search import JOINS, MAX_CONDITIONS, MAX_IN, MAX_SORTS, MAX_TEXT, SEARCHED
 from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
 
 from .context import json_response
 from .discal import MAX_DAYS, OCCURRENCE_ID, PREFIXES
-from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, MAX_ID, NUMERIC
+from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, ID_TEXT, MAX_ID, NUMERIC
 from .outage import RETRY_AFTER
 from .perscom import BATCH_MAX, INCLUDES, NESTED_INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
 from .protocol import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_FIELD, MAX_HEADERS, MAX_LINE
@@ -194,6 +196,117 @@ PAGE = [
         "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": PAGE_DEFAULT},
     },
 ]
+
+
+# ---- the search body (Laravel Orion's): one shape per kind of field, so each operator meets values it can take
+
+_SEARCH_VALUES = {
+    "id": {
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            {"type": "string", "pattern": f"^{ID_TEXT.pattern}$"},
+        ]
+    },
+    "text": {"type": "string", "maxLength": MAX_TEXT},
+    "bool": {"type": "boolean"},
+    "instant": {**INSTANT_IN, "description": f"ISO 8601, read in UTC when naive; {YEARS}."},
+}
+_SEARCH_OPERATORS = {
+    "id": ["=", "!=", "<", "<=", ">", ">="],
+    "text": ["=", "!=", "like", "not like"],
+    "bool": ["=", "!="],
+    "instant": ["=", "!=", "<", "<=", ">", ">="],
+}
+
+
+def _search_conditions() -> list[dict[str, Any]]:
+    shapes = []
+    for field_kind, operators in _SEARCH_OPERATORS.items():
+        fields = {"type": "string", "enum": [f for f, k in SEARCH_FIELDS.items() if k == field_kind]}
+        join = {"type": "string", "enum": list(JOINS), "default": "and"}
+        value = _SEARCH_VALUES[field_kind]
+        for operator_enum, value_schema in (
+            (operators, value),
+            (["in", "not in"], {"type": "array", "items": value, "minItems": 1, "maxItems": MAX_IN}),
+            (["=", "!="], {"type": "null"}),
+        ):
+            shapes.append(
+                {
+                    "type": "object",
+                    "required": ["field", "value"],
+                    "properties": {
+                        "field": fields,
+                        "operator": {"type": "string", "enum": operator_enum, "default": "="},
+                        "value": value_schema,
+                        "type": join,
+                    },
+                }
+            )
+    return shapes
+
+
+SEARCH_FILTER = {
+    "description": "A condition on a field, or (`nested`) a group of them; conditions join in order with their "
+    "`type`, AND before OR, as Laravel joins them. Text compares with =, != and `like` (`%` and `_`; "
+    "`\\` escapes them; case folded); groups nest three deep.",
+    "anyOf": [
+        *_search_conditions(),
+        {
+            "type": "object",
+            "required": ["nested"],
+            "properties": {
+                "nested": {"type": "array", "items": ref("SearchFilter"), "minItems": 1, "maxItems": MAX_CONDITIONS},
+                "type": {"type": "string", "enum": list(JOINS), "default": "and"},
+            },
+        },
+    ],
+}
+SEARCH = {
+    "type": "object",
+    "description": "Laravel Orion's search body, as PERSCOM takes it. calbot offers no `scopes` or `aggregates`.",
+    "properties": {
+        "filters": {"type": "array", "items": ref("SearchFilter"), "maxItems": MAX_CONDITIONS},
+        "search": {
+            "type": "object",
+            "properties": {
+                "value": {
+                    "type": "string",
+                    "maxLength": MAX_TEXT,
+                    "description": f"Looked for in {', '.join(SEARCHED)}.",
+                },
+                "case_sensitive": {"type": "boolean", "default": False},
+            },
+        },
+        "sort": {
+            "type": "array",
+            "maxItems": MAX_SORTS,
+            "description": "Then by start and id. NULLs come first going up, last going down (as MySQL orders).",
+            "items": {
+                "type": "object",
+                "required": ["field"],
+                "properties": {
+                    "field": {"type": "string", "enum": list(SEARCH_FIELDS)},
+                    "direction": {"type": "string", "enum": ["asc", "desc"], "default": "asc"},
+                },
+            },
+        },
+        "includes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["relation"],
+                "properties": {"relation": {"type": "string", "enum": list(INCLUDES)}},
+            },
+        },
+    },
+    "examples": [
+        {
+            "search": {"value": "raid"},
+            "filters": [{"field": "starts", "operator": ">=", "value": "2026-05-01T00:00:00Z"}],
+            "sort": [{"field": "starts", "direction": "desc"}],
+        }
+    ],
+}
 
 
 def path_id(what: str) -> dict[str, Any]:
@@ -650,6 +763,15 @@ def document() -> dict[str, Any]:
     }
     paths: dict[str, Any] = {
         **_crud("Event", "EventFields", "EventCreate", "Events (PERSCOM)", "an event"),
+        "/{version}/events/search": {
+            "post": {
+                "tags": ["Events (PERSCOM)"],
+                "summary": "Search the guild's events (Orion's filters, search and sort), a page at a time",
+                "parameters": [VERSION, *PAGE, INCLUDE],
+                "requestBody": body(ref("EventSearch")),
+                "responses": {"200": ok(ref("EventPage")), **errors(*READ, *WITH_BODY)},
+            }
+        },
         "/{version}/events/batch": {
             "post": {
                 "tags": ["Events (PERSCOM)"],
@@ -804,6 +926,8 @@ def document() -> dict[str, Any]:
                 "EventCreate": {"type": "object", "required": ["name", "starts"], "properties": EVENT_FIELDS},
                 "Schedule": SCHEDULE,
                 "EventPage": page_of("Event"),
+                "EventSearch": SEARCH,
+                "SearchFilter": SEARCH_FILTER,
                 "Calendar": CALENDAR,
                 "CalendarFields": {"type": "object", "properties": CALENDAR_FIELDS},
                 "CalendarCreate": {"type": "object", "required": ["name"], "properties": CALENDAR_FIELDS},

@@ -27,12 +27,15 @@ from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import MAX_CAPACITY, Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.recurrence import from_perscom, to_perscom
+from bot.domain.search import FIELDS as SEARCH_FIELDS
+from bot.domain.search import MAX_CONDITIONS, MAX_DEPTH, Condition, EventQuery, Group, Sort
+from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
 from bot.domain.timezones import resolve_zone
 from bot.storage.tokens import ApiToken
 
 from .context import API_KEY, Api, json_response
 from .errors import FieldErrors, domain_field, invalid, not_found, validate
-from .fields import MISSING, Reader, iso, row_id
+from .fields import ID_TEXT, MISSING, Reader, iso, kind, parse_instant, row_id
 
 VERSIONS = ("v1", "v2")
 BATCH_MAX = 100
@@ -461,6 +464,125 @@ async def delete_event(request: web.Request) -> web.Response:
     return json_response({"data": event_resource(event)})
 
 
+# ---- search (Laravel Orion's search body, as PERSCOM serves it)
+
+
+def read_search(data: dict[str, Any]) -> tuple[EventQuery, set[str]]:
+    """The query an Orion search body asks (`filters`, `search`, `sort`), and the relations its `includes`
+    name; 422 naming every bad part."""
+    errors = FieldErrors()
+    for unsupported in ("scopes", "aggregates"):
+        if data.get(unsupported):
+            errors.add(unsupported, f"calbot offers no {unsupported} on events; leave {unsupported} out")
+    filters: Any = ()
+    if (raw := data.get("filters")) is not None:
+        filters = _read_filters(raw, "filters", errors, 1)
+    text, case_sensitive = None, False
+    search = Reader(data, errors).mapping("search")
+    if isinstance(search, dict):
+        r = Reader(search, errors, "search.")
+        value = r.string("value")
+        text = value or None
+        case_sensitive = r.boolean("case_sensitive") is True
+    sorts = []
+    name, raw_sorts = Reader(data, errors).raw("sort", "sorts")
+    if raw_sorts not in (MISSING, None):
+        if not isinstance(raw_sorts, list):
+            errors.add(name, f"must be a list of {{field, direction}}, not {kind(raw_sorts)}")
+        for index, item in enumerate(raw_sorts if isinstance(raw_sorts, list) else []):
+            r = Reader(item if isinstance(item, dict) else {}, errors, f"{name}.{index}.")
+            if not isinstance(item, dict):
+                errors.add(f"{name}.{index}", "must be an object {field, direction}")
+                continue
+            field = r.string("field", required=True, nullable=False)
+            direction = r.string("direction", nullable=False)
+            if direction not in (MISSING, "asc", "desc"):
+                r.fail("direction", "must be asc or desc")
+            if field is not MISSING:
+                sorts.append(Sort(field, descending=direction == "desc"))
+    includes = set()
+    for index, item in enumerate(data.get("includes") or []):
+        relation = item.get("relation") if isinstance(item, dict) else None
+        if relation in INCLUDES or (isinstance(relation, str) and relation.split(".", 1)[0] in NESTED_INCLUDES):
+            includes.add(relation.split(".", 1)[0])
+        else:
+            errors.add(f"includes.{index}", f"must be {{relation}} naming one of {', '.join(INCLUDES)}")
+    errors.raise_if_any()
+    query = EventQuery(filters=tuple(filters), text=text, case_sensitive=case_sensitive, sorts=tuple(sorts))
+    try:
+        return query.validated(), includes
+    except InvalidField as error:
+        raise invalid({error.field: [error.reason]}) from None
+
+
+def _read_filters(raw: Any, path: str, errors: FieldErrors, depth: int) -> list[Condition | Group]:
+    if not isinstance(raw, list):
+        errors.add(path, f"must be a list of conditions, not {kind(raw)}")
+        return []
+    if len(raw) > MAX_CONDITIONS:
+        errors.add(path, f"holds {len(raw)} conditions; a search holds at most {MAX_CONDITIONS}")
+        return []
+    found: list[Condition | Group] = []
+    for index, item in enumerate(raw):
+        where = f"{path}.{index}"
+        if not isinstance(item, dict):
+            errors.add(where, "must be an object {field, operator, value, type}")
+            continue
+        r = Reader(item, errors, where + ".")
+        join = r.string("type", nullable=False)
+        join = "and" if join is MISSING else join.lower()
+        if "nested" in item:
+            if depth >= MAX_DEPTH:
+                errors.add(f"{where}.nested", f"groups nest at most {MAX_DEPTH} deep")
+                continue
+            found.append(Group(tuple(_read_filters(item["nested"], f"{where}.nested", errors, depth + 1)), join))
+            continue
+        field = r.string("field", required=True, nullable=False)
+        operator = r.string("operator", nullable=False)
+        operator = "=" if operator is MISSING else operator.lower()
+        if "value" not in item:
+            r.fail("value", "is required (null compares with = or !=)")
+        if field is MISSING or "value" not in item:
+            continue
+        value = _filter_value(SEARCH_FIELDS.get(field), item["value"], operator)
+        if value is MISSING:
+            r.fail("value", f"is not a value {field[:40]!r} can hold")
+            continue
+        found.append(Condition(field, operator, value, join))
+    return found
+
+
+def _filter_value(field_kind: str | None, value: Any, operator: str) -> Any:
+    """A filter's value in domain terms (a list as a tuple); MISSING when the field cannot hold it. An
+    unknown field keeps its value: the query's validation names the field."""
+    if isinstance(value, list) and operator in ("in", "not in"):
+        values = [_filter_value(field_kind, item, "=") for item in value]
+        return MISSING if MISSING in values else tuple(values)
+    if value is None or field_kind is None:
+        return value
+    if field_kind == "id" and isinstance(value, str) and ID_TEXT.fullmatch(value):
+        return int(value)
+    if field_kind == "instant" and isinstance(value, str):
+        parsed = parse_instant(value, UTC)
+        return parsed if parsed is not None and EARLIEST_YEAR <= parsed.year <= LATEST_YEAR else MISSING
+    if field_kind == "instant":
+        return MISSING
+    return value  # the query's validation checks the type
+
+
+async def search_events(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=False)
+    includes = parse_includes(request)
+    page, limit = paging(request)
+    query, body_includes = read_search(await api.object_body(request))
+    includes |= body_includes
+    events, total = await api.store.events.query(token.guild_id, query, limit=limit, offset=(page - 1) * limit)
+    calendars = await _calendars_if(api, token, includes)
+    items = [event_resource(e, includes, calendars) for e in events]
+    return json_response(paginated(request, items, total, page, limit))
+
+
 # ---- batches
 
 
@@ -648,6 +770,7 @@ def add_routes(app: web.Application) -> None:
         app.router.add_route("GET", f"/{v}/events", list_events, name=f"{v}-events")
         app.router.add_route("POST", f"/{v}/events", create_event)
         app.router.add_route("POST", f"/{v}/events/batch", create_batch, name=f"{v}-events-batch")
+        app.router.add_route("POST", f"/{v}/events/search", search_events, name=f"{v}-events-search")
         app.router.add_route("PATCH", f"/{v}/events/batch", update_batch)
         app.router.add_route("DELETE", f"/{v}/events/batch", delete_batch)
         app.router.add_route("GET", f"/{v}/events/{{id:\\d+}}", show_event, name=f"{v}-event")

@@ -1,6 +1,7 @@
 """Replays of what existing DisCal and PERSCOM clients send (tests/api/upstream/*.json, built from the upstream
 servers' and clients' request shapes), each step asserting the status and the parts of the body the client
-reads. A step's `save` keeps a value of its answer (`{"series": "id"}`); later steps use it as `$series`."""
+reads. A step's `save` keeps a value of its answer (`{"series": "id"}`, `{"raid": "data.id"}`); later steps
+use it as `$series` in a string, or as `"#raid"` for the number itself."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ NAME = re.compile(r"\$([a-z_]+?)(?=_[0-9]|\b|$)")
 
 
 def substitute(value: Any, saved: dict[str, str]) -> Any:
+    if isinstance(value, str) and value.startswith("#") and value[1:] in saved:
+        return int(saved[value[1:]])
     if isinstance(value, str):
         return NAME.sub(lambda match: saved[match[1]], value)
     if isinstance(value, list):
@@ -58,8 +61,11 @@ async def replay(caller, name: str, **saved: str) -> dict[str, str]:
         expected = step["response"]
         assert response.status == expected["status"], (step["name"], body)
         assert (found := mismatch(substitute(expected.get("body", {}), saved), body)) is None, (step["name"], found)
-        for key, field in expected.get("save", {}).items():
-            saved[key] = str(body[field])
+        for key, path in expected.get("save", {}).items():
+            found = body
+            for part in path.split("."):
+                found = found[part]
+            saved[key] = str(found)
     return saved
 
 
@@ -76,3 +82,7 @@ async def test_discal_errors_answer_message_in_both_spellings(writer, prefix):
     assert await response.json() == {"Message": "No such event.", "message": "No such event."}
     response = await writer.get(f"{prefix}/get")
     assert response.status == 405 and (await response.json())["Message"]
+
+
+async def test_perscom_sdk_requests_work_as_upstream(backend_writer):
+    await replay(backend_writer, "perscom_sdk")
