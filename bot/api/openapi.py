@@ -14,6 +14,8 @@ from bot.domain.models import (
     CALENDAR_DESCRIPTION_MAX,
     CONTENT_MAX,
     DESCRIPTION_MAX,
+    EVENT_NAME_MAX,
+    EVENT_URL_MAX,
     LOCATION_MAX,
     MAX_CAPACITY,
     NAME_MAX,
@@ -29,7 +31,7 @@ from .context import json_response
 from .discal import MAX_DAYS, OCCURRENCE_ID, PREFIXES
 from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, ID_TEXT, MAX_ID, NUMERIC
 from .outage import RETRY_AFTER
-from .perscom import BATCH_MAX, INCLUDES, NESTED_INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
+from .perscom import BATCH_MAX, INCLUDE_ITEM, INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
 from .protocol import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_FIELD, MAX_HEADERS, MAX_LINE
 
 COLORS = [c.name for c in Color]
@@ -175,11 +177,7 @@ INCLUDE = {
     "schema": {
         "type": "string",
         "examples": ["calendar,schedule"],
-        "pattern": "^("
-        + "|".join([*INCLUDES, *(rf"{n}\.[a-z_.*]+" for n in NESTED_INCLUDES)])
-        + r")(,("
-        + "|".join([*INCLUDES, *(rf"{n}\.[a-z_.*]+" for n in NESTED_INCLUDES)])
-        + "))*$",
+        "pattern": f"^({INCLUDE_ITEM.pattern})(,({INCLUDE_ITEM.pattern}))*$",
     },
 }
 PAGE = [
@@ -314,7 +312,7 @@ def path_id(what: str) -> dict[str, Any]:
 
 
 EVENT_FIELDS: dict[str, Any] = {
-    "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+    "name": {"type": "string", "minLength": 1, "maxLength": EVENT_NAME_MAX},
     "calendar_id": {
         **ID,
         "description": "One of the guild's calendars. Left out on create: the calendar named General, else the "
@@ -323,7 +321,7 @@ EVENT_FIELDS: dict[str, Any] = {
     "description": nullable({"type": "string", "maxLength": DESCRIPTION_MAX, "description": "Supports HTML."}),
     "content": nullable({"type": "string", "maxLength": CONTENT_MAX, "description": "Supports HTML."}),
     "location": nullable({"type": "string", "maxLength": LOCATION_MAX}),
-    "url": nullable({"type": "string", "format": "uri", "maxLength": URL_MAX}),
+    "url": nullable({"type": "string", "format": "uri", "maxLength": EVENT_URL_MAX}),
     "author_id": nullable(SNOWFLAKE),
     "all_day": {"type": "boolean", "default": False},
     "starts": INSTANT_IN,
@@ -475,8 +473,9 @@ LIMITS_TEXT = (
     f"headers must arrive within {HEADER_TIMEOUT:g} seconds of the connection opening or the request's first "
     f"byte (else 408 and the connection is closed), the body within {BODY_TIMEOUT:g} seconds (408); a batch holds "
     f"at most {BATCH_MAX} resources; a page at most {PAGE_MAX} items; instants lie {YEARS}; names are at most "
-    f"{NAME_MAX} characters, an event's description {DESCRIPTION_MAX}, its content {CONTENT_MAX}, its location "
-    f"{LOCATION_MAX}, a calendar's description {CALENDAR_DESCRIPTION_MAX}, a web address {URL_MAX}; no string may "
+    f"{EVENT_NAME_MAX} characters (a calendar's {NAME_MAX}), an event's description {DESCRIPTION_MAX}, its content "
+    f"{CONTENT_MAX}, its location {LOCATION_MAX} and its url {EVENT_URL_MAX} (PERSCOM's bounds; a card shows what "
+    f"Discord can), a calendar's description {CALENDAR_DESCRIPTION_MAX}, an image's address {URL_MAX}; no string may "
     "hold a NUL character (U+0000). Each token has a rate per minute (429 with Retry-After beyond it). While the "
     f"database is unavailable: 503 with Retry-After ({RETRY_AFTER} seconds)."
 )
@@ -593,7 +592,7 @@ DISCAL_WRITE_FIELDS = {
     "guild_id": GUILD_ID,
     "epochStart": {**EPOCH_MS_IN, "description": f"Unix time of the start (also spelled startEpoch), {YEARS}."},
     "epochEnd": {**EPOCH_MS_IN, "description": f"Unix time of the end; equal to epochStart: no end. {YEARS}."},
-    "summary": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+    "summary": {"type": "string", "minLength": 1, "maxLength": EVENT_NAME_MAX},
     "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
     "location": {"type": "string", "maxLength": LOCATION_MAX},
     "color": {"type": "string", "enum": COLORS},

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
@@ -43,6 +44,7 @@ PAGE_DEFAULT, PAGE_MAX = 15, 100
 PAGE_NUMBER_MAX = 10**9
 INCLUDES = ("attachments", "author", "calendar", "comments", "image", "schedule", "tags")
 NESTED_INCLUDES = ("author", "calendar", "comments")  # PERSCOM also offers author.*, calendar.*, comments.*
+INCLUDE_ITEM = re.compile("|".join([*INCLUDES, *(rf"{n}\.[a-z_.*]+" for n in NESTED_INCLUDES)]))
 
 # Domain field names → the API's field paths.
 EVENT_FIELDS = {
@@ -211,15 +213,15 @@ def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) 
 
 
 def parse_includes(request: web.Request) -> set[str]:
+    """The relations `?include=` names: a comma-separated list of INCLUDE_ITEMs, nothing else (no spaces,
+    no empty items), as the OpenAPI document states it."""
     wanted: set[str] = set()
     for value in request.query.getall("include", []):
-        for item in filter(None, (part.strip() for part in value.split(","))):
-            base = item.split(".", 1)[0]
-            if item in INCLUDES or (base in NESTED_INCLUDES and item.startswith(base + ".")):
-                wanted.add(base)
-            else:
+        for item in value.split(","):
+            if not INCLUDE_ITEM.fullmatch(item):
                 options = ", ".join([*INCLUDES, *(f"{n}.*" for n in NESTED_INCLUDES)])
-                raise invalid({"include": [f"{item[:40]!r} cannot be included; use {options}"]})
+                raise invalid({"include": [f"{item[:40]!r} cannot be included; use {options}, separated by commas"]})
+            wanted.add(item.split(".", 1)[0])
     return wanted
 
 

@@ -21,12 +21,17 @@ from .recurrence import LONGEST_SERIES, LONGEST_SERIES_YEARS, Recurrence, first_
 from .timeparse import DATE_ORDERS, in_range, local_midnight, parse_clock_time
 from .timezones import resolve_zone
 
-NAME_MAX = 100  # also Discord's limit for an autocomplete choice
+NAME_MAX = 100  # a calendar's name; also Discord's limit for an autocomplete choice
 CALENDAR_DESCRIPTION_MAX = 1000
-DESCRIPTION_MAX = 4000  # an embed description holds 4096
-CONTENT_MAX = 10000
-LOCATION_MAX = 1024  # an embed field value
-URL_MAX = 2048
+# An event's text, as PERSCOM bounds it (its EventRequest): clients written for it send that much. Cards,
+# choices and messages shorten what Discord cannot show, visibly (bot/exts/messages.py); the API and the feeds
+# keep it whole. Slash command options stay within what a Discord option holds (bot/exts/events.py).
+EVENT_NAME_MAX = 255
+DESCRIPTION_MAX = 65535
+CONTENT_MAX = 65535
+LOCATION_MAX = 65535
+EVENT_URL_MAX = 65535
+URL_MAX = 2048  # an image's address, which Discord fetches
 LONGEST_EVENT = timedelta(days=366)  # from start to end, all-day events too (366 local days)
 LONGEST_REGISTRATION = timedelta(days=366)  # how long before the start registration may close
 MAX_CAPACITY = 100_000
@@ -156,11 +161,11 @@ class Event:
             raise InvalidField("registration_deadline", f"must be at most {days} days before the start")
         return dataclasses.replace(
             self,
-            name=_name(self.name, "name"),
+            name=_name(self.name, "name", EVENT_NAME_MAX),
             description=_text(self.description, "description", DESCRIPTION_MAX),
             content=_text(self.content, "content", CONTENT_MAX),
             location=_line(self.location, "location", LOCATION_MAX),
-            url=_url(self.url, "url"),
+            url=_url(self.url, "url", EVENT_URL_MAX),
             image=_url(self.image, "image"),
             timezone=zone,
             starts=starts,
@@ -275,8 +280,8 @@ def _line(value: str | None, field_name: str, limit: int) -> str:
     return cleaned
 
 
-def _name(value: str, field_name: str) -> str:
-    cleaned = _line(value, field_name, NAME_MAX)
+def _name(value: str, field_name: str, limit: int = NAME_MAX) -> str:
+    cleaned = _line(value, field_name, limit)
     if not cleaned:
         raise InvalidField(field_name, "must not be empty")
     if not any(_visible(char) for char in cleaned):
@@ -292,15 +297,15 @@ def _text(value: str | None, field_name: str, limit: int) -> str:
     return cleaned
 
 
-def _url(value: str | None, field_name: str) -> str | None:
+def _url(value: str | None, field_name: str, limit: int = URL_MAX) -> str | None:
     cleaned = _refuse_controls((value or "").strip(), field_name)
     if not cleaned:
         return None
     parts = urlsplit(cleaned)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in cleaned):
         raise InvalidField(field_name, f"{cleaned!r} is not a web address (it must start with https://)")
-    if len(cleaned) > URL_MAX:
-        raise InvalidField(field_name, f"is longer than {URL_MAX} characters")
+    if len(cleaned) > limit:
+        raise InvalidField(field_name, f"is longer than {limit} characters")
     return cleaned
 
 
@@ -327,7 +332,7 @@ class OccurrenceChange:
         _refuse_too_long(starts, self.ends)
         return dataclasses.replace(
             self,
-            name=None if self.name is None else _name(self.name, "name"),
+            name=None if self.name is None else _name(self.name, "name", EVENT_NAME_MAX),
             description=None if self.description is None else _text(self.description, "description", DESCRIPTION_MAX),
             location=None if self.location is None else _line(self.location, "location", LOCATION_MAX),
         )

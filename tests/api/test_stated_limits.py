@@ -63,8 +63,13 @@ def test_the_document_states_every_limit_with_the_constants_enforced():
     assert limits["batch_resources"] == BATCH_MAX and limits["page_size"] == PAGE_MAX
     lengths = {name: limit for name, limit, _ in bounded_strings("EventCreate")}
     assert lengths == {
-        "name": 100, "description": 4000, "content": 10000, "location": 1024, "url": 2048, "image": 2048,
-    }  # fmt: skip
+        "name": 255,
+        "description": 65535,
+        "content": 65535,
+        "location": 65535,
+        "url": 65535,
+        "image": 2048,
+    }  # fmt: skip  PERSCOM's EventRequest bounds; the image is calbot's own
     assert {name: limit for name, limit, _ in bounded_strings("CalendarCreate")} == {"name": 100, "description": 1000}
     for path, item in DOC["paths"].items():
         for method, operation in item.items():

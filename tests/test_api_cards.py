@@ -1,6 +1,7 @@
-"""An event written through the API whose card has nowhere to go (its calendar and the server have no channel)
-says so in the write's answer (`warnings`) and, once the bot gets to it, in /notifications for the managers;
-the real bot under SimCord, the API on its store, on SQLite and PostgreSQL."""
+"""Cards of events written through the API, the real bot under SimCord with the API on its store, on SQLite and
+PostgreSQL: an event whose card has nowhere to go (its calendar and the server have no channel) says so in the
+write's answer (`warnings`) and, once the bot gets to it, in /notifications for the managers; an event as long
+as PERSCOM allows is kept whole by the API and its card shows what Discord can, shortened visibly."""
 
 from __future__ import annotations
 
@@ -70,3 +71,33 @@ async def test_a_card_with_nowhere_to_go_is_told_in_the_answer_and_in_notificati
     assert any(m.embeds and m.embeds[0].title == "Raid" for m in world.events.history())
     needs = await attention(world)
     assert f"(#{event_id})" not in needs and f"(#{duel['id']})" in needs
+
+
+async def test_perscoms_longest_fields_are_kept_whole_and_the_card_shortens_them_visibly(world, api):
+    await world.admin.slash(world.general, "settings channel", channel=world.events)
+    long = {
+        "name": "N" * 255,
+        "description": "d" * 65535,
+        "content": "c" * 65535,
+        "location": "l" * 65535,
+        "url": "https://example.org/" + "u" * (65535 - len("https://example.org/")),
+        "starts": "2026-02-01T18:00:00Z",
+    }
+    response = await api.post("/v2/events", long)
+    body = await response.json()
+    assert response.status == 201, body
+    assert {key: body["data"][key] for key in long if key != "starts"} == {
+        k: v for k, v in long.items() if k != "starts"
+    }
+    shown = await (await api.get(f"/v2/events/{body['data']['id']}")).json()
+    assert shown["data"]["description"] == long["description"]
+    await world.env.advance_time(SYNC_SECONDS)
+    [card] = [m for m in world.events.history() if m.embeds]
+    embed = card.embeds[0]
+    assert embed.title == "N" * 255  # a title holds 256
+    assert embed.description.endswith("…") and len(embed.description) <= 4096
+    location = next(f.value for f in embed.fields if f.name == "Location")
+    assert location.endswith("…") and len(location) <= 1024
+    assert embed.url is None  # a link is never cut, and this one is longer than Discord takes
+    assert len(embed) <= 6000
+    assert await attention(world) == ""  # nothing failed
