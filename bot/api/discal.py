@@ -35,7 +35,7 @@ from bot.domain.edits import PER_OCCURRENCE, one_occurrence_change, with_changes
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.models import Event
 from bot.domain.occurrences import Occurrence
-from bot.domain.recurrence import from_discal, to_discal
+from bot.domain.recurrence import FREQUENCIES, MAX_COUNT, MAX_INTERVAL, from_discal, to_discal
 from bot.domain.rsvp import ONE_OFF
 from bot.storage.tokens import ApiToken
 
@@ -65,6 +65,10 @@ FIELDS = {
     "calendar": "guild_id",
 }
 START_SPELLINGS = ("StartEpoch", "EpochStart", "epochStart")
+RECURRENCE_NUMBERS = (
+    ("count", ("recurCount",), -1, MAX_COUNT),
+    ("interval", (), 1, MAX_INTERVAL),
+)  # name, aliases, bounds
 
 
 def recurrence_json(event: Event) -> dict[str, Any]:
@@ -233,9 +237,15 @@ def read(data: dict[str, Any], errors: FieldErrors, existing: Event | None) -> d
         inner = Reader(recurrence, errors, "recurrence.")
         recur = inner.boolean("recur")
         frequency = inner.string("frequency", nullable=False)
+        if frequency is not MISSING and frequency not in FREQUENCIES:
+            inner.fail("frequency", f"must be one of {', '.join(FREQUENCIES)}")
+        # Checked even when recur is false: what is sent must be what the document allows.
         numbers = {
-            key: inner.integer(key, *aliases, minimum=low, maximum=None, digits=True)
-            for key, aliases, low in (("count", ("recurCount",), -1), ("interval", (), 1))
+            key: inner.integer(key, *aliases, minimum=low, maximum=high, digits=True)
+            for key, aliases, low, high in (
+                ("count", ("recurCount",), -1, MAX_COUNT),
+                ("interval", (), 1, MAX_INTERVAL),
+            )
         }
         if len(errors.errors) == before:
             shape = {**recurrence, **{key: value for key, value in numbers.items() if value is not MISSING}}

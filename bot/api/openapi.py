@@ -20,6 +20,7 @@ from bot.domain.models import (
     MAX_CAPACITY,
     NAME_MAX,
     URL_MAX,
+    WEB_ADDRESS,
 )
 from bot.domain.notifications import CHANNELS, INTERVALS
 from bot.domain.recurrence import FREQUENCIES, MAX_COUNT, MAX_INTERVAL
@@ -102,6 +103,21 @@ WARNINGS = {
     "description": "Present when something will not follow the write: an event whose card has nowhere to go "
     "(its calendar and the server have no channel). The bot records the same in /notifications.",
 }
+
+
+def one_or_many(item: dict[str, Any]) -> dict[str, Any]:
+    """A list of `item`s; one alone is taken as a list of one, and null as an empty list."""
+    return {"anyOf": [{"type": "array", "items": item}, item, {"type": "null"}]}
+
+
+def web_address(limit: int) -> dict[str, Any]:
+    """An http(s) address with a host and no spaces in it, or empty (none), as the domain takes it."""
+    return {
+        "type": "string",
+        "maxLength": limit,
+        "pattern": f"^\\s*({WEB_ADDRESS.pattern})?\\s*$",  # spaces around it are trimmed
+        "examples": ["https://example.org/raid"],
+    }
 
 
 def error(description: str, *, validation: bool = False, headers: dict | None = None) -> dict[str, Any]:
@@ -263,12 +279,12 @@ SEARCH = {
     "type": "object",
     "description": "Laravel Orion's search body, as PERSCOM takes it. calbot offers no `scopes` or `aggregates`.",
     "properties": {
-        "filters": {"type": "array", "items": ref("SearchFilter"), "maxItems": MAX_CONDITIONS},
+        "filters": {"type": ["array", "null"], "items": ref("SearchFilter"), "maxItems": MAX_CONDITIONS},
         "search": {
-            "type": "object",
+            "type": ["object", "null"],
             "properties": {
                 "value": {
-                    "type": "string",
+                    "type": ["string", "null"],
                     "maxLength": MAX_TEXT,
                     "description": f"Looked for in {', '.join(SEARCHED)}.",
                 },
@@ -276,7 +292,7 @@ SEARCH = {
             },
         },
         "sort": {
-            "type": "array",
+            "type": ["array", "null"],
             "maxItems": MAX_SORTS,
             "description": "Then by start and id. NULLs come first going up, last going down (as MySQL orders).",
             "items": {
@@ -289,7 +305,7 @@ SEARCH = {
             },
         },
         "includes": {
-            "type": "array",
+            "type": ["array", "null"],
             "items": {
                 "type": "object",
                 "required": ["relation"],
@@ -321,7 +337,7 @@ EVENT_FIELDS: dict[str, Any] = {
     "description": nullable({"type": "string", "maxLength": DESCRIPTION_MAX, "description": "Supports HTML."}),
     "content": nullable({"type": "string", "maxLength": CONTENT_MAX, "description": "Supports HTML."}),
     "location": nullable({"type": "string", "maxLength": LOCATION_MAX}),
-    "url": nullable({"type": "string", "format": "uri", "maxLength": EVENT_URL_MAX}),
+    "url": nullable(web_address(EVENT_URL_MAX)),
     "author_id": nullable(SNOWFLAKE),
     "all_day": {"type": "boolean", "default": False},
     "starts": INSTANT_IN,
@@ -332,25 +348,21 @@ EVENT_FIELDS: dict[str, Any] = {
     "registration_deadline": nullable(INSTANT_IN),
     "notifications_enabled": {"type": "boolean", "default": True},
     "notifications_interval": {
-        "type": "array",
-        "items": {"type": "string", "enum": list(INTERVALS)},
-        "description": "Default: the guild's default reminders. calbot also takes any ISO 8601 duration up to "
-        "four weeks (`PT30M`, `P2D`).",
+        **one_or_many({"type": "string", "enum": list(INTERVALS)}),
+        "description": "Default: the guild's default reminders; null: none. calbot also takes any ISO 8601 "
+        "duration up to four weeks (`PT30M`, `P2D`).",
     },
     "notifications_channels": {
-        "type": "array",
-        "items": {"type": "string", "enum": list(CHANNELS)},
-        "description": "Default: the guild's default reminder channels.",
+        **one_or_many({"type": "string", "enum": list(CHANNELS)}),
+        "description": "Default: the guild's default reminder channels; null: none.",
     },
     "timezone": {
         "type": "string",
         "description": "calbot: an IANA zone; default the guild's.",
         "examples": ["Europe/Berlin"],
     },
-    "color": {"type": "string", "enum": COLORS, "description": "calbot: DisCal's colours."},
-    "image": nullable(
-        {"type": "string", "format": "uri", "maxLength": URL_MAX, "description": "calbot: an image for the card."}
-    ),
+    "color": nullable({"type": "string", "enum": COLORS, "description": "calbot: DisCal's colours (null: NONE)."}),
+    "image": nullable({**web_address(URL_MAX), "description": "calbot: an image for the card (empty: none)."}),
     "capacity": nullable({"type": "integer", "minimum": 1, "maximum": MAX_CAPACITY, "description": "calbot: places."}),
 }
 
@@ -360,16 +372,16 @@ SCHEDULE = {
     "required": ["frequency"],
     "properties": {
         "frequency": {"type": "string", "enum": list(FREQUENCIES)},
-        "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL, "default": 1},
-        "end_type": {"type": "string", "enum": ["never", "on", "after"], "default": "never"},
+        "interval": nullable({"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL, "default": 1}),
+        "end_type": nullable({"type": "string", "enum": ["never", "on", "after"], "default": "never"}),
         "count": nullable(
             {"type": "integer", "minimum": 1, "maximum": MAX_COUNT, "description": "With end_type after."}
         ),
         "until": nullable({**INSTANT, "description": f"With end_type on; {YEARS}."}),
-        "by_day": {"type": "array", "items": {"type": "string", "examples": ["TU", "2TU", "-1FR"]}},
-        "by_month": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}},
-        "by_month_day": {"type": "array", "items": {"type": "integer", "minimum": -31, "maximum": 31}},
-        "by_set_position": {"type": "array", "items": {"type": "integer", "minimum": -366, "maximum": 366}},
+        "by_day": one_or_many({"type": "string", "examples": ["TU", "2TU", "-1FR"]}),
+        "by_month": nullable({"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}}),
+        "by_month_day": nullable({"type": "array", "items": {"type": "integer", "minimum": -31, "maximum": 31}}),
+        "by_set_position": nullable({"type": "array", "items": {"type": "integer", "minimum": -366, "maximum": 366}}),
     },
 }
 
@@ -530,10 +542,9 @@ DISCAL_RECURRENCE = {
                 "type": "integer",
                 "minimum": -1,
                 "maximum": MAX_COUNT,
-                "description": "-1 or 0: forever. Also spelled recurCount.",
+                "description": "-1 or 0: forever. Also spelled recurCount (the first spelling given is read).",
             }
         ),
-        "recurCount": numeric({"type": "integer", "minimum": -1, "maximum": MAX_COUNT}),
         "interval": numeric({"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL}),
     },
 }
@@ -593,11 +604,11 @@ DISCAL_WRITE_FIELDS = {
     "epochStart": {**EPOCH_MS_IN, "description": f"Unix time of the start (also spelled startEpoch), {YEARS}."},
     "epochEnd": {**EPOCH_MS_IN, "description": f"Unix time of the end; equal to epochStart: no end. {YEARS}."},
     "summary": {"type": "string", "minLength": 1, "maxLength": EVENT_NAME_MAX},
-    "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
-    "location": {"type": "string", "maxLength": LOCATION_MAX},
-    "color": {"type": "string", "enum": COLORS},
-    "recurrence": ref("DisCalRecurrenceInput"),
-    "image": {"type": "string", "format": "uri", "maxLength": URL_MAX},
+    "description": nullable({"type": "string", "maxLength": DESCRIPTION_MAX}),
+    "location": nullable({"type": "string", "maxLength": LOCATION_MAX}),
+    "color": nullable({"type": "string", "enum": COLORS, "description": "null: NONE."}),
+    "recurrence": {**nullable(ref("DisCalRecurrenceInput")), "description": "null: it does not repeat."},
+    "image": nullable({**web_address(URL_MAX), "description": "Empty: none."}),
 }
 
 
@@ -709,7 +720,14 @@ def discal_paths(prefix: str) -> dict[str, Any]:
             {
                 "type": "object",
                 "required": ["guild_id", "startEpoch"],
-                "properties": {"guild_id": GUILD_ID, "startEpoch": EPOCH_MS_IN, "StartEpoch": EPOCH_MS_IN},
+                "properties": {
+                    "guild_id": GUILD_ID,
+                    "startEpoch": {
+                        **EPOCH_MS_IN,
+                        "description": f"Unix time in milliseconds, {YEARS}. Also spelled StartEpoch, EpochStart "
+                        "or epochStart (the first spelling given is read).",
+                    },
+                },
             },
             {
                 "type": "object",
@@ -870,73 +888,125 @@ def document() -> dict[str, Any]:
             }
         },
     }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "calbot HTTP API",
-            "version": "1",
-            "description": "DisCal v1 and PERSCOM-style routes for a guild's calendars and events. Every route "
-            "but the feeds needs a guild's API token (`/api token create`, or `python -m bot token create`). "
-            "Events written here get their Discord card and reminders like those made with slash commands. "
-            "Errors are JSON: `{message}`; 422 adds `errors: {field path: [messages]}`.\n\n" + LIMITS_TEXT,
-            "x-limits": LIMITS,
-        },
-        "servers": [{"url": "/"}],
-        "security": [{"bearer": []}],
-        "tags": [
-            {"name": "Events (PERSCOM)"},
-            {"name": "Calendars (PERSCOM)"},
-            {"name": "DisCal v1"},
-            {"name": "Feeds"},
-            {"name": "Meta"},
-        ],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <token>"},
-                "discal": {
-                    "type": "apiKey",
-                    "in": "header",
-                    "name": "Authorization",
-                    "description": "DisCal's form: Authorization: <token>",
-                },
+    return with_examples(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "calbot HTTP API",
+                "version": "1",
+                "description": "DisCal v1 and PERSCOM-style routes for a guild's calendars and events. Every route "
+                "but the feeds needs a guild's API token (`/api token create`, or `python -m bot token create`). "
+                "Events written here get their Discord card and reminders like those made with slash commands. "
+                "Errors are JSON: `{message}`; 422 adds `errors: {field path: [messages]}`.\n\n" + LIMITS_TEXT,
+                "x-limits": LIMITS,
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["message"],
-                    "properties": {"message": STRING, "Message": {**STRING, "description": "On DisCal routes."}},
-                },
-                "ValidationError": {
-                    "type": "object",
-                    "required": ["message", "errors"],
-                    "properties": {
-                        "message": STRING,
-                        "Message": STRING,
-                        "errors": {
-                            "type": "object",
-                            "additionalProperties": {"type": "array", "items": STRING},
-                            "examples": [{"resources.0.starts": ["is required"]}],
-                        },
+            "servers": [{"url": "/"}],
+            "security": [{"bearer": []}],
+            "tags": [
+                {"name": "Events (PERSCOM)"},
+                {"name": "Calendars (PERSCOM)"},
+                {"name": "DisCal v1"},
+                {"name": "Feeds"},
+                {"name": "Meta"},
+            ],
+            "paths": paths,
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <token>"},
+                    "discal": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "Authorization",
+                        "description": "DisCal's form: Authorization: <token>",
                     },
                 },
-                "Event": EVENT,
-                "EventFields": {"type": "object", "properties": EVENT_FIELDS},
-                "EventCreate": {"type": "object", "required": ["name", "starts"], "properties": EVENT_FIELDS},
-                "Schedule": SCHEDULE,
-                "EventPage": page_of("Event"),
-                "EventSearch": SEARCH,
-                "SearchFilter": SEARCH_FILTER,
-                "Calendar": CALENDAR,
-                "CalendarFields": {"type": "object", "properties": CALENDAR_FIELDS},
-                "CalendarCreate": {"type": "object", "required": ["name"], "properties": CALENDAR_FIELDS},
-                "CalendarPage": page_of("Calendar"),
-                "DisCalRecurrenceInput": DISCAL_RECURRENCE,
-                "DisCalEvent": DISCAL_EVENT,
-                "DisCalBrief": DISCAL_BRIEF,
+                "schemas": {
+                    "Error": {
+                        "type": "object",
+                        "required": ["message"],
+                        "properties": {"message": STRING, "Message": {**STRING, "description": "On DisCal routes."}},
+                    },
+                    "ValidationError": {
+                        "type": "object",
+                        "required": ["message", "errors"],
+                        "properties": {
+                            "message": STRING,
+                            "Message": STRING,
+                            "errors": {
+                                "type": "object",
+                                "additionalProperties": {"type": "array", "items": STRING},
+                                "examples": [{"resources.0.starts": ["is required"]}],
+                            },
+                        },
+                    },
+                    "Event": EVENT,
+                    "EventFields": {"type": "object", "properties": EVENT_FIELDS},
+                    "EventCreate": {"type": "object", "required": ["name", "starts"], "properties": EVENT_FIELDS},
+                    "Schedule": SCHEDULE,
+                    "EventPage": page_of("Event"),
+                    "EventSearch": SEARCH,
+                    "SearchFilter": SEARCH_FILTER,
+                    "Calendar": CALENDAR,
+                    "CalendarFields": {"type": "object", "properties": CALENDAR_FIELDS},
+                    "CalendarCreate": {"type": "object", "required": ["name"], "properties": CALENDAR_FIELDS},
+                    "CalendarPage": page_of("Calendar"),
+                    "DisCalRecurrenceInput": DISCAL_RECURRENCE,
+                    "DisCalEvent": DISCAL_EVENT,
+                    "DisCalBrief": DISCAL_BRIEF,
+                },
             },
-        },
-    }
+        }
+    )
+
+
+# A request each operation takes as written (tests/api/test_openapi.py sends every one to a server holding
+# calendar 1 and events 1 to 3, with `{version}` v2 and `{id}` 1, and expects it to succeed).
+DISCAL_GUILD = 375357265198317579  # the DisCal document's
+EVENT_EXAMPLE = {
+    "name": "Raid night",
+    "calendar_id": 1,
+    "starts": "2026-12-24T18:00:00Z",
+    "ends": "2026-12-24T20:00:00Z",
+    "notifications_interval": ["pt15m", "p1d"],
+    "notifications_channels": ["discord_public"],
+}
+DISCAL_EXAMPLES = {
+    "list/month": {"guild_id": DISCAL_GUILD, "DaysInMonth": 31, "EpochStart": 1772323200000},
+    "list/date": {"guild_id": DISCAL_GUILD, "startEpoch": 1772323200000},
+    "get": {"guild_id": DISCAL_GUILD, "id": "1"},
+    "create": {
+        "guild_id": DISCAL_GUILD,
+        "epochStart": 1521732600000,
+        "epochEnd": 1521732600000,
+        "summary": "My cool event!",
+        "description": "Event edited via REST API",
+        "location": "The nether",
+        "color": "RED",
+        "recurrence": {"recur": False, "frequency": "DAILY", "count": -1, "interval": 1},
+        "image": "https://goo.gl/nqi64A",
+    },
+    "update": {"guild_id": str(DISCAL_GUILD), "id": "1", "summary": "My cool event!", "epochStart": "1772388000000"},
+    "delete": {"guild_id": DISCAL_GUILD, "id": "3"},
+}
+REQUEST_EXAMPLES: dict[tuple[str, str], Any] = {
+    ("post", "/{version}/events"): EVENT_EXAMPLE,
+    ("put", "/{version}/events/{id}"): {"location": "Voice 2"},
+    ("patch", "/{version}/events/{id}"): {"location": "Voice 2", "capacity": 10},
+    ("post", "/{version}/events/search"): SEARCH["examples"][0],
+    ("post", "/{version}/events/batch"): {"resources": [EVENT_EXAMPLE]},
+    ("patch", "/{version}/events/batch"): {"resources": {"1": {"name": "Renamed"}}},
+    ("delete", "/{version}/events/batch"): {"resources": [2]},
+    ("post", "/{version}/calendars"): {"name": "Trainings", "description": "Weekly drills", "color": "BLUE"},
+    ("put", "/{version}/calendars/{id}"): {"description": "Raids and more"},
+    ("patch", "/{version}/calendars/{id}"): {"color": "RED"},
+    **{("post", f"{prefix}/{name}"): example for prefix in PREFIXES for name, example in DISCAL_EXAMPLES.items()},
+}
+
+
+def with_examples(document: dict[str, Any]) -> dict[str, Any]:
+    for (method, path), example in REQUEST_EXAMPLES.items():
+        document["paths"][path][method]["requestBody"]["content"]["application/json"]["example"] = example
+    return document
 
 
 _DOCUMENT = document()

@@ -27,7 +27,7 @@ from bot.domain.edits import with_changes
 from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import MAX_CAPACITY, Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
-from bot.domain.recurrence import from_perscom, to_perscom
+from bot.domain.recurrence import MAX_COUNT, MAX_INTERVAL, from_perscom, to_perscom
 from bot.domain.search import FIELDS as SEARCH_FIELDS
 from bot.domain.search import MAX_CONDITIONS, MAX_DEPTH, Condition, EventQuery, Group, Sort
 from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
@@ -197,8 +197,9 @@ def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) 
     r.string("frequency", required=True, nullable=False)
     r.string("end_type")
     r.instant("until", UTC)  # a date-time in the years calbot handles (the domain reads it again)
-    for key in ("interval", "count"):
-        r.integer(key, nullable=True, minimum=1, maximum=None)
+    # Bounded even where end_type leaves them unused: what is sent must be what the document allows.
+    for key, high in (("interval", MAX_INTERVAL), ("count", MAX_COUNT)):
+        r.integer(key, nullable=True, minimum=1, maximum=high)
     for key in ("by_month", "by_month_day", "by_set_position"):
         value = schedule.get(key)
         if value is not None and not (
@@ -503,7 +504,10 @@ def read_search(data: dict[str, Any]) -> tuple[EventQuery, set[str]]:
             if field is not MISSING:
                 sorts.append(Sort(field, descending=direction == "desc"))
     includes = set()
-    for index, item in enumerate(data.get("includes") or []):
+    raw_includes = data.get("includes")
+    if raw_includes is not None and not isinstance(raw_includes, list):
+        errors.add("includes", f"must be a list of {{relation}}, not {kind(raw_includes)}")
+    for index, item in enumerate(raw_includes if isinstance(raw_includes, list) else []):
         relation = item.get("relation") if isinstance(item, dict) else None
         if relation in INCLUDES or (isinstance(relation, str) and relation.split(".", 1)[0] in NESTED_INCLUDES):
             includes.add(relation.split(".", 1)[0])

@@ -25,7 +25,7 @@ def plain(schema: dict) -> dict:
 
 
 def text_of(length: int, schema: dict) -> str:
-    if schema.get("format") == "uri":
+    if "://" in schema.get("pattern", ""):  # a web address
         return "https://example.com/" + "a" * (length - len("https://example.com/"))
     return "x" * length
 
