@@ -11,11 +11,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import hypothesis
 import pytest
 
 from bot.config import Config, load_config
 from bot.storage.database import redact_url
 from tests.standin import DiscordStandIn
+
+# Hypothesis fails an example that takes over 200 ms by default: a timing assertion, which on a loaded machine
+# fails correct code. Time is measured by bench/ and the event-loop watchdog, not by example deadlines.
+hypothesis.settings.register_profile("calbot", deadline=None)
+hypothesis.settings.load_profile("calbot")
 
 # The event-loop watchdog over the behaviour suites (issue 13): a step of the loop over 100 ms fails the test.
 pytest_plugins = ["tests.watchdog"]

@@ -41,7 +41,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 DISCAL_PATHS = frozenset(
-    f"/v1/events/{name}" for name in ("list/month", "list/date", "get", "create", "update", "delete")
+    f"{prefix}/{name}"
+    for prefix in discal.PREFIXES
+    for name in ("list/month", "list/date", "get", "create", "update", "delete")
 )
 STATUS_MESSAGES = {
     404: "No such route. GET /openapi.json lists them.",

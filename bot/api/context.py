@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Config
-from bot.domain.models import Calendar, GuildSettings
+from bot.domain.cards import NO_CARD_CHANNEL, card_channel
+from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.permissions import Actor, token_standing
 from bot.storage import Store
 from bot.storage.tokens import ApiToken
@@ -217,6 +218,17 @@ class Api:
         if request is not None:
             self.saved(request, f"the calendar {DEFAULT_CALENDAR}")
         return calendar
+
+    async def card_warnings(self, guild_id: int, events: list[Event]) -> list[str]:
+        """What a client should know about the events it just wrote: those whose card has nowhere to go (the
+        bot records the same in /notifications when it gets to them)."""
+        settings = await self.guild_settings(guild_id)
+        calendars = {c.id: c for c in await self.store.calendars.list(guild_id)}
+        return [
+            f"Event {event.id}: {NO_CARD_CHANNEL}."
+            for event in events
+            if event.calendar_id in calendars and card_channel(event, calendars[event.calendar_id], settings) is None
+        ]
 
     # ---- request bodies
 

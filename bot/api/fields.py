@@ -3,6 +3,7 @@ field's path and goes on, so one 422 names every bad field. Pure helpers; no aio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -22,6 +23,8 @@ class _Missing:
 
 MISSING: Any = _Missing()  # the field is absent (an update keeps the current value)
 MAX_ID = 2**63 - 1
+NUMERIC = re.compile(r"-?[0-9]{1,19}")  # a whole number written as a string (ASCII digits only)
+ID_TEXT = re.compile(r"[0-9]{1,18}")  # an id written as a string: 18 digits always fit MAX_ID
 # DisCal's Unix milliseconds: from the first day of EARLIEST_YEAR to the last day of LATEST_YEAR (its midnight).
 EPOCH_MS_MIN = int(datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC).timestamp() * 1000)
 EPOCH_MS_MAX = int(datetime(LATEST_YEAR, 12, 31, tzinfo=UTC).timestamp() * 1000)
@@ -79,14 +82,15 @@ class Reader:
         maximum: int | None = MAX_ID,
         digits: bool = False,
     ) -> Any:
-        """A whole number; with `digits`, also a string of digits (snowflakes outgrow JavaScript's numbers)."""
+        """A whole number; with `digits`, also a string of digits, signed or not (snowflakes outgrow
+        JavaScript's numbers, and DisCal's own dashboard sent `"31"` and `"1519884000000"`)."""
         name, value = self.raw(key, *aliases)
         if value is MISSING:
             return self.fail(name, "is required") if required else MISSING
         if value is None and nullable:
             return None
-        if digits and isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            value = int(value.strip())
+        if digits and isinstance(value, str) and NUMERIC.fullmatch(value):
+            value = int(value)
         if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -143,9 +147,9 @@ class Reader:
         return parsed
 
     def epoch_ms(self, key: str, *aliases: str, required: bool = False) -> Any:
-        """Unix time in milliseconds, as DisCal sends it."""
+        """Unix time in milliseconds, as DisCal sends it (a number or a string of digits)."""
         name = self.raw(key, *aliases)[0]
-        value = self.integer(key, *aliases, required=required, minimum=None, maximum=None)
+        value = self.integer(key, *aliases, required=required, minimum=None, maximum=None, digits=True)
         if value is MISSING:
             return MISSING
         if not EPOCH_MS_MIN <= value <= EPOCH_MS_MAX:

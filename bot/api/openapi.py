@@ -14,20 +14,25 @@ from bot.domain.models import (
     CALENDAR_DESCRIPTION_MAX,
     CONTENT_MAX,
     DESCRIPTION_MAX,
+    EVENT_NAME_MAX,
+    EVENT_URL_MAX,
     LOCATION_MAX,
     MAX_CAPACITY,
     NAME_MAX,
     URL_MAX,
+    WEB_ADDRESS,
 )
 from bot.domain.notifications import CHANNELS, INTERVALS
 from bot.domain.recurrence import FREQUENCIES, MAX_COUNT, MAX_INTERVAL
+from bot.domain.search import FIELDS as SEARCH_FIELDS
+from bot.domain.search import JOINS, MAX_CONDITIONS, MAX_IN, MAX_SORTS, MAX_TEXT, SEARCHED
 from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
 
 from .context import json_response
-from .discal import MAX_DAYS
-from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, MAX_ID
+from .discal import MAX_DAYS, OCCURRENCE_ID, PREFIXES
+from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, ID_TEXT, MAX_ID, NUMERIC
 from .outage import RETRY_AFTER
-from .perscom import BATCH_MAX, INCLUDES, NESTED_INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
+from .perscom import BATCH_MAX, INCLUDE_ITEM, INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
 from .protocol import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_FIELD, MAX_HEADERS, MAX_LINE
 
 COLORS = [c.name for c in Color]
@@ -61,12 +66,26 @@ SNOWFLAKE = {
     "description": "A Discord id (JavaScript clients may send a string).",
 }
 EPOCH_MS = {"type": "integer", "description": "Unix time in milliseconds.", "examples": [1521732600000]}
-EPOCH_MS_IN = {
-    **EPOCH_MS,
-    "minimum": EPOCH_MS_MIN,
-    "maximum": EPOCH_MS_MAX,
-    "description": f"Unix time in milliseconds, {YEARS}.",
-}
+
+
+def numeric(schema: dict[str, Any]) -> dict[str, Any]:
+    """A DisCal number: as JSON, or as a string of its digits (as DisCal's own dashboard sent them)."""
+    bounds = {k: schema[k] for k in ("minimum", "maximum") if k in schema}
+    number = {"type": "integer", **bounds}
+    text = {"type": "string", "pattern": NUMERIC_PATTERN, "description": "The same number as a string of digits."}
+    rest = {k: v for k, v in schema.items() if k not in ("type", "minimum", "maximum")}
+    return {"anyOf": [number, text], **rest}
+
+
+NUMERIC_PATTERN = f"^{NUMERIC.pattern}$"
+EPOCH_MS_IN = numeric(
+    {
+        **EPOCH_MS,
+        "minimum": EPOCH_MS_MIN,
+        "maximum": EPOCH_MS_MAX,
+        "description": f"Unix time in milliseconds, {YEARS}.",
+    }
+)
 GUILD_ID = {
     "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, {"type": "string", "pattern": "^[0-9]{1,19}$"}],
     "description": "The guild (Discord server) id; it must be the token's guild.",
@@ -74,9 +93,31 @@ GUILD_ID = {
 }
 DISCAL_ID = {
     "anyOf": [{"type": "string"}, {"type": "integer"}],
-    "description": "The event's id, as a string (a number is accepted too).",
-    "examples": ["12"],
+    "description": "The event's id, as a string (a number is accepted too); or one occurrence of a series, "
+    f"`<series id>_<its original start in Unix ms>` (`{OCCURRENCE_ID.pattern}`), as the lists give it.",
+    "examples": ["12", "12_1521732600000"],
 }
+WARNINGS = {
+    "type": "array",
+    "items": STRING,
+    "description": "Present when something will not follow the write: an event whose card has nowhere to go "
+    "(its calendar and the server have no channel). The bot records the same in /notifications.",
+}
+
+
+def one_or_many(item: dict[str, Any]) -> dict[str, Any]:
+    """A list of `item`s; one alone is taken as a list of one, and null as an empty list."""
+    return {"anyOf": [{"type": "array", "items": item}, item, {"type": "null"}]}
+
+
+def web_address(limit: int) -> dict[str, Any]:
+    """An http(s) address with a host and no spaces in it, or empty (none), as the domain takes it."""
+    return {
+        "type": "string",
+        "maxLength": limit,
+        "pattern": f"^\\s*({WEB_ADDRESS.pattern})?\\s*$",  # spaces around it are trimmed
+        "examples": ["https://example.org/raid"],
+    }
 
 
 def error(description: str, *, validation: bool = False, headers: dict | None = None) -> dict[str, Any]:
@@ -152,11 +193,7 @@ INCLUDE = {
     "schema": {
         "type": "string",
         "examples": ["calendar,schedule"],
-        "pattern": "^("
-        + "|".join([*INCLUDES, *(rf"{n}\.[a-z_.*]+" for n in NESTED_INCLUDES)])
-        + r")(,("
-        + "|".join([*INCLUDES, *(rf"{n}\.[a-z_.*]+" for n in NESTED_INCLUDES)])
-        + "))*$",
+        "pattern": f"^({INCLUDE_ITEM.pattern})(,({INCLUDE_ITEM.pattern}))*$",
     },
 }
 MONTH = {
@@ -183,12 +220,123 @@ PAGE = [
 ]
 
 
+# ---- the search body (Laravel Orion's): one shape per kind of field, so each operator meets values it can take
+
+_SEARCH_VALUES = {
+    "id": {
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            {"type": "string", "pattern": f"^{ID_TEXT.pattern}$"},
+        ]
+    },
+    "text": {"type": "string", "maxLength": MAX_TEXT},
+    "bool": {"type": "boolean"},
+    "instant": {**INSTANT_IN, "description": f"ISO 8601, read in UTC when naive; {YEARS}."},
+}
+_SEARCH_OPERATORS = {
+    "id": ["=", "!=", "<", "<=", ">", ">="],
+    "text": ["=", "!=", "like", "not like"],
+    "bool": ["=", "!="],
+    "instant": ["=", "!=", "<", "<=", ">", ">="],
+}
+
+
+def _search_conditions() -> list[dict[str, Any]]:
+    shapes = []
+    for field_kind, operators in _SEARCH_OPERATORS.items():
+        fields = {"type": "string", "enum": [f for f, k in SEARCH_FIELDS.items() if k == field_kind]}
+        join = {"type": "string", "enum": list(JOINS), "default": "and"}
+        value = _SEARCH_VALUES[field_kind]
+        for operator_enum, value_schema in (
+            (operators, value),
+            (["in", "not in"], {"type": "array", "items": value, "minItems": 1, "maxItems": MAX_IN}),
+            (["=", "!="], {"type": "null"}),
+        ):
+            shapes.append(
+                {
+                    "type": "object",
+                    "required": ["field", "value"],
+                    "properties": {
+                        "field": fields,
+                        "operator": {"type": "string", "enum": operator_enum, "default": "="},
+                        "value": value_schema,
+                        "type": join,
+                    },
+                }
+            )
+    return shapes
+
+
+SEARCH_FILTER = {
+    "description": "A condition on a field, or (`nested`) a group of them; conditions join in order with their "
+    "`type`, AND before OR, as Laravel joins them. Text compares with =, != and `like` (`%` and `_`; "
+    "`\\` escapes them; case folded); groups nest three deep.",
+    "anyOf": [
+        *_search_conditions(),
+        {
+            "type": "object",
+            "required": ["nested"],
+            "properties": {
+                "nested": {"type": "array", "items": ref("SearchFilter"), "minItems": 1, "maxItems": MAX_CONDITIONS},
+                "type": {"type": "string", "enum": list(JOINS), "default": "and"},
+            },
+        },
+    ],
+}
+SEARCH = {
+    "type": "object",
+    "description": "Laravel Orion's search body, as PERSCOM takes it. calbot offers no `scopes` or `aggregates`.",
+    "properties": {
+        "filters": {"type": ["array", "null"], "items": ref("SearchFilter"), "maxItems": MAX_CONDITIONS},
+        "search": {
+            "type": ["object", "null"],
+            "properties": {
+                "value": {
+                    "type": ["string", "null"],
+                    "maxLength": MAX_TEXT,
+                    "description": f"Looked for in {', '.join(SEARCHED)}.",
+                },
+                "case_sensitive": {"type": "boolean", "default": False},
+            },
+        },
+        "sort": {
+            "type": ["array", "null"],
+            "maxItems": MAX_SORTS,
+            "description": "Then by start and id. NULLs come first going up, last going down (as MySQL orders).",
+            "items": {
+                "type": "object",
+                "required": ["field"],
+                "properties": {
+                    "field": {"type": "string", "enum": list(SEARCH_FIELDS)},
+                    "direction": {"type": "string", "enum": ["asc", "desc"], "default": "asc"},
+                },
+            },
+        },
+        "includes": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "required": ["relation"],
+                "properties": {"relation": {"type": "string", "enum": list(INCLUDES)}},
+            },
+        },
+    },
+    "examples": [
+        {
+            "search": {"value": "raid"},
+            "filters": [{"field": "starts", "operator": ">=", "value": "2026-05-01T00:00:00Z"}],
+            "sort": [{"field": "starts", "direction": "desc"}],
+        }
+    ],
+}
+
+
 def path_id(what: str) -> dict[str, Any]:
     return {"name": "id", "in": "path", "required": True, "description": f"The {what}'s id.", "schema": ID}
 
 
 EVENT_FIELDS: dict[str, Any] = {
-    "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+    "name": {"type": "string", "minLength": 1, "maxLength": EVENT_NAME_MAX},
     "calendar_id": {
         **ID,
         "description": "One of the guild's calendars. Left out on create: the calendar named General, else the "
@@ -197,7 +345,7 @@ EVENT_FIELDS: dict[str, Any] = {
     "description": nullable({"type": "string", "maxLength": DESCRIPTION_MAX, "description": "Supports HTML."}),
     "content": nullable({"type": "string", "maxLength": CONTENT_MAX, "description": "Supports HTML."}),
     "location": nullable({"type": "string", "maxLength": LOCATION_MAX}),
-    "url": nullable({"type": "string", "format": "uri", "maxLength": URL_MAX}),
+    "url": nullable(web_address(EVENT_URL_MAX)),
     "author_id": nullable(SNOWFLAKE),
     "all_day": {"type": "boolean", "default": False},
     "starts": INSTANT_IN,
@@ -208,25 +356,21 @@ EVENT_FIELDS: dict[str, Any] = {
     "registration_deadline": nullable(INSTANT_IN),
     "notifications_enabled": {"type": "boolean", "default": True},
     "notifications_interval": {
-        "type": "array",
-        "items": {"type": "string", "enum": list(INTERVALS)},
-        "description": "Default: the guild's default reminders. calbot also takes any ISO 8601 duration up to "
-        "four weeks (`PT30M`, `P2D`).",
+        **one_or_many({"type": "string", "enum": list(INTERVALS)}),
+        "description": "Default: the guild's default reminders; null: none. calbot also takes any ISO 8601 "
+        "duration up to four weeks (`PT30M`, `P2D`).",
     },
     "notifications_channels": {
-        "type": "array",
-        "items": {"type": "string", "enum": list(CHANNELS)},
-        "description": "Default: the guild's default reminder channels.",
+        **one_or_many({"type": "string", "enum": list(CHANNELS)}),
+        "description": "Default: the guild's default reminder channels; null: none.",
     },
     "timezone": {
         "type": "string",
         "description": "calbot: an IANA zone; default the guild's.",
         "examples": ["Europe/Berlin"],
     },
-    "color": {"type": "string", "enum": COLORS, "description": "calbot: DisCal's colours."},
-    "image": nullable(
-        {"type": "string", "format": "uri", "maxLength": URL_MAX, "description": "calbot: an image for the card."}
-    ),
+    "color": nullable({"type": "string", "enum": COLORS, "description": "calbot: DisCal's colours (null: NONE)."}),
+    "image": nullable({**web_address(URL_MAX), "description": "calbot: an image for the card (empty: none)."}),
     "capacity": nullable({"type": "integer", "minimum": 1, "maximum": MAX_CAPACITY, "description": "calbot: places."}),
 }
 
@@ -236,16 +380,16 @@ SCHEDULE = {
     "required": ["frequency"],
     "properties": {
         "frequency": {"type": "string", "enum": list(FREQUENCIES)},
-        "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL, "default": 1},
-        "end_type": {"type": "string", "enum": ["never", "on", "after"], "default": "never"},
+        "interval": nullable({"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL, "default": 1}),
+        "end_type": nullable({"type": "string", "enum": ["never", "on", "after"], "default": "never"}),
         "count": nullable(
             {"type": "integer", "minimum": 1, "maximum": MAX_COUNT, "description": "With end_type after."}
         ),
         "until": nullable({**INSTANT, "description": f"With end_type on; {YEARS}."}),
-        "by_day": {"type": "array", "items": {"type": "string", "examples": ["TU", "2TU", "-1FR"]}},
-        "by_month": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}},
-        "by_month_day": {"type": "array", "items": {"type": "integer", "minimum": -31, "maximum": 31}},
-        "by_set_position": {"type": "array", "items": {"type": "integer", "minimum": -366, "maximum": 366}},
+        "by_day": one_or_many({"type": "string", "examples": ["TU", "2TU", "-1FR"]}),
+        "by_month": nullable({"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}}),
+        "by_month_day": nullable({"type": "array", "items": {"type": "integer", "minimum": -31, "maximum": 31}}),
+        "by_set_position": nullable({"type": "array", "items": {"type": "integer", "minimum": -366, "maximum": 366}}),
     },
 }
 
@@ -291,7 +435,7 @@ EVENT = {
         "notifications_enabled": {"type": "boolean"},
         "notifications_interval": {"type": "array", "items": STRING},
         "notifications_channels": {"type": "array", "items": {"type": "string", "enum": list(CHANNELS)}},
-        "label": STRING,
+        "label": {**STRING, "description": "`Event: <id>`, as PERSCOM labels events.", "examples": ["Event: 12"]},
         "created_at": {**INSTANT, "description": "The date the resource was created. Stored in UTC."},
         "updated_at": {**INSTANT, "description": "The date the resource was updated. Stored in UTC."},
         "schedule": {**nullable(ref("Schedule")), "description": "Present when repeats is true (or included)."},
@@ -349,8 +493,9 @@ LIMITS_TEXT = (
     f"headers must arrive within {HEADER_TIMEOUT:g} seconds of the connection opening or the request's first "
     f"byte (else 408 and the connection is closed), the body within {BODY_TIMEOUT:g} seconds (408); a batch holds "
     f"at most {BATCH_MAX} resources; a page at most {PAGE_MAX} items; instants lie {YEARS}; names are at most "
-    f"{NAME_MAX} characters, an event's description {DESCRIPTION_MAX}, its content {CONTENT_MAX}, its location "
-    f"{LOCATION_MAX}, a calendar's description {CALENDAR_DESCRIPTION_MAX}, a web address {URL_MAX}; no string may "
+    f"{EVENT_NAME_MAX} characters (a calendar's {NAME_MAX}), an event's description {DESCRIPTION_MAX}, its content "
+    f"{CONTENT_MAX}, its location {LOCATION_MAX} and its url {EVENT_URL_MAX} (PERSCOM's bounds; a card shows what "
+    f"Discord can), a calendar's description {CALENDAR_DESCRIPTION_MAX}, an image's address {URL_MAX}; no string may "
     "hold a NUL character (U+0000). Each token has a rate per minute (429 with Retry-After beyond it). While the "
     f"database is unavailable: 503 with Retry-After ({RETRY_AFTER} seconds)."
 )
@@ -370,11 +515,21 @@ def page_of(item: str) -> dict[str, Any]:
             },
             "meta": {
                 "type": "object",
-                "required": ["current_page", "from", "last_page", "path", "per_page", "to", "total"],
+                "required": ["current_page", "from", "last_page", "links", "path", "per_page", "to", "total"],
                 "properties": {
                     "current_page": {"type": "integer"},
                     "from": nullable({"type": "integer"}),
                     "last_page": {"type": "integer"},
+                    "links": {
+                        "type": "array",
+                        "description": "As Laravel's paginator writes them: previous, the pages around the "
+                        "current one (`...` for a gap, with no url), next.",
+                        "items": {
+                            "type": "object",
+                            "required": ["url", "label", "active"],
+                            "properties": {"url": link, "label": STRING, "active": {"type": "boolean"}},
+                        },
+                    },
                     "path": STRING,
                     "per_page": {"type": "integer"},
                     "to": nullable({"type": "integer"}),
@@ -390,14 +545,15 @@ DISCAL_RECURRENCE = {
     "properties": {
         "recur": {"type": "boolean"},
         "frequency": {"type": "string", "enum": list(FREQUENCIES)},
-        "count": {
-            "type": "integer",
-            "minimum": -1,
-            "maximum": MAX_COUNT,
-            "description": "-1 or 0: forever. Also spelled recurCount.",
-        },
-        "recurCount": {"type": "integer", "minimum": -1, "maximum": MAX_COUNT},
-        "interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL},
+        "count": numeric(
+            {
+                "type": "integer",
+                "minimum": -1,
+                "maximum": MAX_COUNT,
+                "description": "-1 or 0: forever. Also spelled recurCount (the first spelling given is read).",
+            }
+        ),
+        "interval": numeric({"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL}),
     },
 }
 DISCAL_EVENT = {
@@ -426,7 +582,7 @@ DISCAL_EVENT = {
         "color": {"type": "string", "enum": COLORS},
         "isParent": {
             "type": "boolean",
-            "description": "false for one occurrence of a recurring event (its id is the series')",
+            "description": "false for one occurrence of a recurring event (its id: `<series id>_<original start>`)",
         },
         "recurrence": {
             "type": "object",
@@ -445,18 +601,22 @@ DISCAL_EVENT = {
 DISCAL_BRIEF = {
     "type": "object",
     "required": ["id", "epochStart", "epochEnd"],
-    "properties": {"id": {"type": "string"}, "epochStart": EPOCH_MS, "epochEnd": EPOCH_MS},
+    "properties": {
+        "id": {"type": "string", "description": "For an occurrence of a series: `<series id>_<original start>`."},
+        "epochStart": EPOCH_MS,
+        "epochEnd": EPOCH_MS,
+    },
 }
 DISCAL_WRITE_FIELDS = {
     "guild_id": GUILD_ID,
     "epochStart": {**EPOCH_MS_IN, "description": f"Unix time of the start (also spelled startEpoch), {YEARS}."},
     "epochEnd": {**EPOCH_MS_IN, "description": f"Unix time of the end; equal to epochStart: no end. {YEARS}."},
-    "summary": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
-    "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
-    "location": {"type": "string", "maxLength": LOCATION_MAX},
-    "color": {"type": "string", "enum": COLORS},
-    "recurrence": ref("DisCalRecurrenceInput"),
-    "image": {"type": "string", "format": "uri", "maxLength": URL_MAX},
+    "summary": {"type": "string", "minLength": 1, "maxLength": EVENT_NAME_MAX},
+    "description": nullable({"type": "string", "maxLength": DESCRIPTION_MAX}),
+    "location": nullable({"type": "string", "maxLength": LOCATION_MAX}),
+    "color": nullable({"type": "string", "enum": COLORS, "description": "null: NONE."}),
+    "recurrence": {**nullable(ref("DisCalRecurrenceInput")), "description": "null: it does not repeat."},
+    "image": nullable({**web_address(URL_MAX), "description": "Empty: none."}),
 }
 
 
@@ -475,8 +635,12 @@ def discal(summary: str, request: dict[str, Any], response: dict[str, Any], *, w
 def message(text: str, *, with_id: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "object",
-        "required": ["Message", *(["id"] if with_id else [])],
-        "properties": {"Message": {"type": "string", "const": text}},
+        "required": ["message", "Message", *(["id"] if with_id else [])],
+        "properties": {
+            "message": {"type": "string", "const": text, "description": "What the upstream DisCal server wrote."},
+            "Message": {"type": "string", "const": text, "description": "What the DisCal document shows."},
+            "warnings": WARNINGS,
+        },
     }
     if with_id:
         schema["properties"]["id"] = {"type": "string"}
@@ -484,7 +648,7 @@ def message(text: str, *, with_id: bool = False) -> dict[str, Any]:
 
 
 def _crud(item: str, fields_ref: str, create_ref: str, tag: str, what: str) -> dict[str, Any]:
-    single = {"type": "object", "required": ["data"], "properties": {"data": ref(item)}}
+    single = {"type": "object", "required": ["data"], "properties": {"data": ref(item), "warnings": WARNINGS}}
     list_params = [VERSION, *PAGE] + (
         [INCLUDE, {"name": "calendar_id", "in": "query", "required": False, "schema": ID}] if item == "Event" else []
     )
@@ -538,10 +702,101 @@ def _crud(item: str, fields_ref: str, create_ref: str, tag: str, what: str) -> d
     }
 
 
+def discal_paths(prefix: str) -> dict[str, Any]:
+    """DisCal's routes under `prefix` (the document's `/v1/events`, and upstream's `/api/v1/events`)."""
+    return {
+        f"{prefix}/list/month": discal(
+            "Events of a month: one entry per occurrence starting in DaysInMonth days from EpochStart",
+            {
+                "type": "object",
+                "required": ["guild_id", "DaysInMonth", "EpochStart"],
+                "properties": {
+                    "guild_id": GUILD_ID,
+                    "DaysInMonth": numeric({"type": "integer", "minimum": 1, "maximum": MAX_DAYS}),
+                    "EpochStart": {**EPOCH_MS_IN, "description": f"First Unix millisecond of the month, {YEARS}."},
+                },
+            },
+            {
+                "type": "object",
+                "required": ["count", "events"],
+                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalBrief")}},
+            },
+            write=False,
+        ),
+        f"{prefix}/list/date": discal(
+            "Events of a day: the 24 hours from startEpoch (also spelled StartEpoch)",
+            {
+                "type": "object",
+                "required": ["guild_id", "startEpoch"],
+                "properties": {
+                    "guild_id": GUILD_ID,
+                    "startEpoch": {
+                        **EPOCH_MS_IN,
+                        "description": f"Unix time in milliseconds, {YEARS}. Also spelled StartEpoch, EpochStart "
+                        "or epochStart (the first spelling given is read).",
+                    },
+                },
+            },
+            {
+                "type": "object",
+                "required": ["count", "events"],
+                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalEvent")}},
+            },
+            write=False,
+        ),
+        f"{prefix}/get": discal(
+            "One event, in full",
+            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
+            ref("DisCalEvent"),
+            write=False,
+        ),
+        f"{prefix}/create": discal(
+            "Create an event (in the guild's calendar named General, else its first)",
+            {
+                "type": "object",
+                "required": ["guild_id", "epochStart", "epochEnd", "summary"],
+                "properties": DISCAL_WRITE_FIELDS,
+            },
+            message("Successfully created event!", with_id=True),
+            write=True,
+        ),
+        f"{prefix}/update": discal(
+            "Change an event (the fields given): with a series' id, the whole series; with an occurrence's id, "
+            "that occurrence alone (summary, description, location, epochStart, epochEnd)",
+            {
+                "type": "object",
+                "required": ["guild_id", "id"],
+                "properties": {**DISCAL_WRITE_FIELDS, "id": DISCAL_ID},
+            },
+            message("Successfully updated event!"),
+            write=True,
+        ),
+        f"{prefix}/delete": discal(
+            "Delete an event (with a series' id, the whole series); with an occurrence's id, cancel that occurrence",
+            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
+            message("Successfully deleted event!"),
+            write=True,
+        ),
+    }
+
+
 def document() -> dict[str, Any]:
-    many = {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("Event")}}}
+    many = {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"data": {"type": "array", "items": ref("Event")}, "warnings": WARNINGS},
+    }
     paths: dict[str, Any] = {
         **_crud("Event", "EventFields", "EventCreate", "Events (PERSCOM)", "an event"),
+        "/{version}/events/search": {
+            "post": {
+                "tags": ["Events (PERSCOM)"],
+                "summary": "Search the guild's events (Orion's filters, search and sort), a page at a time",
+                "parameters": [VERSION, *PAGE, INCLUDE],
+                "requestBody": body(ref("EventSearch")),
+                "responses": {"200": ok(ref("EventPage")), **errors(*READ, *WITH_BODY)},
+            }
+        },
         "/{version}/events/batch": {
             "post": {
                 "tags": ["Events (PERSCOM)"],
@@ -606,70 +861,7 @@ def document() -> dict[str, Any]:
             },
         },
         **_crud("Calendar", "CalendarFields", "CalendarCreate", "Calendars (PERSCOM)", "a calendar"),
-        "/v1/events/list/month": discal(
-            "Events of a month: one entry per occurrence starting in DaysInMonth days from EpochStart",
-            {
-                "type": "object",
-                "required": ["guild_id", "DaysInMonth", "EpochStart"],
-                "properties": {
-                    "guild_id": GUILD_ID,
-                    "DaysInMonth": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
-                    "EpochStart": {**EPOCH_MS_IN, "description": f"First Unix millisecond of the month, {YEARS}."},
-                },
-            },
-            {
-                "type": "object",
-                "required": ["count", "events"],
-                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalBrief")}},
-            },
-            write=False,
-        ),
-        "/v1/events/list/date": discal(
-            "Events of a day: the 24 hours from startEpoch (also spelled StartEpoch)",
-            {
-                "type": "object",
-                "required": ["guild_id", "startEpoch"],
-                "properties": {"guild_id": GUILD_ID, "startEpoch": EPOCH_MS_IN, "StartEpoch": EPOCH_MS_IN},
-            },
-            {
-                "type": "object",
-                "required": ["count", "events"],
-                "properties": {"count": {"type": "integer"}, "events": {"type": "array", "items": ref("DisCalEvent")}},
-            },
-            write=False,
-        ),
-        "/v1/events/get": discal(
-            "One event, in full",
-            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
-            ref("DisCalEvent"),
-            write=False,
-        ),
-        "/v1/events/create": discal(
-            "Create an event (in the guild's calendar named General, else its first)",
-            {
-                "type": "object",
-                "required": ["guild_id", "epochStart", "epochEnd", "summary"],
-                "properties": DISCAL_WRITE_FIELDS,
-            },
-            message("Successfully created event!", with_id=True),
-            write=True,
-        ),
-        "/v1/events/update": discal(
-            "Change an event (the fields given; a recurring event's whole series)",
-            {
-                "type": "object",
-                "required": ["guild_id", "id"],
-                "properties": {**DISCAL_WRITE_FIELDS, "id": DISCAL_ID},
-            },
-            message("Successfully updated event!"),
-            write=True,
-        ),
-        "/v1/events/delete": discal(
-            "Delete an event (a recurring event's whole series)",
-            {"type": "object", "required": ["guild_id", "id"], "properties": {"guild_id": GUILD_ID, "id": DISCAL_ID}},
-            message("Successfully deleted event!"),
-            write=True,
-        ),
+        **{path: item for prefix in PREFIXES for path, item in discal_paths(prefix).items()},
         "/ics/{secret}.ics": {
             "get": {
                 "tags": ["Feeds"],
@@ -755,71 +947,125 @@ def document() -> dict[str, Any]:
             }
         },
     }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "calbot HTTP API",
-            "version": "1",
-            "description": "DisCal v1 and PERSCOM-style routes for a guild's calendars and events. Every route "
-            "but the feeds needs a guild's API token (`/api token create`, or `python -m bot token create`). "
-            "Events written here get their Discord card and reminders like those made with slash commands. "
-            "Errors are JSON: `{message}`; 422 adds `errors: {field path: [messages]}`.\n\n" + LIMITS_TEXT,
-            "x-limits": LIMITS,
-        },
-        "servers": [{"url": "/"}],
-        "security": [{"bearer": []}],
-        "tags": [
-            {"name": "Events (PERSCOM)"},
-            {"name": "Calendars (PERSCOM)"},
-            {"name": "DisCal v1"},
-            {"name": "Feeds"},
-            {"name": "Meta"},
-        ],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <token>"},
-                "discal": {
-                    "type": "apiKey",
-                    "in": "header",
-                    "name": "Authorization",
-                    "description": "DisCal's form: Authorization: <token>",
-                },
+    return with_examples(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "calbot HTTP API",
+                "version": "1",
+                "description": "DisCal v1 and PERSCOM-style routes for a guild's calendars and events. Every route "
+                "but the feeds needs a guild's API token (`/api token create`, or `python -m bot token create`). "
+                "Events written here get their Discord card and reminders like those made with slash commands. "
+                "Errors are JSON: `{message}`; 422 adds `errors: {field path: [messages]}`.\n\n" + LIMITS_TEXT,
+                "x-limits": LIMITS,
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["message"],
-                    "properties": {"message": STRING, "Message": {**STRING, "description": "On DisCal routes."}},
-                },
-                "ValidationError": {
-                    "type": "object",
-                    "required": ["message", "errors"],
-                    "properties": {
-                        "message": STRING,
-                        "Message": STRING,
-                        "errors": {
-                            "type": "object",
-                            "additionalProperties": {"type": "array", "items": STRING},
-                            "examples": [{"resources.0.starts": ["is required"]}],
-                        },
+            "servers": [{"url": "/"}],
+            "security": [{"bearer": []}],
+            "tags": [
+                {"name": "Events (PERSCOM)"},
+                {"name": "Calendars (PERSCOM)"},
+                {"name": "DisCal v1"},
+                {"name": "Feeds"},
+                {"name": "Meta"},
+            ],
+            "paths": paths,
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <token>"},
+                    "discal": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "Authorization",
+                        "description": "DisCal's form: Authorization: <token>",
                     },
                 },
-                "Event": EVENT,
-                "EventFields": {"type": "object", "properties": EVENT_FIELDS},
-                "EventCreate": {"type": "object", "required": ["name", "starts"], "properties": EVENT_FIELDS},
-                "Schedule": SCHEDULE,
-                "EventPage": page_of("Event"),
-                "Calendar": CALENDAR,
-                "CalendarFields": {"type": "object", "properties": CALENDAR_FIELDS},
-                "CalendarCreate": {"type": "object", "required": ["name"], "properties": CALENDAR_FIELDS},
-                "CalendarPage": page_of("Calendar"),
-                "DisCalRecurrenceInput": DISCAL_RECURRENCE,
-                "DisCalEvent": DISCAL_EVENT,
-                "DisCalBrief": DISCAL_BRIEF,
+                "schemas": {
+                    "Error": {
+                        "type": "object",
+                        "required": ["message"],
+                        "properties": {"message": STRING, "Message": {**STRING, "description": "On DisCal routes."}},
+                    },
+                    "ValidationError": {
+                        "type": "object",
+                        "required": ["message", "errors"],
+                        "properties": {
+                            "message": STRING,
+                            "Message": STRING,
+                            "errors": {
+                                "type": "object",
+                                "additionalProperties": {"type": "array", "items": STRING},
+                                "examples": [{"resources.0.starts": ["is required"]}],
+                            },
+                        },
+                    },
+                    "Event": EVENT,
+                    "EventFields": {"type": "object", "properties": EVENT_FIELDS},
+                    "EventCreate": {"type": "object", "required": ["name", "starts"], "properties": EVENT_FIELDS},
+                    "Schedule": SCHEDULE,
+                    "EventPage": page_of("Event"),
+                    "EventSearch": SEARCH,
+                    "SearchFilter": SEARCH_FILTER,
+                    "Calendar": CALENDAR,
+                    "CalendarFields": {"type": "object", "properties": CALENDAR_FIELDS},
+                    "CalendarCreate": {"type": "object", "required": ["name"], "properties": CALENDAR_FIELDS},
+                    "CalendarPage": page_of("Calendar"),
+                    "DisCalRecurrenceInput": DISCAL_RECURRENCE,
+                    "DisCalEvent": DISCAL_EVENT,
+                    "DisCalBrief": DISCAL_BRIEF,
+                },
             },
-        },
-    }
+        }
+    )
+
+
+# A request each operation takes as written (tests/api/test_openapi.py sends every one to a server holding
+# calendar 1 and events 1 to 3, with `{version}` v2 and `{id}` 1, and expects it to succeed).
+DISCAL_GUILD = 375357265198317579  # the DisCal document's
+EVENT_EXAMPLE = {
+    "name": "Raid night",
+    "calendar_id": 1,
+    "starts": "2026-12-24T18:00:00Z",
+    "ends": "2026-12-24T20:00:00Z",
+    "notifications_interval": ["pt15m", "p1d"],
+    "notifications_channels": ["discord_public"],
+}
+DISCAL_EXAMPLES = {
+    "list/month": {"guild_id": DISCAL_GUILD, "DaysInMonth": 31, "EpochStart": 1772323200000},
+    "list/date": {"guild_id": DISCAL_GUILD, "startEpoch": 1772323200000},
+    "get": {"guild_id": DISCAL_GUILD, "id": "1"},
+    "create": {
+        "guild_id": DISCAL_GUILD,
+        "epochStart": 1521732600000,
+        "epochEnd": 1521732600000,
+        "summary": "My cool event!",
+        "description": "Event edited via REST API",
+        "location": "The nether",
+        "color": "RED",
+        "recurrence": {"recur": False, "frequency": "DAILY", "count": -1, "interval": 1},
+        "image": "https://goo.gl/nqi64A",
+    },
+    "update": {"guild_id": str(DISCAL_GUILD), "id": "1", "summary": "My cool event!", "epochStart": "1772388000000"},
+    "delete": {"guild_id": DISCAL_GUILD, "id": "3"},
+}
+REQUEST_EXAMPLES: dict[tuple[str, str], Any] = {
+    ("post", "/{version}/events"): EVENT_EXAMPLE,
+    ("put", "/{version}/events/{id}"): {"location": "Voice 2"},
+    ("patch", "/{version}/events/{id}"): {"location": "Voice 2", "capacity": 10},
+    ("post", "/{version}/events/search"): SEARCH["examples"][0],
+    ("post", "/{version}/events/batch"): {"resources": [EVENT_EXAMPLE]},
+    ("patch", "/{version}/events/batch"): {"resources": {"1": {"name": "Renamed"}}},
+    ("delete", "/{version}/events/batch"): {"resources": [2]},
+    ("post", "/{version}/calendars"): {"name": "Trainings", "description": "Weekly drills", "color": "BLUE"},
+    ("put", "/{version}/calendars/{id}"): {"description": "Raids and more"},
+    ("patch", "/{version}/calendars/{id}"): {"color": "RED"},
+    **{("post", f"{prefix}/{name}"): example for prefix in PREFIXES for name, example in DISCAL_EXAMPLES.items()},
+}
+
+
+def with_examples(document: dict[str, Any]) -> dict[str, Any]:
+    for (method, path), example in REQUEST_EXAMPLES.items():
+        document["paths"][path][method]["requestBody"]["content"]["application/json"]["example"] = example
+    return document
 
 
 _DOCUMENT = document()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
@@ -27,13 +28,16 @@ from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import MAX_CAPACITY, Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.permissions import Actor
-from bot.domain.recurrence import from_perscom, to_perscom
+from bot.domain.recurrence import MAX_COUNT, MAX_INTERVAL, from_perscom, to_perscom
+from bot.domain.search import FIELDS as SEARCH_FIELDS
+from bot.domain.search import MAX_CONDITIONS, MAX_DEPTH, Condition, EventQuery, Group, Sort
+from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
 from bot.domain.timezones import resolve_zone
 from bot.storage.tokens import ApiToken
 
 from .context import API_KEY, Api, json_response
 from .errors import FieldErrors, domain_field, invalid, not_found, validate
-from .fields import MISSING, Reader, iso, row_id
+from .fields import ID_TEXT, MISSING, Reader, iso, kind, parse_instant, row_id
 
 VERSIONS = ("v1", "v2")
 BATCH_MAX = 100
@@ -41,6 +45,7 @@ PAGE_DEFAULT, PAGE_MAX = 15, 100
 PAGE_NUMBER_MAX = 10**9
 INCLUDES = ("attachments", "author", "calendar", "comments", "image", "schedule", "tags")
 NESTED_INCLUDES = ("author", "calendar", "comments")  # PERSCOM also offers author.*, calendar.*, comments.*
+INCLUDE_ITEM = re.compile("|".join([*INCLUDES, *(rf"{n}\.[a-z_.*]+" for n in NESTED_INCLUDES)]))
 
 # Domain field names → the API's field paths.
 EVENT_FIELDS = {
@@ -193,8 +198,9 @@ def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) 
     r.string("frequency", required=True, nullable=False)
     r.string("end_type")
     r.instant("until", UTC)  # a date-time in the years calbot handles (the domain reads it again)
-    for key in ("interval", "count"):
-        r.integer(key, nullable=True, minimum=1, maximum=None)
+    # Bounded even where end_type leaves them unused: what is sent must be what the document allows.
+    for key, high in (("interval", MAX_INTERVAL), ("count", MAX_COUNT)):
+        r.integer(key, nullable=True, minimum=1, maximum=high)
     for key in ("by_month", "by_month_day", "by_set_position"):
         value = schedule.get(key)
         if value is not None and not (
@@ -209,15 +215,15 @@ def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) 
 
 
 def parse_includes(request: web.Request) -> set[str]:
+    """The relations `?include=` names: a comma-separated list of INCLUDE_ITEMs, nothing else (no spaces,
+    no empty items), as the OpenAPI document states it."""
     wanted: set[str] = set()
     for value in request.query.getall("include", []):
-        for item in filter(None, (part.strip() for part in value.split(","))):
-            base = item.split(".", 1)[0]
-            if item in INCLUDES or (base in NESTED_INCLUDES and item.startswith(base + ".")):
-                wanted.add(base)
-            else:
+        for item in value.split(","):
+            if not INCLUDE_ITEM.fullmatch(item):
                 options = ", ".join([*INCLUDES, *(f"{n}.*" for n in NESTED_INCLUDES)])
-                raise invalid({"include": [f"{item[:40]!r} cannot be included; use {options}"]})
+                raise invalid({"include": [f"{item[:40]!r} cannot be included; use {options}, separated by commas"]})
+            wanted.add(item.split(".", 1)[0])
     return wanted
 
 
@@ -252,7 +258,7 @@ def event_resource(event: Event, includes: Iterable[str] = (), calendars: dict[i
         "notifications_enabled": event.notifications_enabled,
         "notifications_interval": list(event.notifications_interval),
         "notifications_channels": list(event.notifications_channels),
-        "label": event.name,
+        "label": f"Event: {event.id}",  # as PERSCOM's Event model labels itself
         "created_at": iso(event.created_at),
         "updated_at": iso(event.updated_at),
         # calbot's own fields
@@ -297,6 +303,23 @@ def paging(request: web.Request) -> tuple[int, int]:
     return values["page"], values["limit"]
 
 
+PREVIOUS, NEXT = "&laquo; Previous", "Next &raquo;"  # Laravel's pagination labels, escaped as it sends them
+ON_EACH_SIDE = 3  # Laravel's default: pages shown on each side of the current one
+
+
+def page_window(page: int, last: int) -> list[int | None]:
+    """The page numbers Laravel's paginator links in `meta.links` (its UrlWindow), None for a "..." gap: every
+    page when there are few, else the first two, the pages around the current one and the last two."""
+    window = ON_EACH_SIDE * 2
+    if last < window + 8:
+        return list(range(1, last + 1))
+    if page <= window:
+        return [*range(1, window + 3), None, last - 1, last]
+    if page > last - window:
+        return [1, 2, None, *range(last - (window + 2), last + 1)]
+    return [1, 2, None, *range(page - ON_EACH_SIDE, page + ON_EACH_SIDE + 1), None, last - 1, last]
+
+
 def paginated(request: web.Request, items: list[dict], total: int, page: int, limit: int) -> dict[str, Any]:
     last = max(1, math.ceil(total / limit))
     base = request.app[API_KEY].link_base(request)
@@ -306,6 +329,11 @@ def paginated(request: web.Request, items: list[dict], total: int, page: int, li
         return base + str(request.rel_url.update_query(page=str(number), limit=str(limit)))
 
     first_index = (page - 1) * limit + 1 if items else None
+    numbered = [
+        {"url": None if number is None else link(number), "label": "..." if number is None else str(number),
+         "active": number == page}
+        for number in page_window(page, last)
+    ]  # fmt: skip
     return {
         "data": items,
         "links": {
@@ -318,6 +346,11 @@ def paginated(request: web.Request, items: list[dict], total: int, page: int, li
             "current_page": page,
             "from": first_index,
             "last_page": last,
+            "links": [
+                {"url": link(page - 1) if page > 1 else None, "label": PREVIOUS, "active": False},
+                *numbered,
+                {"url": link(page + 1) if page < last else None, "label": NEXT, "active": False},
+            ],
             "path": path,
             "per_page": limit,
             "to": first_index + len(items) - 1 if items else None,
@@ -384,11 +417,18 @@ async def create_event(request: web.Request) -> web.Response:
     [event] = await api.store.events.create_many(await _place(api, request, [draft], actor))
     api.saved(request, f"event {event.id}")
     calendars = await _calendars_if(api, token, includes)
-    return json_response({"data": event_resource(event, includes, calendars)}, status=201)
+    answer = await _written(api, token, {"data": event_resource(event, includes, calendars)}, [event])
+    return json_response(answer, status=201)
 
 
 def _events(what: str, events: list[Event]) -> str:
     return f"{what} {', '.join(str(e.id) for e in events)}"
+
+
+async def _written(api: Api, token: ApiToken, answer: dict[str, Any], events: list[Event]) -> dict[str, Any]:
+    """A write's answer, with `warnings` when an event's card has nowhere to go."""
+    warnings = await api.card_warnings(token.guild_id, events)
+    return {**answer, "warnings": warnings} if warnings else answer
 
 
 async def _calendars_if(api: Api, token: ApiToken, includes: set[str]) -> dict[int, Calendar] | None:
@@ -425,7 +465,7 @@ async def update_event(request: web.Request) -> web.Response:
     [event] = await api.store.events.update_many([draft.event])
     api.saved(request, f"the change to event {event.id}")
     calendars = await _calendars_if(api, token, includes)
-    return json_response({"data": event_resource(event, includes, calendars)})
+    return json_response(await _written(api, token, {"data": event_resource(event, includes, calendars)}, [event]))
 
 
 async def delete_event(request: web.Request) -> web.Response:
@@ -435,6 +475,128 @@ async def delete_event(request: web.Request) -> web.Response:
     actor.check_change(await api.store.events.get(token.guild_id, _event_id(request)))
     [event] = await api.store.events.delete_many(token.guild_id, [_event_id(request)])
     return json_response({"data": event_resource(event)})
+
+
+# ---- search (Laravel Orion's search body, as PERSCOM serves it)
+
+
+def read_search(data: dict[str, Any]) -> tuple[EventQuery, set[str]]:
+    """The query an Orion search body asks (`filters`, `search`, `sort`), and the relations its `includes`
+    name; 422 naming every bad part."""
+    errors = FieldErrors()
+    for unsupported in ("scopes", "aggregates"):
+        if data.get(unsupported):
+            errors.add(unsupported, f"calbot offers no {unsupported} on events; leave {unsupported} out")
+    filters: Any = ()
+    if (raw := data.get("filters")) is not None:
+        filters = _read_filters(raw, "filters", errors, 1)
+    text, case_sensitive = None, False
+    search = Reader(data, errors).mapping("search")
+    if isinstance(search, dict):
+        r = Reader(search, errors, "search.")
+        value = r.string("value")
+        text = value or None
+        case_sensitive = r.boolean("case_sensitive") is True
+    sorts = []
+    name, raw_sorts = Reader(data, errors).raw("sort", "sorts")
+    if raw_sorts not in (MISSING, None):
+        if not isinstance(raw_sorts, list):
+            errors.add(name, f"must be a list of {{field, direction}}, not {kind(raw_sorts)}")
+        for index, item in enumerate(raw_sorts if isinstance(raw_sorts, list) else []):
+            r = Reader(item if isinstance(item, dict) else {}, errors, f"{name}.{index}.")
+            if not isinstance(item, dict):
+                errors.add(f"{name}.{index}", "must be an object {field, direction}")
+                continue
+            field = r.string("field", required=True, nullable=False)
+            direction = r.string("direction", nullable=False)
+            if direction not in (MISSING, "asc", "desc"):
+                r.fail("direction", "must be asc or desc")
+            if field is not MISSING:
+                sorts.append(Sort(field, descending=direction == "desc"))
+    includes = set()
+    raw_includes = data.get("includes")
+    if raw_includes is not None and not isinstance(raw_includes, list):
+        errors.add("includes", f"must be a list of {{relation}}, not {kind(raw_includes)}")
+    for index, item in enumerate(raw_includes if isinstance(raw_includes, list) else []):
+        relation = item.get("relation") if isinstance(item, dict) else None
+        if relation in INCLUDES or (isinstance(relation, str) and relation.split(".", 1)[0] in NESTED_INCLUDES):
+            includes.add(relation.split(".", 1)[0])
+        else:
+            errors.add(f"includes.{index}", f"must be {{relation}} naming one of {', '.join(INCLUDES)}")
+    errors.raise_if_any()
+    query = EventQuery(filters=tuple(filters), text=text, case_sensitive=case_sensitive, sorts=tuple(sorts))
+    try:
+        return query.validated(), includes
+    except InvalidField as error:
+        raise invalid({error.field: [error.reason]}) from None
+
+
+def _read_filters(raw: Any, path: str, errors: FieldErrors, depth: int) -> list[Condition | Group]:
+    if not isinstance(raw, list):
+        errors.add(path, f"must be a list of conditions, not {kind(raw)}")
+        return []
+    if len(raw) > MAX_CONDITIONS:
+        errors.add(path, f"holds {len(raw)} conditions; a search holds at most {MAX_CONDITIONS}")
+        return []
+    found: list[Condition | Group] = []
+    for index, item in enumerate(raw):
+        where = f"{path}.{index}"
+        if not isinstance(item, dict):
+            errors.add(where, "must be an object {field, operator, value, type}")
+            continue
+        r = Reader(item, errors, where + ".")
+        join = r.string("type", nullable=False)
+        join = "and" if join is MISSING else join.lower()
+        if "nested" in item:
+            if depth >= MAX_DEPTH:
+                errors.add(f"{where}.nested", f"groups nest at most {MAX_DEPTH} deep")
+                continue
+            found.append(Group(tuple(_read_filters(item["nested"], f"{where}.nested", errors, depth + 1)), join))
+            continue
+        field = r.string("field", required=True, nullable=False)
+        operator = r.string("operator", nullable=False)
+        operator = "=" if operator is MISSING else operator.lower()
+        if "value" not in item:
+            r.fail("value", "is required (null compares with = or !=)")
+        if field is MISSING or "value" not in item:
+            continue
+        value = _filter_value(SEARCH_FIELDS.get(field), item["value"], operator)
+        if value is MISSING:
+            r.fail("value", f"is not a value {field[:40]!r} can hold")
+            continue
+        found.append(Condition(field, operator, value, join))
+    return found
+
+
+def _filter_value(field_kind: str | None, value: Any, operator: str) -> Any:
+    """A filter's value in domain terms (a list as a tuple); MISSING when the field cannot hold it. An
+    unknown field keeps its value: the query's validation names the field."""
+    if isinstance(value, list) and operator in ("in", "not in"):
+        values = [_filter_value(field_kind, item, "=") for item in value]
+        return MISSING if MISSING in values else tuple(values)
+    if value is None or field_kind is None:
+        return value
+    if field_kind == "id" and isinstance(value, str) and ID_TEXT.fullmatch(value):
+        return int(value)
+    if field_kind == "instant" and isinstance(value, str):
+        parsed = parse_instant(value, UTC)
+        return parsed.instant if parsed is not None and EARLIEST_YEAR <= parsed.instant.year <= LATEST_YEAR else MISSING
+    if field_kind == "instant":
+        return MISSING
+    return value  # the query's validation checks the type
+
+
+async def search_events(request: web.Request) -> web.Response:
+    api = request.app[API_KEY]
+    token = await api.authenticate(request, write=False)
+    includes = parse_includes(request)
+    page, limit = paging(request)
+    query, body_includes = read_search(await api.object_body(request))
+    includes |= body_includes
+    events, total = await api.store.events.query(token.guild_id, query, limit=limit, offset=(page - 1) * limit)
+    calendars = await _calendars_if(api, token, includes)
+    items = [event_resource(e, includes, calendars) for e in events]
+    return json_response(paginated(request, items, total, page, limit))
 
 
 # ---- batches
@@ -477,7 +639,8 @@ async def create_batch(request: web.Request) -> web.Response:
     created = await api.store.events.create_many(await _place(api, request, drafts, actor))
     api.saved(request, _events("events", created))
     calendars = await _calendars_if(api, token, includes)
-    return json_response({"data": [event_resource(e, includes, calendars) for e in created]})
+    answer = {"data": [event_resource(e, includes, calendars) for e in created]}
+    return json_response(await _written(api, token, answer, created))
 
 
 async def update_batch(request: web.Request) -> web.Response:
@@ -514,7 +677,8 @@ async def update_batch(request: web.Request) -> web.Response:
     updated = await api.store.events.update_many(events)
     api.saved(request, _events("the changes to events", updated))
     calendars = await _calendars_if(api, token, includes)
-    return json_response({"data": [event_resource(e, includes, calendars) for e in updated]})
+    answer = {"data": [event_resource(e, includes, calendars) for e in updated]}
+    return json_response(await _written(api, token, answer, updated))
 
 
 async def delete_batch(request: web.Request) -> web.Response:
@@ -634,6 +798,7 @@ def add_routes(app: web.Application) -> None:
         app.router.add_route("GET", f"/{v}/events", list_events, name=f"{v}-events")
         app.router.add_route("POST", f"/{v}/events", create_event)
         app.router.add_route("POST", f"/{v}/events/batch", create_batch, name=f"{v}-events-batch")
+        app.router.add_route("POST", f"/{v}/events/search", search_events, name=f"{v}-events-search")
         app.router.add_route("PATCH", f"/{v}/events/batch", update_batch)
         app.router.add_route("DELETE", f"/{v}/events/batch", delete_batch)
         app.router.add_route("GET", f"/{v}/events/{{id:\\d+}}", show_event, name=f"{v}-event")

@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.domain.cards import NO_CARD_CHANNEL, card_channel
 from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event
 from bot.storage.problems import FOLLOW_UP, REMINDERS
@@ -94,11 +95,10 @@ class FollowUp:
         if event.card_message_id is not None:
             outcome.problem = await update_card(self.bot, event, calendar)
             return outcome
-        settings = await self.bot.guild_settings(guild_id)
-        # A command names the channel it ran in; an API write goes to the calendar's or the guild's.
-        channel_id = event.card_channel_id or calendar.channel_id or settings.default_channel_id
-        if channel_id is None:
+        channel_id = card_channel(event, calendar, await self.bot.guild_settings(guild_id))
+        if channel_id is None:  # an API write to a calendar without a channel: managers see it in /notifications
             log.info("Event %s has no channel for its card: its calendar and the guild have none", event.id)
+            outcome.problem = f"{NO_CARD_CHANNEL[0].upper()}{NO_CARD_CHANNEL[1:]}."
             return outcome
         outcome.event, outcome.problem = await post_card(self.bot, event, calendar, channel_id)
         return outcome

@@ -36,6 +36,7 @@ AUTHOR = 256
 FIELDS = 25
 EMBED_TOTAL = 6000
 CONTENT = 2000
+URL = 2048  # an embed's link: Discord refuses a longer one
 
 ELLIPSIS = "…"
 BLANK = "—"  # a field name or value that would be empty: Discord refuses one
@@ -193,6 +194,8 @@ def fits(embed: discord.Embed) -> bool:
 def _clamped(embed: discord.Embed) -> dict:
     """The embed as a dict with every part within its own limit and at most 25 fields."""
     data = copy.deepcopy(embed.to_dict())
+    if len(data.get("url") or "") > URL:
+        del data["url"]  # a link is never cut: the title stays, unlinked
     for key, limit in (("title", TITLE), ("description", DESCRIPTION)):
         if data.get(key) is not None:
             data[key] = shorten(str(data[key]), limit)

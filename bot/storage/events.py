@@ -18,6 +18,7 @@ from bot.domain.models import LONGEST_EVENT, Event, OccurrenceChange
 from bot.domain.occurrences import Occurrence, Slot, expand, occurrence_at, remap, slots
 from bot.domain.recurrence import parse_rrule
 from bot.domain.rsvp import ONE_OFF
+from bot.domain.search import SEARCHED, Condition, EventQuery, Group
 
 from .attendees import promote_waiting
 from .database import (
@@ -489,6 +490,39 @@ class SqlEvents:
         scope, params = self._scope(guild_id, calendar_id)
         return await self._page(scope, params, limit, offset)
 
+    async def query(
+        self, guild_id: int, query: EventQuery, *, limit: int | None = 25, offset: int = 0
+    ) -> tuple[list[Event], int]:
+        """The guild's events that `query` matches, in its order (then by start and id); and how many match.
+        Every field name in the SQL comes from the query's whitelist (bot/domain/search.py); every value is
+        a parameter."""
+        query = query.validated()
+        params: dict[str, Any] = {"guild_id": guild_id}
+        where = ["guild_id = :guild_id"]
+        if query.filters:
+            where.append(f"({_conditions(query.filters, params)})")
+        if query.text:
+            params["text"] = query.text
+            # replace() finds a substring alike on both backends (LIKE folds case on SQLite, not PostgreSQL).
+            found = (
+                "replace({c}, :text, '') <> {c}" if query.case_sensitive
+                else "replace(lower({c}), lower(:text), '') <> lower({c})"
+            )  # fmt: skip
+            where.append("(" + " OR ".join(found.format(c=column) for column in SEARCHED) + ")")
+        # NULLs first going up and last going down, as MySQL (PERSCOM's database) orders them, on both backends.
+        order = [
+            f"({s.field} IS NULL), {s.field} DESC" if s.descending else f"({s.field} IS NOT NULL), {s.field}"
+            for s in query.sorts
+        ]
+        async with self._db.read() as db:
+            rows = await db.all(
+                f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY {', '.join([*order, 'starts', 'id'])} "
+                "LIMIT :limit OFFSET :offset",
+                {**params, "limit": NO_LIMIT if limit is None else limit, "offset": offset},
+            )
+            total = (await db.one(f"SELECT count(*) FROM events WHERE {' AND '.join(where)}", params))[0]
+        return [event_from_row(r) for r in rows], total
+
     async def create_many(self, events: list[Event]) -> list[Event]:
         """Create `events` in one transaction, each queued for the bot's follow-up (card, reminders) in it
         too, so no crash can leave an event without them. A calendar missing from its guild raises NotFound
@@ -674,3 +708,32 @@ class SqlOccurrenceChanges:
             )  # fmt: skip
             await queue_sync(db, change.guild_id, change.event_id, None, epoch(self._clock()))
         return change
+
+
+def _conditions(items: tuple[Condition | Group, ...], params: dict[str, Any]) -> str:
+    """SQL for conditions joined as Laravel joins them (AND before OR); values go into `params`."""
+    parts: list[str] = []
+    for item in items:
+        sql = f"({_conditions(item.conditions, params)})" if isinstance(item, Group) else _condition(item, params)
+        parts.append(f"{item.join.upper()} {sql}" if parts else sql)
+    return " ".join(parts)
+
+
+def _condition(condition: Condition, params: dict[str, Any]) -> str:
+    column, operator = condition.field, condition.operator
+
+    def param(value: Any) -> str:
+        name = f"q{len(params)}"
+        params[name] = epoch(value) if isinstance(value, datetime) else int(value) if isinstance(value, bool) else value
+        return f":{name}"
+
+    if condition.value is None:
+        return f"{column} IS {'NOT ' if operator == '!=' else ''}NULL"
+    if operator in ("in", "not in"):
+        listed = ", ".join(param(value) for value in condition.value)
+        return f"{column} {operator.upper()} ({listed})"
+    if operator in ("like", "not like"):
+        # Case folded on both backends, as PERSCOM's MySQL compares; backslash escapes % and _.
+        like = f"lower({column}) LIKE lower({param(condition.value)}) ESCAPE '\\'"
+        return f"NOT ({like})" if operator == "not like" else like
+    return f"{column} {'<>' if operator == '!=' else operator} {param(condition.value)}"

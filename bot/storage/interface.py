@@ -12,6 +12,7 @@ from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, 
 from bot.domain.occurrences import Occurrence, Slot
 from bot.domain.reminders import PlannedReminder, Reminder
 from bot.domain.rsvp import Attendee, Change
+from bot.domain.search import EventQuery
 
 from .problems import Problem, Unreadable
 from .tokens import ApiToken
@@ -100,6 +101,9 @@ class EventRepository(Protocol):
     async def search(self, guild_id: int, text: str, now: datetime, limit: int = 25) -> list[Event]: ...
     async def page(
         self, guild_id: int, *, calendar_id: int | None = None, limit: int | None = 25, offset: int = 0
+    ) -> tuple[list[Event], int]: ...
+    async def query(
+        self, guild_id: int, query: EventQuery, *, limit: int | None = 25, offset: int = 0
     ) -> tuple[list[Event], int]: ...
     # All or nothing, in one transaction; every write queues each event for the bot in that transaction too.
     async def create_many(self, events: list[Event]) -> list[Event]: ...

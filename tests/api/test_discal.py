@@ -132,13 +132,14 @@ async def test_recurring_events_appear_once_per_occurrence(writer, store):
     )  # fmt: skip
     month = {"guild_id": GUILD, "DaysInMonth": 31, "EpochStart": ms(2026, 3, 1)}
     body = await (await writer.post("/v1/events/list/month", month)).json()
+    # Each occurrence has its own id: the series' and its original start.
     assert [(e["id"], e["epochStart"]) for e in body["events"]] == [
-        (series, ms(2026, 3, 2, 18)),
-        (series, ms(2026, 3, 9, 18)),
+        (f"{series}_{ms(2026, 3, 2, 18)}", ms(2026, 3, 2, 18)),
+        (f"{series}_{ms(2026, 3, 9, 18)}", ms(2026, 3, 9, 18)),
         (one_off, ms(2026, 3, 10, 12)),
-        # 16 March is cancelled; 23 March moved to the 24th, 19:00
-        (series, ms(2026, 3, 24, 19)),
-        (series, ms(2026, 3, 30, 18)),
+        # 16 March is cancelled; 23 March moved to the 24th, 19:00 (its id still names the 23rd)
+        (f"{series}_{ms(2026, 3, 23, 18)}", ms(2026, 3, 24, 19)),
+        (f"{series}_{ms(2026, 3, 30, 18)}", ms(2026, 3, 30, 18)),
     ]
     assert body["count"] == 5
     day = await (await writer.post("/v1/events/list/date", {"guild_id": GUILD, "startEpoch": ms(2026, 3, 24)})).json()
@@ -179,7 +180,8 @@ async def test_update_with_the_documents_example(writer, store):
     raw = UPDATE_RAW.replace("%s", event_id).encode()
     response = await writer.request("POST", "/v1/events/update", data=raw, bare=True)
     assert response.status == 200
-    assert await response.json() == {"Message": "Successfully updated event!"}
+    body = await response.json()
+    assert (body["Message"], body["message"]) == ("Successfully updated event!", "Successfully updated event!")
     stored = await store.events.get(GUILD, int(event_id))
     assert (stored.name, stored.color.name, stored.ends, stored.recurrence) == ("My cool event!", "RED", None, None)
 
@@ -205,7 +207,7 @@ async def test_delete_with_the_documents_example(writer, store):
     await store.sync.done([entry.id for entry in await store.sync.take()])
     raw = ('{"guild_id": 375357265198317579, "id": "' + event_id + '"}').encode()
     response = await writer.request("POST", "/v1/events/delete", data=raw, bare=True)
-    assert await response.json() == {"Message": "Successfully deleted event!"}
+    assert await response.json() == {"message": "Successfully deleted event!", "Message": "Successfully deleted event!"}
     assert (await store.events.page(GUILD))[1] == 0
     [entry] = await store.sync.take()
     assert entry.deleted.name == "My cool event!"  # the bot marks its card cancelled

@@ -8,6 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.api import create_app
+from bot.api.perscom import page_window
 from bot.domain.models import Calendar, GuildSettings
 from tests.api.conftest import GUILD, Caller, api_config
 
@@ -62,7 +63,7 @@ async def test_the_documents_example_made_valid_is_created_as_it_says(writer, st
     assert set(created) >= SEED_RESPONSE_KEYS
     for key, value in resource.items():
         assert created[key] == value, key
-    assert created["label"] == "<string>" and isinstance(created["id"], int)
+    assert created["label"] == f"Event: {created['id']}" and isinstance(created["id"], int)  # as PERSCOM labels it
     assert created["created_at"].endswith("Z") and len(created["created_at"]) == len("2023-11-07T05:31:56Z")
     assert "schedule" not in created  # only when repeats is true
     stored = await store.events.get(GUILD, created["id"])
@@ -305,3 +306,28 @@ async def test_links_use_the_public_url(tmp_path, store):
         body = await (await Caller(client, text).get("/v1/events?limit=5")).json()
     assert body["links"]["first"] == "https://cal.example.org/v1/events?limit=5&page=1"
     assert body["meta"]["path"] == "https://cal.example.org/v1/events"
+
+
+async def test_meta_links_are_laravels(writer):
+    await writer.post("/v2/events/batch", {"resources": [event(n) for n in range(1, 21)]})
+    body = await (await writer.get("/v2/events?limit=7&page=2")).json()
+    first, *pages, last = body["meta"]["links"]
+    assert first == {"url": body["links"]["prev"], "label": "&laquo; Previous", "active": False}
+    assert last == {"url": body["links"]["next"], "label": "Next &raquo;", "active": False}
+    assert [(p["label"], p["active"]) for p in pages] == [("1", False), ("2", True), ("3", False)]
+    assert pages[2]["url"] == body["links"]["last"]
+    first_page = await (await writer.get("/v2/events?limit=7")).json()
+    assert first_page["meta"]["links"][0] == {"url": None, "label": "&laquo; Previous", "active": False}
+
+
+@pytest.mark.parametrize(
+    ("page", "shown"),
+    [
+        (1, [1, 2, 3, 4, 5, 6, 7, 8, None, 19, 20]),
+        (10, [1, 2, None, 7, 8, 9, 10, 11, 12, 13, None, 19, 20]),
+        (20, [1, 2, None, 12, 13, 14, 15, 16, 17, 18, 19, 20]),
+    ],
+)
+def test_many_pages_are_windowed_as_laravel_does(page, shown):
+    assert page_window(page, 20) == shown
+    assert page_window(page if page <= 13 else 13, 13) == list(range(1, 14))  # few pages: all of them

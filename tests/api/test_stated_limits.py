@@ -25,7 +25,7 @@ def plain(schema: dict) -> dict:
 
 
 def text_of(length: int, schema: dict) -> str:
-    if schema.get("format") == "uri":
+    if "://" in schema.get("pattern", ""):  # a web address
         return "https://example.com/" + "a" * (length - len("https://example.com/"))
     return "x" * length
 
@@ -63,8 +63,13 @@ def test_the_document_states_every_limit_with_the_constants_enforced():
     assert limits["batch_resources"] == BATCH_MAX and limits["page_size"] == PAGE_MAX
     lengths = {name: limit for name, limit, _ in bounded_strings("EventCreate")}
     assert lengths == {
-        "name": 100, "description": 4000, "content": 10000, "location": 1024, "url": 2048, "image": 2048,
-    }  # fmt: skip
+        "name": 255,
+        "description": 65535,
+        "content": 65535,
+        "location": 65535,
+        "url": 65535,
+        "image": 2048,
+    }  # fmt: skip  PERSCOM's EventRequest bounds; the image is calbot's own
     assert {name: limit for name, limit, _ in bounded_strings("CalendarCreate")} == {"name": 100, "description": 1000}
     for path, item in DOC["paths"].items():
         for method, operation in item.items():
@@ -101,9 +106,10 @@ async def test_batch_size_bound(writer):
 
 async def test_epoch_bounds(writer):
     schema = DOC["paths"]["/v1/events/list/month"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    stated = schema["properties"]["EpochStart"]
+    stated = plain(schema["properties"]["EpochStart"])
     assert (stated["minimum"], stated["maximum"]) == (EPOCH_MS_MIN, EPOCH_MS_MAX)
-    for epoch, status in [(EPOCH_MS_MIN, 200), (EPOCH_MS_MAX, 200), (EPOCH_MS_MIN - 1, 422), (EPOCH_MS_MAX + 1, 422)]:
+    bounds = [(EPOCH_MS_MIN, 200), (EPOCH_MS_MAX, 200), (EPOCH_MS_MIN - 1, 422), (EPOCH_MS_MAX + 1, 422)]
+    for epoch, status in [*bounds, *((str(epoch), status) for epoch, status in bounds)]:  # as numbers and strings
         response = await writer.post(
             "/v1/events/list/month", {"guild_id": GUILD, "DaysInMonth": 1, "EpochStart": epoch}
         )
