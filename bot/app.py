@@ -26,7 +26,10 @@ from bot.exts import EXTENSIONS
 from bot.exts.delivery import DiscordSender
 from bot.exts.follow_up import FollowUp
 from bot.exts.tree import CalbotTree
-from bot.reminders import ReminderEngine
+from bot.reminders import ByChannel, ReminderEngine
+from bot.reminders.mail import MailSender
+from bot.reminders.sms import SmsSender
+from bot.reminders.webhooks import WebhookSender
 from bot.storage import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,10 @@ class CalBot(commands.Bot):
         self._store: Store | None = None
         self._reminders: ReminderEngine | None = None
         self._api: ApiServer | None = None
+        # The senders of the channels beyond Discord; mail and sms are None until configured.
+        self.mail: MailSender | None = None
+        self.sms: SmsSender | None = None
+        self.webhooks: WebhookSender | None = None
         self.follow_up = FollowUp(self)  # what every write of an event is followed by on Discord's side
         route_to(self, config.discord.api_base_url, config.discord.gateway_url)
 
@@ -110,7 +117,7 @@ class CalBot(commands.Bot):
         self._store = await open_store(
             database.url, clock=self.clock, pool_min_size=database.pool_min_size, pool_max_size=database.pool_max_size
         )
-        self._reminders = ReminderEngine(self._store, DiscordSender(self), clock=self.clock, shards=self.own_shards)
+        self._reminders = ReminderEngine(self._store, self._senders(), clock=self.clock, shards=self.own_shards)
         await self._reminders.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -118,6 +125,21 @@ class CalBot(commands.Bot):
         if self.config.api.enabled:  # its writes reach the cogs through store.sync, as from another process
             self._api = ApiServer(self._store, self.config, clock=self.clock)
             await self._api.start()
+
+    def _senders(self) -> ByChannel:
+        """A sender for every channel calbot is configured for."""
+        config, discord_sender = self.config, DiscordSender(self)
+        senders = {"discord_public": discord_sender, "discord_private": discord_sender}
+        self.webhooks = senders["broadcast"] = WebhookSender(self.store, config.broadcast, self.clock)
+        if config.mail.enabled:
+            self.mail = senders["mail"] = MailSender(self.store, config.mail, self.clock)
+        if config.sms.enabled:
+            self.sms = senders["sms"] = SmsSender(self.store, config.sms, self.clock)
+        missing = {
+            "mail": "mail is not set up on this calbot ([mail] in its configuration)",
+            "sms": "sms is not set up on this calbot ([sms] in its configuration)",
+        }
+        return ByChannel(senders, missing)
 
     async def sync_commands(self) -> None:
         """Sync to the configured guilds (instant), or globally only when the command set changed.
@@ -165,6 +187,10 @@ class CalBot(commands.Bot):
             if self._reminders is not None:
                 await self._reminders.stop()
                 self._reminders = None
+            for sender in (self.mail, self.sms, self.webhooks):
+                if sender is not None:
+                    await sender.close()
+            self.mail = self.sms = self.webhooks = None
             await super().close()
         finally:
             if self._store is not None:

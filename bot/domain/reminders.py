@@ -21,8 +21,11 @@ ON_TIME = timedelta(seconds=60)  # sent within this of its due time, a reminder 
 START_GRACE = timedelta(minutes=15)  # "starting now" is still worth sending this long after the start
 NONCE_LENGTH = 25  # Discord's limit for a message nonce
 
-# Channels this version delivers; the others (broadcast, mail, sms) are stored but not delivered yet.
-DELIVERED_CHANNELS = ("database", "discord_private", "discord_public")
+# Every PERSCOM channel is delivered. Those of FAN_OUT_CHANNELS are planned as one row (target 0) that turns,
+# when due, into one row per recipient: a member (DM, mail, sms) or a webhook (broadcast). None of them needs
+# a guild's gateway connection, so any process may send them.
+DELIVERED_CHANNELS = ("broadcast", "database", "discord_private", "discord_public", "mail", "sms")
+FAN_OUT_CHANNELS = ("broadcast", "discord_private", "mail", "sms")
 
 _ISO = re.compile(r"p(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:t(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?)?")
 
@@ -196,4 +199,4 @@ class Reminder:
 
     @property
     def is_fan_out(self) -> bool:
-        return self.channel == "discord_private" and self.target == 0
+        return self.channel in FAN_OUT_CHANNELS and self.target == 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from bot.domain.models import Event
+from bot.domain.models import card_link
 from bot.domain.occurrences import Occurrence
 from bot.domain.reminders import Reminder, Verdict, delivery_nonce, parse_interval
 from bot.reminders import RetryLater, Undeliverable
@@ -32,12 +32,6 @@ ERROR_NAMES = {
     10003: "the channel no longer exists (10003)",
     10013: "the user no longer exists (10013)",
 }
-
-
-def card_link(event: Event) -> str | None:
-    if event.card_message_id is None:
-        return None
-    return f"https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
 
 
 def reminder_text(

@@ -1,0 +1,146 @@
+"""Mail, text messages and webhooks as members and admins see them: opting in with a code, reminders
+delivered once to real local servers (tests/channels.py), failures retried or recorded, addresses never shown."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.config import load_config
+from bot.domain.errors import InvalidField
+from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF
+from tests.channels import HttpReceiver, SmtpRecorder
+from tests.conftest import QUIET_SYNC, write_config
+
+MINUTE = 60
+START = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)  # "in 1 hour" on SimCord's clock
+ALICE_MAIL, BOB_MAIL = "alice@example.org", "bob.b@example.net"
+ALICE_PHONE = "+4915123456789"
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpRecorder()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http():
+    server = HttpReceiver()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def config(tmp_path, smtp, http):
+    body = QUIET_SYNC + (
+        f'[mail]\nhost = "127.0.0.1"\nport = {smtp.port}\ntls = "none"\nfrom_address = "calbot@example.com"\n'
+        f'[sms]\napi_base_url = "{http.url("/2010-04-01")}"\naccount_id = "AC123"\nsender = "+15005550006"\n'
+        "[broadcast]\nallow_private_targets = true\nfailure_threshold = 3\n"
+    )
+    return load_config(str(write_config(tmp_path, body)), environ={"DISCORD_TOKEN": "t", "CALBOT_SMS_TOKEN": "tok"})
+
+
+def code_in(text: str) -> str:
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+async def confirm_mail(world, smtp, member, address):
+    res = await member.slash(world.general, "me email address", address=address)
+    assert res.ephemeral and "We sent a code to" in reply(res), reply(res)
+    [mail] = smtp.to(address)[-1:]
+    done = await member.slash(world.general, "me email verify", code=code_in(mail.get_content()))
+    assert "Confirmed" in done.response.content, done.response.content
+
+
+async def create(world, **options):
+    options = {"name": "Raid", "start": "in 1 hour", "reminders": "pt15m", **options}
+    res = await world.admin.slash(world.general, "event create", **options)
+    assert "Created" in res.response.content, res.response.content
+
+
+async def answer(world, member, status, event_id=1):
+    await world.bot.store.attendees.respond(world.guild.id, event_id, ONE_OFF, member.id, status, None)
+
+
+def reply(res) -> str:
+    return res.followups[-1].content if res.followups else res.response.content
+
+
+async def test_a_confirmed_address_gets_one_reminder_mail_with_text_html_and_ics(world, smtp):
+    await confirm_mail(world, smtp, world.alice, ALICE_MAIL)
+    await world.alice.slash(world.general, "me timezone", timezone="Europe/Berlin")
+    await create(world, channels="public mail", location="Castle")
+    await answer(world, world.alice, GOING)
+    await world.env.advance_time(45 * MINUTE)
+    await world.env.advance_time(MINUTE)
+    [mail] = smtp.to(ALICE_MAIL)[1:]  # after the code
+    assert mail["Subject"] == "Reminder: Raid"
+    assert mail["Message-ID"].startswith("<reminder.") and mail["Message-ID"].endswith("@example.com>")
+    text = mail.get_body(("plain",)).get_content()
+    assert "Thursday 01 January 2026, 02:00 CET (Europe/Berlin)" in text  # her zone, not the event's UTC
+    assert "Where: Castle" in text and f"https://discord.com/channels/{world.guild.id}/" in text
+    assert "<a href=" in mail.get_body(("html",)).get_content()
+    [ics] = [part for part in mail.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert "SUMMARY:Raid" in ics.get_content() and ics.get_filename() == "raid.ics"
+    await world.env.advance_time(60 * MINUTE)
+    assert len(smtp.to(ALICE_MAIL)) == 2  # the code and one reminder, never two
+
+
+async def test_only_confirmed_members_going_or_maybe_get_mail(world, smtp):
+    await confirm_mail(world, smtp, world.alice, ALICE_MAIL)
+    await world.bob.slash(world.general, "me email address", address=BOB_MAIL)  # never confirmed
+    await create(world, channels="mail")
+    await answer(world, world.alice, MAYBE)
+    await answer(world, world.bob, GOING)
+    await answer(world, world.admin, NOT_GOING)
+    await world.env.advance_time(46 * MINUTE)
+    assert len(smtp.to(ALICE_MAIL)) == 2
+    assert len(smtp.to(BOB_MAIL)) == 1  # the code only
+
+
+async def test_a_wrong_code_is_refused_and_clear_forgets_the_address(world, smtp):
+    await world.alice.slash(world.general, "me email address", address=ALICE_MAIL)
+    res = await world.alice.slash(world.general, "me email verify", code="000000x")
+    world.refused(res, InvalidField, "not the code we sent; 4 tries left")
+    assert "waits for the code" in (await world.alice.slash(world.general, "me show")).response.content
+    [mail] = smtp.to(ALICE_MAIL)
+    await world.alice.slash(world.general, "me email verify", code=code_in(mail.get_content()))
+    shown = (await world.alice.slash(world.general, "me show")).response.content
+    assert "Mail: to `a…@example.org`, confirmed." in shown and ALICE_MAIL not in shown
+    cleared = await world.alice.slash(world.general, "me email clear")
+    assert "forgotten" in cleared.response.content
+    assert await world.bot.store.contacts.get(world.alice.id, "mail") is None
+
+
+async def test_an_invalid_address_is_refused_before_anything_is_sent(world, smtp):
+    res = await world.alice.slash(world.general, "me email address", address="not an address")
+    world.refused(res, InvalidField, "is not a mail address")
+    assert smtp.received == []
+
+
+async def test_a_4xx_is_retried_and_a_5xx_fails_with_its_reason(world, smtp):
+    await confirm_mail(world, smtp, world.alice, ALICE_MAIL)
+    await confirm_mail(world, smtp, world.bob, BOB_MAIL)
+    await create(world, channels="mail")
+    await answer(world, world.alice, GOING)
+    await world.env.advance_time(44 * MINUTE)
+    smtp.answers.extend(["451 4.3.0 try again later"])
+    await world.env.advance_time(MINUTE)
+    assert len(smtp.to(ALICE_MAIL)) == 1  # refused for now
+    await world.env.advance_time(10)  # the backoff
+    assert len(smtp.to(ALICE_MAIL)) == 2
+    await create(world, name="Feast", channels="mail")
+    await answer(world, world.bob, GOING, event_id=2)
+    smtp.answers.extend([f"550 5.1.1 <{BOB_MAIL}> mailbox unavailable"])
+    await world.env.advance_time(46 * MINUTE)
+    await world.env.advance_time(10 * MINUTE)
+    assert len(smtp.to(BOB_MAIL)) == 1  # the code only: a 5xx is not retried
+    log = (await world.alice.slash(world.general, "notifications")).response.embeds[0].description
+    assert f"mail to <@{world.bob.id}> · failed: the mail server answered 550 5.1.1 <the address> mailbox" in log
+    assert BOB_MAIL not in log and ALICE_MAIL not in log
