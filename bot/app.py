@@ -141,6 +141,13 @@ class CalBot(commands.Bot):
         }
         return ByChannel(senders, missing)
 
+    async def close_senders(self) -> None:
+        """Close the mail, sms and webhook senders' connections."""
+        for sender in (self.mail, self.sms, self.webhooks):
+            if sender is not None:
+                await sender.close()
+        self.mail = self.sms = self.webhooks = None
+
     async def sync_commands(self) -> None:
         """Sync to the configured guilds (instant), or globally only when the command set changed.
 
@@ -187,10 +194,7 @@ class CalBot(commands.Bot):
             if self._reminders is not None:
                 await self._reminders.stop()
                 self._reminders = None
-            for sender in (self.mail, self.sms, self.webhooks):
-                if sender is not None:
-                    await sender.close()
-            self.mail = self.sms = self.webhooks = None
+            await self.close_senders()
             await super().close()
         finally:
             if self._store is not None:

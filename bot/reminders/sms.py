@@ -8,6 +8,7 @@ is all GSM-7, 70 when it is not (then the event's name is shortened, and the car
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -61,8 +62,9 @@ class SmsSender:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            login = base64.b64encode(f"{self.config.account_id}:{self.config.token}".encode()).decode()
             self._session = aiohttp.ClientSession(
-                auth=aiohttp.BasicAuth(self.config.account_id or "", self.config.token or ""),
+                headers={"Authorization": f"Basic {login}"},
                 timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds),
             )
         return self._session

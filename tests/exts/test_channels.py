@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config import load_config
-from bot.domain.errors import InvalidField
+from bot.domain.errors import InvalidField, NotFound
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF
 from tests.channels import HttpReceiver, SmtpRecorder
 from tests.conftest import QUIET_SYNC, write_config
@@ -144,3 +144,125 @@ async def test_a_4xx_is_retried_and_a_5xx_fails_with_its_reason(world, smtp):
     log = (await world.alice.slash(world.general, "notifications")).response.embeds[0].description
     assert f"mail to <@{world.bob.id}> · failed: the mail server answered 550 5.1.1 <the address> mailbox" in log
     assert BOB_MAIL not in log and ALICE_MAIL not in log
+
+
+# ---- sms
+
+
+async def confirm_phone(world, http, member, number):
+    res = await member.slash(world.general, "me phone number", number=number)
+    assert "We sent a code to" in reply(res), reply(res)
+    return await member.slash(world.general, "me phone verify", code=code_in(http.calls[-1].form["Body"]))
+
+
+async def test_a_phone_number_is_confirmed_by_sms_and_gets_one_segment_reminders(world, http):
+    done = await confirm_phone(world, http, world.alice, "+49 151 2345 6789")
+    assert "Confirmed: `+49…89`" in done.response.content
+    [code] = http.calls
+    assert code.path == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert code.form["To"] == ALICE_PHONE and code.form["From"] == "+15005550006"
+    assert http.basic_auth(code) == ("AC123", "tok")
+    await create(world, name="Raid " + "x" * 95, channels="sms")
+    await answer(world, world.alice, GOING)
+    await world.env.advance_time(46 * MINUTE)
+    [reminder] = http.calls[1:]
+    assert reminder.form["To"] == ALICE_PHONE
+    body = reminder.form["Body"]
+    assert body.startswith("Raid xxx") and body.endswith("- Thursday 01 January 2026, 01:00 UTC (UTC)")
+    assert len(body) <= 160  # one GSM-7 segment: the card link made way
+    await world.env.advance_time(60 * MINUTE)
+    assert len(http.calls) == 2
+
+
+async def test_a_number_without_country_code_is_refused(world, http):
+    res = await world.alice.slash(world.general, "me phone number", number="0151 23456789")
+    world.refused(res, InvalidField, "international form")
+    assert http.calls == []
+
+
+async def test_a_refused_sms_fails_without_naming_the_number(world, http):
+    await confirm_phone(world, http, world.alice, ALICE_PHONE)
+    await create(world, channels="sms")
+    await answer(world, world.alice, GOING)
+    http.statuses.append(400)
+    await world.env.advance_time(46 * MINUTE)
+    log = (await world.admin.slash(world.general, "notifications")).response.embeds[0].description
+    assert f"SMS to <@{world.alice.id}> · failed: the SMS API answered 400 (21211: The 'To' number the number" in log
+    assert ALICE_PHONE not in log
+
+
+# ---- webhooks
+
+
+async def add_webhook(world, http, path="/hook", **options):
+    res = await world.admin.slash(world.general, "settings webhooks add", url=http.url(path), **options)
+    secret = re.search(r"whsec_[A-Za-z0-9+/=]+", reply(res)).group(0)
+    http.secrets[path] = secret
+    return res
+
+
+async def test_a_webhook_receives_each_notification_signed_once_by_delivery_key(world, http):
+    res = await add_webhook(world, http)
+    assert "Webhook **#1** added" in reply(res) and res.ephemeral
+    await create(world, channels="public broadcast")
+    await world.env.advance_time(46 * MINUTE)
+    [call] = http.calls
+    assert call.verified is not None  # the receiver checked the signature with standardwebhooks
+    start = int(START.timestamp())
+    assert call.headers["webhook-id"] == f"1:{start}:pt15m:broadcast:1"
+    assert call.verified["type"] == "event.reminder" and call.verified["data"]["event"]["name"] == "Raid"
+    assert call.verified["data"]["event"]["starts"] == "2026-01-01T01:00:00Z"
+    await world.env.advance_time(60 * MINUTE)
+    assert len(http.calls) == 1
+
+
+async def test_a_calendar_webhook_gets_only_that_calendars_notifications(world, http):
+    await world.admin.slash(world.general, "calendar create", name="Raids")
+    await world.admin.slash(world.general, "calendar create", name="Feasts")
+    await add_webhook(world, http, "/raids", calendar="Raids")
+    await create(world, channels="broadcast", calendar="Raids")
+    await create(world, name="Feast", channels="broadcast", calendar="Feasts")
+    await world.env.advance_time(46 * MINUTE)
+    assert [c.verified["data"]["event"]["name"] for c in http.calls] == ["Raid"]
+
+
+async def test_webhooks_list_remove_and_test(world, http):
+    await add_webhook(world, http, "/secret-path-token")
+    listed = (await world.admin.slash(world.general, "settings webhooks list")).response.content
+    assert "**#1** · `http://127.0.0.1:" in listed and "secret-path-token" not in listed and "✅ working" in listed
+    tested = await world.admin.slash(world.general, "settings webhooks test", webhook=1)
+    assert "answered 200: it works" in reply(tested)
+    assert http.calls[-1].verified["type"] == "webhook.test"
+    refused = await world.alice.slash(world.general, "settings webhooks list")
+    assert "Manage Server" in refused.response.content
+    removed = await world.admin.slash(world.general, "settings webhooks remove", webhook=1)
+    assert "is removed" in removed.response.content
+    missing = await world.admin.slash(world.general, "settings webhooks remove", webhook=1)
+    world.refused(missing, NotFound, "There is no webhook `1`")
+
+
+async def test_a_webhook_that_keeps_failing_is_disabled_and_the_admin_told(world, http):
+    await add_webhook(world, http)
+    await create(world, channels="broadcast")
+    http.statuses.extend([500, 503, 500])
+    await world.env.advance_time(45 * MINUTE)
+    await world.env.advance_time(5 * MINUTE)  # two backoffs
+    assert len(http.calls) == 3
+    await world.env.advance_time(30 * MINUTE)
+    assert len(http.calls) == 3  # disabled after the third: no more tries
+    embeds = (await world.admin.slash(world.general, "notifications")).response.embeds
+    assert embeds[0].title == "Needs attention" and "webhook #1** was disabled: failed 3 times" in embeds[0].description
+    assert "webhook #1 · failed: the webhook answered 500; the webhook is now disabled" in embeds[1].description
+    listed = (await world.admin.slash(world.general, "settings webhooks list")).response.content
+    assert "🔕 disabled" in listed
+    tested = await world.admin.slash(world.general, "settings webhooks test", webhook=1)
+    assert "enabled again" in reply(tested)
+    assert "✅ working" in (await world.admin.slash(world.general, "settings webhooks list")).response.content
+
+
+async def test_redirects_are_not_followed(world, http):
+    await add_webhook(world, http)
+    http.redirect_to = "http://169.254.169.254/latest/meta-data"
+    tested = await world.admin.slash(world.general, "settings webhooks test", webhook=1)
+    assert "answered 302 (a redirect; calbot does not follow them)" in reply(tested)
+    assert len(http.calls) == 1
