@@ -62,8 +62,15 @@ def _snowflake(text: str) -> int:
     return int(text)
 
 
+# Libraries whose DEBUG lines carry the parameters of every query, members' mail addresses and phone
+# numbers among them: they log at INFO at most, whatever [logging] level says.
+QUIET_LOGGERS = ("aiosqlite",)
+
+
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 async def _migrate(config: Config) -> None:

@@ -40,6 +40,7 @@ class SmtpRecorder:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.answers: deque[str] = deque()
+        self.refuse: dict[str, str] = {}  # recipient -> the reply every mail to it gets
         self.connections = 0
         self._controller = Controller(self, hostname="127.0.0.1", port=free_port())
 
@@ -59,6 +60,8 @@ class SmtpRecorder:
         return responses
 
     async def handle_DATA(self, server, session, envelope):
+        if refused := [self.refuse[r] for r in envelope.rcpt_tos if r in self.refuse]:
+            return refused[0]
         if self.answers:
             return self.answers.popleft()
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

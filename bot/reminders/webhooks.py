@@ -49,6 +49,19 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def _literal_is_public(url: str) -> bool:
+    """False for a URL whose host is a non-public IP address; a name is left to the resolver."""
+    host = urlsplit(url).hostname or ""
+    try:
+        return is_public(host)
+    except ValueError:
+        return True
+
+
+class PrivateTarget(OSError):
+    """A webhook's name resolved to an address calbot does not call."""
+
+
 class PublicOnlyResolver(AbstractResolver):
     """aiohttp's resolver, refusing a name any of whose addresses is not public."""
 
@@ -58,7 +71,7 @@ class PublicOnlyResolver(AbstractResolver):
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
         found: list[ResolveResult] = await self._inner.resolve(host, port, family)
         if not found or not all(is_public(r["host"]) for r in found):
-            raise OSError(f"{host} resolves to an address that is not public; calbot does not call it")
+            raise PrivateTarget(f"{host} resolves to an address that is not public; calbot does not call it")
         return found
 
     async def close(self) -> None:
@@ -139,9 +152,10 @@ class WebhookSender:
         host = urlsplit(url).hostname or ""
         try:
             await PublicOnlyResolver().resolve(host, 0, socket.AF_UNSPEC)
-        except OSError as error:
-            reason = str(error) if "not public" in str(error) else f"{host} cannot be resolved"
-            raise InvalidField("url", reason) from None
+        except PrivateTarget as error:
+            raise InvalidField("url", str(error)) from None
+        except OSError:
+            raise InvalidField("url", f"{host} cannot be resolved") from None
         return url
 
     async def deliver(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> int | None:
@@ -164,6 +178,9 @@ class WebhookSender:
 
     async def post(self, webhook: Webhook, message_id: str, body: dict[str, Any]) -> int:
         """POST `body` signed; returns the status. Raises RetryLater (timeouts, 429, 5xx) or Undeliverable."""
+        if not self.config.allow_private_targets and not _literal_is_public(webhook.url):
+            # aiohttp connects to an address written in the URL without asking the resolver
+            raise Undeliverable("the webhook's address is not public")
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         # The signature's timestamp is the real time of sending: receivers check it against their clock.
         sent_at = datetime.fromtimestamp(int(time.time()), UTC)
@@ -182,7 +199,7 @@ class WebhookSender:
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            refused = "not public" in str(error)
+            refused = isinstance(error, PrivateTarget) or isinstance(getattr(error, "os_error", None), PrivateTarget)
             reason = "the webhook's address is not public" if refused else f"could not reach it: {type(error).__name__}"
             raise (Undeliverable(reason) if refused else RetryLater(reason)) from None
         if 200 <= status < 300:

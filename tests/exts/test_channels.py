@@ -3,11 +3,13 @@ delivered once to real local servers (tests/channels.py), failures retried or re
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 
 import pytest
 
+from bot.__main__ import QUIET_LOGGERS
 from bot.config import load_config
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF
@@ -266,3 +268,35 @@ async def test_redirects_are_not_followed(world, http):
     tested = await world.admin.slash(world.general, "settings webhooks test", webhook=1)
     assert "answered 302 (a redirect; calbot does not follow them)" in reply(tested)
     assert len(http.calls) == 1
+
+
+# ---- personal data
+
+
+async def test_addresses_and_numbers_never_appear_in_logs_cards_or_lists(world, smtp, http, caplog):
+    caplog.set_level(logging.DEBUG)
+    for name in QUIET_LOGGERS:  # as `python -m bot` sets them up, at any [logging] level
+        caplog.set_level(logging.INFO, name)
+    caplog.set_level(logging.WARNING, "mail.log")  # the test's SMTP server, not calbot
+    await confirm_mail(world, smtp, world.alice, ALICE_MAIL)
+    await confirm_phone(world, http, world.alice, ALICE_PHONE)
+    await confirm_mail(world, smtp, world.bob, BOB_MAIL)
+    await add_webhook(world, http)
+    await create(world, channels="both mail sms broadcast")
+    for member in (world.alice, world.bob):
+        await member.slash(world.general, "event rsvp", event="Raid", status="going")
+    smtp.refuse[BOB_MAIL] = f"550 5.1.1 <{BOB_MAIL}> unknown"  # a refusal that names the address
+    await world.env.advance_time(46 * MINUTE)
+    assert len(smtp.to(ALICE_MAIL)) == 2 and len(http.calls) == 3  # code + reminder; code, sms, webhook
+    seen = [record.getMessage() for record in caplog.records]
+    seen += [m.content for m in world.general.history()]
+    seen += [e.description or "" for m in world.general.history() for e in m.embeds]
+    seen += [f.value for m in world.general.history() for e in m.embeds for f in e.fields]
+    seen += [(await world.admin.slash(world.general, "notifications")).response.embeds[-1].description]
+    seen += [(await world.alice.slash(world.general, "event attendees", event="Raid")).response.embeds[0].description]
+    seen += [dm.content for member in (world.alice, world.bob) for dm in member.user.dm_channel.history()]
+    seen += [call.body.decode() for call in http.calls if call.path == "/hook"]
+    text = "\n".join(seen)
+    assert "unknown" in text  # the refusal is there, its address is not
+    for secret in (ALICE_MAIL, BOB_MAIL, ALICE_PHONE, "4915123456789", "bob.b@"):
+        assert secret not in text
