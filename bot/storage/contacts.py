@@ -62,18 +62,19 @@ class SqlContacts:
                 raise InvalidField("code", "too many wrong codes; set the address again for a new code")
             if instant(row["code_expires"]) < now:
                 raise InvalidField("code", "that code has expired; set the address again for a new code")
-            if not code_matches(row["code_hash"], user_id, kind, code):
-                await db.execute(
-                    "UPDATE contacts SET attempts = attempts + 1 WHERE user_id = ? AND kind = ?", (user_id, kind)
+            if code_matches(row["code_hash"], user_id, kind, code):
+                row = await db.one(
+                    "UPDATE contacts SET confirmed_at = ?, code_hash = NULL, code_expires = NULL, attempts = 0, "
+                    "updated_at = ? WHERE user_id = ? AND kind = ? RETURNING *",
+                    (epoch(now), epoch(now), user_id, kind),
                 )
-                left = CODE_ATTEMPTS - row["attempts"] - 1
-                raise InvalidField("code", f"that is not the code we sent; {left} tr{'y' if left == 1 else 'ies'} left")
-            row = await db.one(
-                "UPDATE contacts SET confirmed_at = ?, code_hash = NULL, code_expires = NULL, attempts = 0, "
-                "updated_at = ? WHERE user_id = ? AND kind = ? RETURNING *",
-                (epoch(now), epoch(now), user_id, kind),
+                return _contact(row)
+            await db.execute(
+                "UPDATE contacts SET attempts = attempts + 1 WHERE user_id = ? AND kind = ?", (user_id, kind)
             )
-        return _contact(row)
+        # Raised once the wrong try is committed: raising inside the transaction would roll its count back.
+        left = CODE_ATTEMPTS - row["attempts"] - 1
+        raise InvalidField("code", f"that is not the code we sent; {left} tr{'y' if left == 1 else 'ies'} left")
 
     async def get(self, user_id: int, kind: str) -> Contact | None:
         async with self._db.read() as db:
