@@ -101,3 +101,28 @@ class SqlContacts:
                 )
                 found.update((r["user_id"], r["address"]) for r in rows)
         return found
+
+
+class SqlDmChannels:
+    """Members' DM channel ids, as Discord gave them when first opened."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def get(self, user_id: int) -> int | None:
+        async with self._db.read() as db:
+            row = await db.one("SELECT channel_id FROM dm_channels WHERE user_id = ?", (user_id,))
+        return None if row is None else row["channel_id"]
+
+    async def save(self, user_id: int, channel_id: int) -> None:
+        async with self._db.write() as db:
+            await db.execute(
+                "INSERT INTO dm_channels (user_id, channel_id, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_id) "
+                "DO UPDATE SET channel_id = excluded.channel_id, updated_at = excluded.updated_at",
+                (user_id, channel_id, epoch(self._clock())),
+            )
+
+    async def forget(self, user_id: int) -> None:
+        async with self._db.write() as db:
+            await db.execute("DELETE FROM dm_channels WHERE user_id = ?", (user_id,))

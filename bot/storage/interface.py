@@ -191,6 +191,12 @@ class ContactRepository(Protocol):
     async def confirmed(self, kind: str, user_ids: list[int]) -> dict[int, str]: ...
 
 
+class DmChannelRepository(Protocol):
+    async def get(self, user_id: int) -> int | None: ...
+    async def save(self, user_id: int, channel_id: int) -> None: ...
+    async def forget(self, user_id: int) -> None: ...
+
+
 class WebhookRepository(Protocol):
     async def add(self, guild_id: int, url: str, calendar_id: int | None, *, created_by: int | None) -> Webhook: ...
     async def get(self, guild_id: int, webhook_id: int) -> Webhook: ...
@@ -220,6 +226,7 @@ class Store(Protocol):
     tokens: ApiTokenRepository
     problems: ProblemRepository
     contacts: ContactRepository
+    dm_channels: DmChannelRepository
     webhooks: WebhookRepository
 
     async def subscribe(self, channel: str, callback: Callable[[str], None]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .attendees import SqlAttendees
 from .calendars import SqlCalendars
-from .contacts import SqlContacts
+from .contacts import SqlContacts, SqlDmChannels
 from .database import Clock, Database
 from .events import SqlEvents, SqlOccurrenceChanges
 from .outbox import SqlReminders
@@ -33,4 +33,5 @@ class SqlStore:
         self.tokens = SqlApiTokens(db, clock)
         self.problems = SqlProblems(db, clock)
         self.contacts = SqlContacts(db, clock)
+        self.dm_channels = SqlDmChannels(db, clock)
         self.webhooks = SqlWebhooks(db, clock)

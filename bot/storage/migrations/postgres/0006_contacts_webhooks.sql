@@ -28,3 +28,11 @@ CREATE TABLE webhooks (
     updated_at      BIGINT NOT NULL
 );
 CREATE INDEX webhooks_by_guild ON webhooks (guild_id);
+
+-- Each member's DM channel once opened (it never changes for a bot and a user), so a DM reminder to a known
+-- member is one request (send) instead of two (open the channel, then send).
+CREATE TABLE dm_channels (
+    user_id    BIGINT PRIMARY KEY,
+    channel_id BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
