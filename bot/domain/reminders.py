@@ -24,7 +24,6 @@ NONCE_LENGTH = 25  # Discord's limit for a message nonce
 # Every PERSCOM channel is delivered. Those of FAN_OUT_CHANNELS are planned as one row (target 0) that turns,
 # when due, into one row per recipient: a member (DM, mail, sms) or a webhook (broadcast). None of them needs
 # a guild's gateway connection, so any process may send them.
-DELIVERED_CHANNELS = ("broadcast", "database", "discord_private", "discord_public", "mail", "sms")
 FAN_OUT_CHANNELS = ("broadcast", "discord_private", "mail", "sms")
 
 _ISO = re.compile(r"p(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:t(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?)?")
@@ -112,7 +111,7 @@ def plan(
     enabled: bool,
     zone: tzinfo,
 ) -> list[PlannedReminder]:
-    """The reminders of these (key, start) occurrences: one per occurrence, interval and delivered channel,
+    """The reminders of these (key, start) occurrences: one per occurrence, interval and channel,
     past ones included; the engine decides which are still to come."""
     if not enabled:
         return []
@@ -121,7 +120,6 @@ def plan(
         for key, start in occurrences
         for code in intervals
         for channel in channels
-        if channel in DELIVERED_CHANNELS
     ]
 
 

@@ -28,7 +28,7 @@ from bot.domain.ical import google_calendar_url
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.occurrences import Occurrence, next_occurrence
 from bot.domain.recurrence import describe
-from bot.domain.reminders import DELIVERED_CHANNELS, delivery_nonce
+from bot.domain.reminders import delivery_nonce
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED, Attendee, RegistrationClosed, grouped
 
 from .common import calbot, event_when, respond, timestamp
@@ -209,9 +209,7 @@ def event_details(
         embed.add_field(name="Then", value=later, inline=False)
     if event.notifications_enabled and event.notifications_interval:
         reminders = " ".join(event.notifications_interval)
-        channels = ", ".join(
-            c if c in DELIVERED_CHANNELS else f"{c} (not delivered yet)" for c in event.notifications_channels
-        )
+        channels = ", ".join(event.notifications_channels)
         embed.add_field(name="Reminders", value=f"{reminders} via {channels or 'none'}", inline=False)
     else:
         embed.add_field(name="Reminders", value="off", inline=False)
