@@ -9,6 +9,7 @@ import asyncio
 import base64
 import email
 import email.policy
+import functools
 import socket
 import threading
 from collections import deque
@@ -27,11 +28,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@dataclass
+@dataclass(eq=False)
 class Received:
     sender: str
     recipients: list[str]
-    message: EmailMessage
+    content: bytes
+
+    @functools.cached_property
+    def message(self) -> EmailMessage:
+        """Parsed when read, not while the server takes it: a benchmark's server shares the process."""
+        return email.message_from_bytes(self.content, policy=email.policy.default)
 
 
 class SmtpRecorder:
@@ -64,8 +70,7 @@ class SmtpRecorder:
             return refused[0]
         if self.answers:
             return self.answers.popleft()
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email.policy
+import functools
 import hashlib
 import html
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
@@ -56,60 +60,75 @@ def local_when(occurrence: Occurrence, zone: str) -> str:
 
 def reminder_mail(
     reminder: Reminder, occurrence: Occurrence, verdict: Verdict, *, to: str, zone: str, sender: str, now: datetime
-) -> EmailMessage:
+) -> bytes:
+    """The whole mail, ready for SMTP: the recipient's own headers before a body shared by every member who
+    reads the occurrence in the same zone (built once: a fan-out to 1,000 members builds it once, not 1,000
+    times; the email package takes some 15 ms a mail)."""
+    subject, body = _reminder_body(occurrence, zone, reminder.interval, verdict is Verdict.LATE)
+    return _headers(subject, sender=sender, to=to, now=now, message_id=message_id(reminder.key, sender)) + body
+
+
+@functools.lru_cache(maxsize=64)
+def _reminder_body(occurrence: Occurrence, zone: str, interval: str, late: bool) -> tuple[str, bytes]:
+    """(subject, the MIME body: text and HTML alternatives, and the occurrence as an .ics attachment)."""
     event = occurrence.event
     when = local_when(occurrence, zone)
-    starting = parse_interval(reminder.interval).at_start and not event.all_day
-    headline = f"{occurrence.name} is starting now" if starting else f"{occurrence.name}: {when}"
+    starting = parse_interval(interval).at_start and not event.all_day
     name = occurrence.name if len(occurrence.name) <= SUBJECT_NAME else occurrence.name[: SUBJECT_NAME - 1] + "…"
-    lines = [headline if starting else f"{occurrence.name}", f"When: {when}"]
+    lines = [f"{occurrence.name} is starting now" if starting else occurrence.name, f"When: {when}"]
     if occurrence.location:
         lines.append(f"Where: {occurrence.location}")
     link = card_link(event)
     if link:
         lines.append(f"Card: {link}")
-    if verdict is Verdict.LATE:
+    if late:
         lines.append("This reminder is late: calbot was not running when it was due.")
     footer = "You get this because you answered going or maybe. To stop mail, use /me email clear in Discord."
     text = "\n".join(lines) + f"\n\n-- \n{footer}\n"
     items = "".join(f"<p>{html.escape(line)}</p>" for line in lines[1:] if not line.startswith("Card: "))
     card = f'<p><a href="{html.escape(link)}">Open the event card</a></p>' if link else ""
-    body = (
+    page = (
         f"<!doctype html><html><body><h2>{html.escape(lines[0])}</h2>{items}{card}"
         f"<hr><p><small>{html.escape(footer)}</small></p></body></html>"
     )
-    mail = EmailMessage()
-    mail["Subject"] = f"Reminder: {name}" if not starting else f"Starting now: {name}"
-    mail["From"] = sender
-    mail["To"] = to
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = message_id(reminder.key, sender)
-    mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    mail.set_content(text)
-    mail.add_alternative(body, subtype="html")
     single = dataclasses.replace(
         event, name=occurrence.name, starts=occurrence.starts, ends=occurrence.ends, description=occurrence.description,
         location=occurrence.location, recurrence=None, repeats=False,
     )  # fmt: skip
-    mail.add_attachment(
-        event_file(single, [], now=now), maintype="text", subtype="calendar", filename=filename(occurrence.name)
+    # DTSTAMP from the event's last change, not the clock: the same occurrence gives the same bytes.
+    ics = MIMEText(event_file(single, [], now=event.updated_at or occurrence.starts).decode(), "calendar", "utf-8")
+    ics.add_header("Content-Disposition", "attachment", filename=filename(occurrence.name))
+    alternatives = MIMEMultipart(
+        "alternative", _subparts=[MIMEText(text, "plain", "utf-8"), MIMEText(page, "html", "utf-8")]
     )
-    return mail
+    mixed = MIMEMultipart("mixed", _subparts=[alternatives, ics])
+    subject = f"Starting now: {name}" if starting else f"Reminder: {name}"
+    return subject, mixed.as_bytes(policy=email.policy.SMTP)
 
 
-def code_mail(*, to: str, code: str, sender: str, now: datetime) -> EmailMessage:
-    mail = EmailMessage()
-    mail["Subject"] = f"Your calbot code: {code}"
-    mail["From"] = sender
-    mail["To"] = to
-    mail["Date"] = format_datetime(now)
-    mail["Auto-Submitted"] = "auto-generated"
-    mail.set_content(
+def _headers(subject: str, *, sender: str, to: str, now: datetime, message_id: str | None = None) -> bytes:
+    lines = [
+        f"Subject: {Header(subject, 'utf-8').encode()}",
+        f"From: {sender}",
+        f"To: {to}",
+        f"Date: {format_datetime(now)}",
+        *([f"Message-ID: {message_id}"] if message_id else []),
+        "Auto-Submitted: auto-generated",  # RFC 3834: no vacation replies
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def code_mail(*, to: str, code: str, sender: str, now: datetime) -> bytes:
+    body = MIMEText(
         f"Your code is {code}.\n\nType /me email verify code:{code} in Discord within 15 minutes to receive "
         "calbot's reminders at this address. If you did not ask for it, ignore this mail: nothing is sent "
-        "to an address that was not confirmed.\n"
+        "to an address that was not confirmed.\n",
+        "plain",
+        "utf-8",
     )
-    return mail
+    return _headers(f"Your calbot code: {code}", sender=sender, to=to, now=now) + body.as_bytes(
+        policy=email.policy.SMTP
+    )
 
 
 def _redacted(text: str, address: str) -> str:
@@ -134,7 +153,7 @@ class SmtpPool:
         await client.connect()
         return client
 
-    async def send(self, mail: EmailMessage, to: str) -> None:
+    async def send(self, mail: bytes, to: str) -> None:
         """Send `mail`; raises RetryLater (4xx, connection trouble) or Undeliverable (5xx)."""
         async with self._slots:
             client = None
@@ -142,7 +161,7 @@ class SmtpPool:
                 client = self._idle.pop() if self._idle else await self._connect()
                 if not client.is_connected:
                     client = await self._connect()
-                await client.send_message(mail)
+                await client.sendmail(self.config.from_address, [to], mail)
             except aiosmtplib.SMTPRecipientsRefused as error:
                 await _drop(client)
                 [refused] = error.recipients[:1] or [None]

@@ -173,7 +173,8 @@ class WebhookSender:
                             self.config.failure_threshold)  # fmt: skip
                 raise Undeliverable(f"{error.reason}; the webhook is now disabled") from None
             raise
-        await self.store.webhooks.succeeded(webhook.id)
+        if webhook.failures:  # a write only when there is a count to reset
+            await self.store.webhooks.succeeded(webhook.id)
         return None
 
     async def post(self, webhook: Webhook, message_id: str, body: dict[str, Any]) -> int:
