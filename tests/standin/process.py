@@ -19,7 +19,8 @@ class BotProcess:
 
     `shards` (`(shard_count, shard_ids)`) runs it as one shard process of several; `database` points several
     processes at one database (default: a SQLite file of its own in `folder`); `command_guilds` defaults to
-    `[guild_id]`; `requests_per_second` sets `[discord] requests_per_second` (default: the bot's own).
+    `[guild_id]`; `requests_per_second` sets `[discord] requests_per_second` (default: the bot's own);
+    `sections` is more TOML appended as it is (e.g. `[mail]` pointing at a local SMTP server).
     """
 
     def __init__(
@@ -32,6 +33,7 @@ class BotProcess:
         database: str | None = None,
         command_guilds: list[int] | None = None,
         requests_per_second: int | None = None,
+        sections: str = "",
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "config.toml"
@@ -49,7 +51,7 @@ class BotProcess:
             "[database]\n"
             f'url = "{database or f"sqlite:///{self.database}"}"\n'
             "[logging]\n"
-            'level = "INFO"\n',
+            'level = "INFO"\n' + sections,
             encoding="utf-8",
         )
         self.folder = folder
