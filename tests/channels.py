@@ -46,7 +46,8 @@ class SmtpRecorder:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.answers: deque[str] = deque()
-        self.refuse: dict[str, str] = {}  # recipient -> the reply every mail to it gets
+        self.refuse: dict[str, str] = {}  # recipient -> the reply every mail to it gets (after DATA)
+        self.refuse_rcpt: dict[str, str] = {}  # recipient -> the reply to its RCPT TO
         self.connections = 0
         self._controller = Controller(self, hostname="127.0.0.1", port=free_port())
 
@@ -64,6 +65,12 @@ class SmtpRecorder:
         self.connections += 1
         session.host_name = hostname
         return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if refused := [self.refuse[r] for r in envelope.rcpt_tos if r in self.refuse]:

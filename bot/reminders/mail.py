@@ -164,7 +164,7 @@ class SmtpPool:
                 await client.sendmail(self.config.from_address, [to], mail)
             except aiosmtplib.SMTPRecipientsRefused as error:
                 await _drop(client)
-                [refused] = error.recipients[:1] or [None]
+                refused = error.recipients[0]  # one recipient a mail: the one refused
                 raise _answer(refused.code, refused.message, to) from None
             except aiosmtplib.SMTPResponseException as error:
                 await _drop(client)

@@ -150,12 +150,15 @@ class WebhookSender:
         if self.config.allow_private_targets:
             return url
         host = urlsplit(url).hostname or ""
+        resolver = PublicOnlyResolver()
         try:
-            await PublicOnlyResolver().resolve(host, 0, socket.AF_UNSPEC)
+            await resolver.resolve(host, 0, socket.AF_UNSPEC)
         except PrivateTarget as error:
             raise InvalidField("url", str(error)) from None
         except OSError:
             raise InvalidField("url", f"{host} cannot be resolved") from None
+        finally:
+            await resolver.close()
         return url
 
     async def deliver(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> int | None:

@@ -300,3 +300,20 @@ async def test_addresses_and_numbers_never_appear_in_logs_cards_or_lists(world, 
     assert "unknown" in text  # the refusal is there, its address is not
     for secret in (ALICE_MAIL, BOB_MAIL, ALICE_PHONE, "4915123456789", "bob.b@"):
         assert secret not in text
+
+
+async def test_a_refused_recipient_fails_or_waits_by_its_code(world, smtp):
+    await confirm_mail(world, smtp, world.alice, ALICE_MAIL)
+    await confirm_mail(world, smtp, world.bob, BOB_MAIL)
+    smtp.refuse_rcpt[ALICE_MAIL] = f"550 5.1.1 <{ALICE_MAIL}>: no such user"
+    smtp.refuse_rcpt[BOB_MAIL] = "452 4.2.2 mailbox full"
+    await create(world, channels="mail")
+    await answer(world, world.alice, GOING)
+    await answer(world, world.bob, GOING)
+    await world.env.advance_time(46 * MINUTE)
+    log = (await world.admin.slash(world.general, "notifications")).response.embeds[0].description
+    assert f"mail to <@{world.alice.id}> · failed: the mail server answered 550 5.1.1 <the address>: no such" in log
+    assert f"<@{world.bob.id}>" not in log  # waiting for its retry, not finished
+    del smtp.refuse_rcpt[BOB_MAIL]
+    await world.env.advance_time(5 * MINUTE)  # the backoff grew while it waited
+    assert len(smtp.to(BOB_MAIL)) == 2 and len(smtp.to(ALICE_MAIL)) == 1
