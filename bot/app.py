@@ -29,7 +29,10 @@ from bot.exts.delivery import DiscordSender
 from bot.exts.follow_up import FollowUp
 from bot.exts.tree import CalbotTree
 from bot.metrics import Metrics, OpsServer, Readiness, outbox_backlog
-from bot.reminders import ReminderEngine
+from bot.reminders import ByChannel, ReminderEngine
+from bot.reminders.mail import MailSender
+from bot.reminders.sms import SmsSender
+from bot.reminders.webhooks import WebhookSender
 from bot.storage import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -112,6 +115,10 @@ class CalBot(commands.Bot):
         self.readiness.add("dispatcher", self._dispatcher_problem)
         self.metrics.backlog = lambda: outbox_backlog(self.store.reminders, self.clock())
         self.metrics.watch_gateway(self._latencies)
+        # The senders of the channels beyond Discord; mail and sms are None until configured.
+        self.mail: MailSender | None = None
+        self.sms: SmsSender | None = None
+        self.webhooks: WebhookSender | None = None
         self.follow_up = FollowUp(self)  # what every write of an event is followed by on Discord's side
         route_to(self, config.discord.api_base_url, config.discord.gateway_url)
 
@@ -177,7 +184,7 @@ class CalBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.prepare()
         self._reminders = ReminderEngine(
-            self.store, DiscordSender(self), clock=self.clock, shards=self.own_shards, metrics=self.metrics
+            self.store, self._senders(), clock=self.clock, shards=self.own_shards, metrics=self.metrics
         )
         await self._reminders.start()
         for extension in EXTENSIONS:
@@ -188,6 +195,28 @@ class CalBot(commands.Bot):
                 self.store, self.config, clock=self.clock, metrics=self.metrics, readiness=self.readiness
             )
             await self._api.start()
+
+    def _senders(self) -> ByChannel:
+        """A sender for every channel calbot is configured for."""
+        config, discord_sender = self.config, DiscordSender(self)
+        senders = {"discord_public": discord_sender, "discord_private": discord_sender}
+        self.webhooks = senders["broadcast"] = WebhookSender(self.store, config.broadcast, self.clock)
+        if config.mail.enabled:
+            self.mail = senders["mail"] = MailSender(self.store, config.mail, self.clock)
+        if config.sms.enabled:
+            self.sms = senders["sms"] = SmsSender(self.store, config.sms, self.clock)
+        missing = {
+            "mail": "mail is not set up on this calbot ([mail] in its configuration)",
+            "sms": "sms is not set up on this calbot ([sms] in its configuration)",
+        }
+        return ByChannel(senders, missing)
+
+    async def close_senders(self) -> None:
+        """Close the mail, sms and webhook senders' connections."""
+        for sender in (self.mail, self.sms, self.webhooks):
+            if sender is not None:
+                await sender.close()
+        self.mail = self.sms = self.webhooks = None
 
     async def sync_commands(self) -> None:
         """Sync to the configured guilds (instant), or globally only when the command set changed.
@@ -235,6 +264,7 @@ class CalBot(commands.Bot):
             if self._reminders is not None:
                 await self._reminders.stop()
                 self._reminders = None
+            await self.close_senders()
             if self._ops is not None:
                 await self._ops.stop()
                 self._ops = None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.domain.contacts import parse_mail
 from bot.domain.errors import InvalidField
 from bot.domain.models import GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
@@ -27,6 +28,8 @@ from bot.storage.database import redact_url
 DEFAULT_CONFIG_PATH = "config.toml"
 DEFAULT_API_BASE_URL = "https://discord.com/api/v10"
 DEFAULT_DATABASE_URL = "sqlite:///data/calbot.sqlite3"
+DEFAULT_SMS_API_BASE_URL = "https://api.twilio.com/2010-04-01"
+MAIL_TLS_MODES = ("starttls", "tls", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_SHARDS = 100_000
 
@@ -102,6 +105,49 @@ class ApiConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MailConfig:
+    """SMTP for the `mail` channel and for the codes that confirm members' addresses. No host: mail is off."""
+
+    host: str | None
+    port: int
+    tls: str  # "starttls" (upgrade after connecting), "tls" (TLS from the start) or "none" (a local relay)
+    username: str | None
+    password: str | None = field(repr=False)  # from CALBOT_MAIL_PASSWORD; never logged
+    from_address: str | None
+    pool_size: int  # SMTP connections kept open and reused
+    timeout_seconds: float
+
+    @property
+    def enabled(self) -> bool:
+        return self.host is not None and self.from_address is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SmsConfig:
+    """A Twilio-compatible Messages API for the `sms` channel. No account: sms is off."""
+
+    api_base_url: str
+    account_id: str | None
+    token: str | None = field(repr=False)  # from CALBOT_SMS_TOKEN; never logged
+    sender: str | None  # the number (E.164) or sender id messages come from
+    timeout_seconds: float
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.account_id and self.token and self.sender)
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastConfig:
+    """Outgoing webhooks (the `broadcast` channel)."""
+
+    allow_private_targets: bool  # true only for tests and trusted local receivers: SSRF protection off
+    timeout_seconds: float
+    max_response_bytes: int
+    failure_threshold: int  # failed deliveries in a row that disable a webhook
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str
     format: str = "text"  # "json": one JSON object per line, for log collectors
@@ -122,6 +168,9 @@ class Config:
     logging: LoggingConfig
     api: ApiConfig
     metrics: MetricsConfig
+    mail: MailConfig
+    sms: SmsConfig
+    broadcast: BroadcastConfig
     source: str  # the file read, or a note that none was
 
     def require_token(self) -> str:
@@ -168,6 +217,29 @@ class Config:
             f"enabled = {str(self.metrics.enabled).lower()}",
             f"host = {_toml(self.metrics.host)}",
             f"port = {self.metrics.port}",
+            "",
+            "[mail]",
+            f"host = {_toml(self.mail.host or '')}  # empty: mail is off",
+            f"port = {self.mail.port}",
+            f"tls = {_toml(self.mail.tls)}",
+            f"username = {_toml(self.mail.username or '')}",
+            f'password = "<{"set, hidden" if self.mail.password else "not set"}>"  # CALBOT_MAIL_PASSWORD',
+            f"from_address = {_toml(self.mail.from_address or '')}",
+            f"pool_size = {self.mail.pool_size}",
+            f"timeout_seconds = {self.mail.timeout_seconds}",
+            "",
+            "[sms]",
+            f"api_base_url = {_toml(self.sms.api_base_url)}",
+            f"account_id = {_toml(self.sms.account_id or '')}  # empty: sms is off",
+            f'token = "<{"set, hidden" if self.sms.token else "not set"}>"  # CALBOT_SMS_TOKEN',
+            f"sender = {_toml(self.sms.sender or '')}",
+            f"timeout_seconds = {self.sms.timeout_seconds}",
+            "",
+            "[broadcast]",
+            f"allow_private_targets = {str(self.broadcast.allow_private_targets).lower()}",
+            f"timeout_seconds = {self.broadcast.timeout_seconds}",
+            f"max_response_bytes = {self.broadcast.max_response_bytes}",
+            f"failure_threshold = {self.broadcast.failure_threshold}",
         ]
         return "\n".join(lines)
 
@@ -358,6 +430,28 @@ def _log_level(key: str, value: Any) -> str:
     return level
 
 
+def _tls_mode(key: str, value: Any) -> str:
+    mode = _string(key, value).lower()
+    if mode not in MAIL_TLS_MODES:
+        raise ConfigError(key, f"{value!r} is not a TLS mode; use one of {', '.join(MAIL_TLS_MODES)}")
+    return mode
+
+
+def _mail_address(key: str, value: Any) -> str | None:
+    text = _string(key, value)
+    if not text:
+        return None
+    try:
+        return parse_mail(text, key)
+    except InvalidField as exc:
+        raise ConfigError(key, exc.reason) from None
+
+
+def _check_mail(values: dict[str, Any]) -> None:
+    if values["host"] is not None and values["from_address"] is None:
+        raise ConfigError("mail.from_address", "is not set; mail needs an address to send from")
+
+
 # section -> key -> (checker, default). The default goes through the checker too; None means left out.
 _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
     "discord": {
@@ -393,9 +487,36 @@ _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
         "host": (_string, "127.0.0.1"),
         "port": (_number(1, 65535), 9464),
     },
+    "mail": {
+        "host": (_optional_string, ""),
+        "port": (_number(1, 65535), 587),
+        "tls": (_tls_mode, "starttls"),
+        "username": (_optional_string, ""),
+        "password": (_optional_string, ""),
+        "from_address": (_mail_address, ""),
+        "pool_size": (_number(1, 100), 4),
+        "timeout_seconds": (_number(1, 600, whole=False), 30.0),
+    },
+    "sms": {
+        "api_base_url": (_url(("http", "https")), DEFAULT_SMS_API_BASE_URL),
+        "account_id": (_optional_string, ""),
+        "token": (_optional_string, ""),
+        "sender": (_optional_string, ""),
+        "timeout_seconds": (_number(1, 600, whole=False), 10.0),
+    },
+    "broadcast": {
+        "allow_private_targets": (_boolean, False),
+        "timeout_seconds": (_number(1, 120, whole=False), 10.0),
+        "max_response_bytes": (_number(1024, 10_485_760), 65536),
+        "failure_threshold": (_number(1, 1000), 10),
+    },
 }
 # Checks across the keys of one section, run once each key is valid on its own.
-_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {"discord": _check_shards, "database": _check_pool}
+_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "discord": _check_shards,
+    "database": _check_pool,
+    "mail": _check_mail,
+}
 
 
 def _env_whole_number(text: str) -> Any:
@@ -420,6 +541,8 @@ _ENVIRONMENT: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "CALBOT_SHARD_IDS": ("discord", "shard_ids", _env_numbers),
     # The Docker image turns the metrics server on (loopback inside the container) for its HEALTHCHECK.
     "CALBOT_METRICS_ENABLED": ("metrics", "enabled", _env_boolean),
+    "CALBOT_MAIL_PASSWORD": ("mail", "password", str),
+    "CALBOT_SMS_TOKEN": ("sms", "token", str),
 }
 
 _SECTIONS = {
@@ -429,6 +552,9 @@ _SECTIONS = {
     "logging": LoggingConfig,
     "api": ApiConfig,
     "metrics": MetricsConfig,
+    "mail": MailConfig,
+    "sms": SmsConfig,
+    "broadcast": BroadcastConfig,
 }
 
 

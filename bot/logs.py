@@ -18,6 +18,9 @@ from bot.config import Config
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 ROUTINE_LOGGERS = ("apscheduler",)
+# Libraries whose DEBUG lines carry the parameters of every query, members' mail addresses and phone numbers
+# among them: they log at INFO at most, whatever [logging] level says.
+QUIET_LOGGERS = ("aiosqlite",)
 MASK = "***"
 
 
@@ -67,8 +70,8 @@ class Redact(logging.Filter):
 
 
 def secrets_of(config: Config) -> list[str]:
-    """The token, and the database password (as written and URL-decoded)."""
-    found = [config.discord.token or ""]
+    """The token, the mail password, the sms token, and the database password (as written and URL-decoded)."""
+    found = [config.discord.token or "", config.mail.password or "", config.sms.token or ""]
     password = urlsplit(config.database.url).password
     if password:
         found += [password, unquote(password)]
@@ -87,3 +90,5 @@ def setup_logging(config: Config, *, level: str | None = None) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for name in ROUTINE_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))

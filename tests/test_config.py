@@ -370,3 +370,43 @@ def test_reminders_keep_to_the_configured_share_of_discords_limit(tmp_path: Path
     with pytest.raises(ConfigError) as refused:
         load_config(str(write(tmp_path, "[discord]\nrequests_per_second = 0\n")), environ={})
     assert refused.value.key == "discord.requests_per_second"
+
+
+# ---- [mail], [sms], [broadcast]
+
+
+def test_mail_and_sms_secrets_come_from_the_environment_and_are_never_shown(tmp_path: Path) -> None:
+    body = (
+        '[mail]\nhost = "smtp.example.org"\nfrom_address = "calbot@Example.ORG"\npassword = "in-the-file"\n'
+        '[sms]\naccount_id = "AC1"\nsender = "+15005550006"\n'
+    )
+    env = {"CALBOT_MAIL_PASSWORD": "mail-secret", "CALBOT_SMS_TOKEN": "sms-secret"}
+    config = load_config(str(write(tmp_path, body)), environ=env)
+    assert config.mail.password == "mail-secret" and config.sms.token == "sms-secret"
+    assert config.mail.from_address == "calbot@example.org" and config.mail.enabled and config.sms.enabled
+    for shown in (config.describe(), repr(config)):
+        assert "mail-secret" not in shown and "sms-secret" not in shown and "in-the-file" not in shown
+    assert 'password = "<set, hidden>"' in config.describe()
+
+
+def test_channels_are_off_until_configured(tmp_path: Path) -> None:
+    config = load_config(str(write(tmp_path, "")), environ={})
+    assert not config.mail.enabled and not config.sms.enabled
+    assert config.broadcast.allow_private_targets is False and config.broadcast.failure_threshold == 10
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "says"),
+    [
+        ('[mail]\nhost = "smtp.example.org"\n', "mail.from_address", "is not set"),
+        ('[mail]\ntls = "ssl"\n', "mail.tls", "use one of starttls, tls, none"),
+        ('[mail]\nfrom_address = "not an address"\n', "mail.from_address", "is not a mail address"),
+        ('[sms]\napi_base_url = "ftp://x"\n', "sms.api_base_url", "is not a http or https URL"),
+        ("[broadcast]\nallow_private_targets = 1\n", "broadcast.allow_private_targets", "expected true or false"),
+        ("[broadcast]\nfailure_threshold = 0\n", "broadcast.failure_threshold", "between 1 and 1000"),
+    ],
+)
+def test_bad_channel_settings_name_their_key(tmp_path: Path, body: str, key: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(write(tmp_path, body)), environ={})
+    assert caught.value.key == key and says in caught.value.problem

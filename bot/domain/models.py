@@ -369,3 +369,10 @@ class OccurrenceChange:
             description=None if self.description is None else _text(self.description, "description", DESCRIPTION_MAX),
             location=None if self.location is None else _line(self.location, "location", LOCATION_MAX),
         )
+
+
+def card_link(event: Event) -> str | None:
+    """The link to an event's card in Discord, once it has one."""
+    if event.card_message_id is None:
+        return None
+    return f"https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from .errors import InvalidField
-from .reminders import DELIVERED_CHANNELS, parse_interval
+from .reminders import parse_interval
 
 # PERSCOM's codes, from the latest reminder (at the start) to the earliest.
 INTERVALS: tuple[str, ...] = ("pt0m", "pt15m", "pt1h", "p1d", "p1w")
@@ -25,7 +25,7 @@ CHANNEL_WORDS: dict[str, str] = {
     "discord_public": "in the event's channel",
     "discord_private": "by DM to those going",
     "database": "kept for the API",
-    "broadcast": "broadcast",
+    "broadcast": "to the server's webhooks",
     "mail": "by email",
     "sms": "by SMS",
 }
@@ -81,9 +81,8 @@ def intervals_in_words(intervals: Iterable[str]) -> str:
 
 
 def channels_in_words(channels: Iterable[str]) -> str:
-    """`("discord_public", "mail")` → `in the event's channel, by email (not delivered yet)`."""
-    words = [CHANNEL_WORDS[c] + ("" if c in DELIVERED_CHANNELS else " (not delivered yet)") for c in channels]
-    return ", ".join(words) or "nowhere"
+    """`("discord_public", "mail")` → `in the event's channel, by email`."""
+    return ", ".join(CHANNEL_WORDS[c] for c in channels) or "nowhere"
 
 
 def reminders_in_words(intervals: Iterable[str], channels: Iterable[str]) -> str:

@@ -22,8 +22,10 @@ ON_TIME = timedelta(seconds=60)  # sent within this of its due time, a reminder 
 START_GRACE = timedelta(minutes=15)  # "starting now" is still worth sending this long after the start
 NONCE_LENGTH = 25  # Discord's limit for a message nonce
 
-# Channels this version delivers; the others (broadcast, mail, sms) are stored but not delivered yet.
-DELIVERED_CHANNELS = ("database", "discord_private", "discord_public")
+# Every PERSCOM channel is delivered. Those of FAN_OUT_CHANNELS are planned as one row (target 0) that turns,
+# when due, into one row per recipient: a member (DM, mail, sms) or a webhook (broadcast). None of them needs
+# a guild's gateway connection, so any process may send them.
+FAN_OUT_CHANNELS = ("broadcast", "discord_private", "mail", "sms")
 
 _ISO = re.compile(r"p(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:t(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?)?")
 
@@ -127,7 +129,7 @@ def plan(
     enabled: bool,
     zone: tzinfo,
 ) -> list[PlannedReminder]:
-    """The reminders of these (key, start) occurrences: one per occurrence, interval and delivered channel,
+    """The reminders of these (key, start) occurrences: one per occurrence, interval and channel,
     past ones included; the engine decides which are still to come."""
     if not enabled:
         return []
@@ -136,7 +138,6 @@ def plan(
         for key, start in occurrences
         for code in intervals
         for channel in channels
-        if channel in DELIVERED_CHANNELS
     ]
 
 
@@ -214,4 +215,4 @@ class Reminder:
 
     @property
     def is_fan_out(self) -> bool:
-        return self.channel == "discord_private" and self.target == 0
+        return self.channel in FAN_OUT_CHANNELS and self.target == 0

@@ -12,6 +12,7 @@ from discord import app_commands
 from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar, Event, GuildSettings
+from bot.domain.notifications import parse_channels
 from bot.domain.occurrences import Occurrence
 from bot.domain.permissions import Actor, NotAllowed, Standing, standing
 from bot.domain.timeparse import Reading, read_when
@@ -29,11 +30,31 @@ TimeText = app_commands.Range[str, 1, 100]
 UrlText = app_commands.Range[str, 1, 2048]
 ShortText = app_commands.Range[str, 1, 200]
 COLOR_CHOICES = [app_commands.Choice(name=c.label, value=c.name) for c in Color]
-REMINDER_CHANNEL_CHOICES = [
-    app_commands.Choice(name="public: in the calendar's channel", value="public"),
-    app_commands.Choice(name="private: by DM to attendees", value="private"),
-    app_commands.Choice(name="both", value="both"),
-]
+# What the `channels` option suggests; any list of channel names or aliases is accepted (parse_channels).
+REMINDER_CHANNEL_SUGGESTIONS = {
+    "public": "public: in the calendar's channel",
+    "private": "private: by DM to attendees",
+    "both": "both: the channel and DMs",
+    "both mail": "the channel, DMs and mail to attendees",
+    "public mail sms": "the channel, mail and text messages to attendees",
+    "public broadcast": "the channel and the server's webhooks",
+    "both mail sms broadcast": "everywhere",
+}
+
+
+class ChannelsOption(app_commands.Transformer):
+    """Reminder channels: `public`, `private`, `both`, or names such as `private mail sms broadcast`."""
+
+    async def transform(self, interaction: discord.Interaction, value: str) -> tuple[str, ...]:
+        return parse_channels(value)
+
+    async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
+        needle = value.casefold().strip()
+        return [
+            app_commands.Choice(name=label, value=code)
+            for code, label in REMINDER_CHANNEL_SUGGESTIONS.items()
+            if needle in code or needle in label
+        ][:AUTOCOMPLETE_LIMIT]
 
 
 # What a command's permission check needs; /help lists a member only the commands they may use.

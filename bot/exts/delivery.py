@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from bot.domain.models import Event
+from bot.domain.models import card_link
 from bot.domain.occurrences import Occurrence
 from bot.domain.reminders import Reminder, Verdict, delivery_nonce, parse_interval
 from bot.reminders import RetryLater, Undeliverable
@@ -32,12 +32,6 @@ ERROR_NAMES = {
     10003: "the channel no longer exists (10003)",
     10013: "the user no longer exists (10013)",
 }
-
-
-def card_link(event: Event) -> str | None:
-    if event.card_message_id is None:
-        return None
-    return f"https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
 
 
 def reminder_text(
@@ -161,12 +155,28 @@ class DiscordSender:
 
     async def _direct_message(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict, nonce: str) -> int:
         guild = self.bot.get_guild(occurrence.event.guild_id)
-        async with self.pacer:  # opening the DM is a request too, unless discord.py still has the channel
-            channel = await self.bot.create_dm(discord.Object(reminder.target))
         text = reminder_text(reminder, occurrence, verdict, guild_name=guild.name if guild else None)
-        async with self.pacer:
-            message = await channel.send(text, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
+        channel = await self._dm_channel(reminder.target)
+        try:
+            async with self.pacer:
+                message = await channel.send(text, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
+        except discord.NotFound as error:
+            if error.code != 10003:  # Unknown Channel: the kept id is stale; open it again on the retry
+                raise
+            await self.bot.store.dm_channels.forget(reminder.target)
+            raise RetryLater("the member's DM channel had to be opened again") from None
         return message.id
+
+    async def _dm_channel(self, user_id: int) -> discord.abc.Messageable:
+        """The member's DM channel: the id kept in the store once opened (a DM then costs one request, not
+        two: Discord's global limit allows twice as many reminders), else opened now and kept."""
+        channel_id = await self.bot.store.dm_channels.get(user_id)
+        if channel_id is None:
+            async with self.pacer:
+                opened = await self.bot.create_dm(discord.Object(user_id))
+            await self.bot.store.dm_channels.save(user_id, opened.id)
+            return opened
+        return self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.private)
 
 
 def retry_after_of(error: discord.HTTPException) -> float | None:

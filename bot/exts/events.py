@@ -22,7 +22,7 @@ from bot.domain.edits import edited, moved_to_rule, one_occurrence_change, split
 from bot.domain.errors import InvalidField
 from bot.domain.ical import event_file, filename
 from bot.domain.models import LONGEST_EVENT, MAX_CAPACITY, Calendar, Event
-from bot.domain.notifications import parse_channels, parse_intervals, reminders_in_words
+from bot.domain.notifications import parse_intervals, reminders_in_words
 from bot.domain.occurrences import Occurrence, expand
 from bot.domain.rsvp import ONE_OFF, RegistrationClosed
 from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
@@ -30,8 +30,8 @@ from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
 from .cards import attendees_embed, event_details, rule_in_words, update_card
 from .common import (
     COLOR_CHOICES,
-    REMINDER_CHANNEL_CHOICES,
     CalendarOption,
+    ChannelsOption,
     EventOption,
     ShortText,
     TimeText,
@@ -165,7 +165,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
 
     @app_commands.command(name="create")
     @app_commands.describe(**EVENT_OPTIONS, **SERIES_OPTIONS)
-    @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES)
+    @app_commands.choices(color=COLOR_CHOICES)
     @organiser_only()
     async def create(
         self,
@@ -182,7 +182,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         color: app_commands.Choice[str] | None = None,
         image: UrlText | None = None,
         reminders: ShortText | None = None,
-        channels: app_commands.Choice[str] | None = None,
+        channels: app_commands.Transform[tuple[str, ...], ChannelsOption] | None = None,
         registration: bool = True,
         deadline: TimeText | None = None,
         capacity: app_commands.Range[int, 1, MAX_CAPACITY] | None = None,
@@ -219,7 +219,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             registration_enabled=registration,
             registration_deadline=deadline and await read_time(interaction, deadline, "deadline", zone=zone),
             notifications_interval=parse_intervals(reminders) if reminders else settings.default_reminders,
-            notifications_channels=parse_channels(channels.value) if channels else settings.default_channels,
+            notifications_channels=channels if channels else settings.default_channels,
             color=Color[color.value] if color else Color.NONE,
             image=image,
             capacity=capacity,
@@ -420,7 +420,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         scope="For a series: this occurrence only, this and the following ones, or all (default)",
         occurrence="For a series: which occurrence (default: the next one)",
     )
-    @app_commands.choices(color=COLOR_CHOICES, channels=REMINDER_CHANNEL_CHOICES, scope=SCOPE_CHOICES)
+    @app_commands.choices(color=COLOR_CHOICES, scope=SCOPE_CHOICES)
     @app_commands.autocomplete(occurrence=occurrence_choices)
     @organiser_only()
     async def edit(
@@ -439,7 +439,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         color: app_commands.Choice[str] | None = None,
         image: UrlText | None = None,
         reminders: ShortText | None = None,
-        channels: app_commands.Choice[str] | None = None,
+        channels: app_commands.Transform[tuple[str, ...], ChannelsOption] | None = None,
         registration: bool | None = None,
         deadline: TimeText | None = None,
         capacity: app_commands.Range[int, NO_LIMIT, MAX_CAPACITY] | None = None,
@@ -496,7 +496,7 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
         if reminders is not None:
             changes["notifications_interval"] = parse_intervals(reminders)
         if channels is not None:
-            changes["notifications_channels"] = parse_channels(channels.value)
+            changes["notifications_channels"] = channels
         if registration is not None:
             changes["registration_enabled"] = registration
         if capacity is not None:

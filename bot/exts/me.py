@@ -8,9 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.domain.contacts import MAIL, SMS, new_code, parse_mail, parse_phone
+from bot.domain.errors import DomainError
 from bot.domain.models import UserSettings
+from bot.reminders import DeliveryError
 
-from .common import ZoneOption, reading_notes, respond, settings_for, timestamp, wall_time
+from .common import ZoneOption, reading_notes, respond, settings_for, think, timestamp, wall_time
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -19,6 +22,9 @@ if TYPE_CHECKING:
 class Me(commands.GroupCog, group_name="me", group_description="Your own calbot settings"):
     def __init__(self, bot: CalBot) -> None:
         self.bot = bot
+
+    email = app_commands.Group(name="email", description="Reminders by mail")
+    phone = app_commands.Group(name="phone", description="Reminders by text message (SMS)")
 
     @app_commands.command(name="timezone")
     @app_commands.describe(timezone="Your time zone (a city or an IANA name); leave empty to use the server's")
@@ -41,13 +47,101 @@ class Me(commands.GroupCog, group_name="me", group_description="Your own calbot 
 
     @app_commands.command(name="show")
     async def show(self, interaction: discord.Interaction) -> None:
-        """Show the time zone your typed times are read in."""
+        """Show your time zone, and where calbot's reminders reach you besides Discord."""
         own = await self.bot.store.users.get(interaction.user.id)
         if own is not None:
-            await respond(interaction, f"Times you type are read in **{own.timezone}** (set with `/me timezone`).")
-            return
-        server = (await settings_for(interaction)).timezone if interaction.guild_id else "UTC"
-        await respond(interaction, f"Times you type are read in the server's time zone, **{server}**.")
+            lines = [f"Times you type are read in **{own.timezone}** (set with `/me timezone`)."]
+        else:
+            server = (await settings_for(interaction)).timezone if interaction.guild_id else "UTC"
+            lines = [f"Times you type are read in the server's time zone, **{server}**."]
+        for kind, label, command in ((MAIL, "Mail", "/me email address"), (SMS, "Text messages", "/me phone number")):
+            contact = await self.bot.store.contacts.get(interaction.user.id, kind)
+            if contact is None:
+                lines.append(f"{label}: none (`{command}` to add one).")
+            elif contact.confirmed:
+                lines.append(f"{label}: to `{contact.masked}`, confirmed.")
+            else:
+                lines.append(f"{label}: `{contact.masked}` waits for the code we sent; nothing goes there until then.")
+        await respond(interaction, "\n".join(lines))
+
+    # ---- contacts: an address gets reminders only once its owner typed the code sent to it
+
+    async def _request(self, interaction: discord.Interaction, kind: str, address: str) -> None:
+        sender = self.bot.mail if kind == MAIL else self.bot.sms
+        if sender is None:
+            raise Unconfigured(kind)
+        await think(interaction)  # sending the code is a round trip to another service
+        code = new_code()
+        contact = await self.bot.store.contacts.request(interaction.user.id, kind, address, code)
+        try:
+            await sender.send_code(address, code)
+        except DeliveryError as error:
+            raise CodeNotSent(error.reason) from None
+        verify = "/me email verify" if kind == MAIL else "/me phone verify"
+        await respond(
+            interaction,
+            f"We sent a code to `{contact.masked}`. Type it with `{verify}` within 15 minutes; until then nothing "
+            "else goes there.",
+        )
+
+    async def _verify(self, interaction: discord.Interaction, kind: str, code: str) -> None:
+        contact = await self.bot.store.contacts.confirm(interaction.user.id, kind, code)
+        what = "Mail" if kind == MAIL else "Text message"
+        await respond(
+            interaction,
+            f"Confirmed: `{contact.masked}` now gets calbot's {what.lower()} reminders for events you answer going "
+            f"or maybe, when the event sends them by {'mail' if kind == MAIL else 'sms'}.",
+        )
+
+    async def _clear(self, interaction: discord.Interaction, kind: str) -> None:
+        removed = await self.bot.store.contacts.clear(interaction.user.id, kind)
+        what = "mail address" if kind == MAIL else "phone number"
+        await respond(interaction, f"Your {what} is forgotten." if removed else f"calbot had no {what} of yours.")
+
+    @email.command(name="address")
+    @app_commands.describe(address="Where calbot may mail you reminders; a code is mailed there to confirm it")
+    async def email_address(self, interaction: discord.Interaction, address: app_commands.Range[str, 1, 300]) -> None:
+        """Get reminders by mail: calbot mails a code to confirm the address."""
+        await self._request(interaction, MAIL, parse_mail(address))
+
+    @email.command(name="verify")
+    @app_commands.describe(code="The code in the mail calbot sent")
+    async def email_verify(self, interaction: discord.Interaction, code: app_commands.Range[str, 1, 20]) -> None:
+        """Confirm your mail address with the code calbot mailed you."""
+        await self._verify(interaction, MAIL, code)
+
+    @email.command(name="clear")
+    async def email_clear(self, interaction: discord.Interaction) -> None:
+        """Forget your mail address: no more mail from calbot."""
+        await self._clear(interaction, MAIL)
+
+    @phone.command(name="number")
+    @app_commands.describe(number="Your mobile number with its country code, e.g. +49 151 23456789")
+    async def phone_number(self, interaction: discord.Interaction, number: app_commands.Range[str, 1, 40]) -> None:
+        """Get reminders by text message: calbot texts a code to confirm the number."""
+        await self._request(interaction, SMS, parse_phone(number))
+
+    @phone.command(name="verify")
+    @app_commands.describe(code="The code in the text message calbot sent")
+    async def phone_verify(self, interaction: discord.Interaction, code: app_commands.Range[str, 1, 20]) -> None:
+        """Confirm your phone number with the code calbot texted you."""
+        await self._verify(interaction, SMS, code)
+
+    @phone.command(name="clear")
+    async def phone_clear(self, interaction: discord.Interaction) -> None:
+        """Forget your phone number: no more text messages from calbot."""
+        await self._clear(interaction, SMS)
+
+
+class Unconfigured(DomainError):
+    def __init__(self, kind: str) -> None:
+        what = "Mail" if kind == MAIL else "Text messages"
+        super().__init__(f"{what} are not set up on this calbot; its operator sets [{kind}] in the config.")
+
+
+class CodeNotSent(DomainError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The code could not be sent ({reason}); check the address and try again.")
 
 
 async def setup(bot: CalBot) -> None:

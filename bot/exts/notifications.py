@@ -18,6 +18,7 @@ from bot.domain.errors import NotFound
 from bot.domain.permissions import Standing
 from bot.domain.reminders import Reminder, parse_interval
 from bot.storage.problems import WHAT, Problem
+from bot.storage.webhooks import Webhook
 
 from .common import respond, standing_of, timestamp
 from .messages import DESCRIPTION, EMBED_TOTAL, escape, shorten
@@ -28,7 +29,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHOWN = 20
-CHANNEL_LABELS = {"discord_public": "channel", "discord_private": "DM", "database": "log"}
+CHANNEL_LABELS = {
+    "discord_public": "channel",
+    "discord_private": "DM",
+    "database": "log",
+    "mail": "mail",
+    "sms": "SMS",
+    "broadcast": "webhook",
+}
 STATE_ICONS = {"sent": "✅", "failed": "❌", "missed": "⏭️"}
 # A message's embeds hold at most EMBED_TOTAL characters together: "Needs attention" takes what the recent
 # reminders leave. A name and an error are cut to these lengths before escaping.
@@ -62,8 +70,9 @@ class Notifications(commands.Cog):
         embeds = [embed]
         if await _manages(interaction):
             problems = await self.bot.store.problems.for_guild(interaction.guild_id)
-            if problems:
-                embeds.insert(0, attention(problems, budget=EMBED_TOTAL - len(embed)))
+            disabled = [w for w in await self.bot.store.webhooks.list(interaction.guild_id) if not w.enabled]
+            if problems or disabled:
+                embeds.insert(0, attention(problems, disabled, budget=EMBED_TOTAL - len(embed)))
         await respond(interaction, embeds=embeds)
 
     async def _event_name(self, reminder: Reminder) -> str:
@@ -86,15 +95,20 @@ def _cut(text: str, limit: int) -> str:
     return escape(shorten(text, limit))
 
 
-def attention(problems: list[Problem], *, budget: int = EMBED_TOTAL) -> discord.Embed:
-    """The "Needs attention" embed, in at most `budget` characters: a line per event, the most recently
-    failing first, with what failed for it, since when, and its latest error."""
+def attention(problems: list[Problem], disabled: list[Webhook] = (), *, budget: int = EMBED_TOTAL) -> discord.Embed:
+    """The "Needs attention" embed, in at most `budget` characters: a line per webhook disabled for failing,
+    then a line per event, the most recently failing first, with what failed for it, since when, and its
+    latest error."""
     by_event: dict[int, list[Problem]] = {}
     for problem in problems:  # most recently seen first
         by_event.setdefault(problem.event_id, []).append(problem)
     title = "Needs attention"
     room = min(DESCRIPTION, budget - len(title)) - 40  # kept for the line saying how many more
-    lines: list[str] = []
+    lines = [
+        f"🔕 **webhook #{w.id}** was disabled: {_cut(w.disabled_reason or '', ERROR_SHOWN)} · "
+        "`/settings webhooks test` it, or remove it and add it again"
+        for w in disabled
+    ]
     for index, (event_id, its) in enumerate(by_event.items()):
         name = f"**event #{event_id}**"
         if its[0].event_name:
@@ -110,7 +124,9 @@ def attention(problems: list[Problem], *, budget: int = EMBED_TOTAL) -> discord.
 
 
 def line(reminder: Reminder, event_name: str) -> str:
-    to = f" to <@{reminder.target}>" if reminder.target else ""
+    # A member by mention, never by address; a webhook by its number (its URL may carry a secret).
+    to = f" #{reminder.target}" if reminder.channel == "broadcast" else f" to <@{reminder.target}>"
+    to = to if reminder.target else ""
     where = CHANNEL_LABELS.get(reminder.channel, reminder.channel)
     text = (
         f"{STATE_ICONS.get(reminder.state, '')} {timestamp(reminder.updated_at, 'f')} · **{event_name}** · "

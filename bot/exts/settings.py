@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.errors import InvalidField
-from bot.domain.notifications import parse_channels, parse_intervals
+from bot.domain.models import Calendar
+from bot.domain.notifications import parse_intervals
+from bot.reminders import DeliveryError
 from bot.storage.database import Unavailable
 
 from .cards import settings_embed
 from .common import (
-    REMINDER_CHANNEL_CHOICES,
+    CalendarOption,
+    ChannelsOption,
     ZoneOption,
     ensure_postable,
     manager_only,
@@ -24,6 +29,7 @@ from .common import (
     settings_for,
     think,
 )
+from .messages import escape
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -98,20 +104,19 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
         intervals="How long before new events to remind: 15m, 1 hour, 1 day (several: 1 day, 15m), or none",
         channels="Where reminders go by default",
     )
-    @app_commands.choices(channels=REMINDER_CHANNEL_CHOICES)
     @manager_only()
     async def reminders(
         self,
         interaction: discord.Interaction,
         intervals: str | None = None,
-        channels: app_commands.Choice[str] | None = None,
+        channels: app_commands.Transform[tuple[str, ...], ChannelsOption] | None = None,
     ) -> None:
         """Set the default reminders of new events."""
         changes = {}
         if intervals is not None:
             changes["default_reminders"] = parse_intervals(intervals)
         if channels is not None:
-            changes["default_channels"] = parse_channels(channels.value)
+            changes["default_channels"] = channels
         if not changes:
             await respond(interaction, "Nothing to change: give intervals, channels or both.")
             return
@@ -166,6 +171,85 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
             else:
                 planned += 1
         return planned, failed
+
+    # ---- outgoing webhooks: the broadcast channel (bot/reminders/webhooks.py)
+
+    webhooks = app_commands.Group(name="webhooks", description="Send every notification to other systems")
+
+    @webhooks.command(name="add")
+    @app_commands.describe(
+        url="An https:// address that receives every notification as signed JSON",
+        calendar="Only this calendar's notifications (default: every calendar)",
+    )
+    @manager_only()
+    async def webhooks_add(
+        self,
+        interaction: discord.Interaction,
+        url: app_commands.Range[str, 1, 2048],
+        calendar: app_commands.Transform[Calendar, CalendarOption] | None = None,
+    ) -> None:
+        """Add a webhook: events that remind by broadcast POST each notification to it."""
+        await think(interaction)  # the address is resolved before it is stored
+        checked = await self.bot.webhooks.check(url)
+        hook = await self.bot.store.webhooks.add(
+            interaction.guild_id, checked, calendar.id if calendar else None, created_by=interaction.user.id
+        )
+        scope = f"notifications of **{escape(calendar.name)}**" if calendar else "every notification of this server"
+        await respond(
+            interaction,
+            f"Webhook **#{hook.id}** added: {scope} with `broadcast` among its channels is POSTed to it, signed as "
+            "Standard Webhooks says. Its signing secret, shown only this once:\n"
+            f"```\n{hook.secret}\n```\nCheck it with `/settings webhooks test webhook:{hook.id}`.",
+        )
+
+    @webhooks.command(name="list")
+    @manager_only()
+    async def webhooks_list(self, interaction: discord.Interaction) -> None:
+        """List this server's webhooks, and whether each works."""
+        hooks = await self.bot.store.webhooks.list(interaction.guild_id)
+        if not hooks:
+            await respond(interaction, "This server has no webhooks; add one with `/settings webhooks add`.")
+            return
+        names = {c.id: c.name for c in await self.bot.store.calendars.list(interaction.guild_id)}
+        lines = []
+        for hook in hooks:
+            scope = escape(names.get(hook.calendar_id, "?")) if hook.calendar_id else "every calendar"
+            state = "✅ working" if hook.enabled else f"🔕 disabled: {escape(hook.disabled_reason or '')}"
+            if hook.enabled and hook.failures:
+                state = f"⚠️ failed {hook.failures} time(s) in a row"
+            lines.append(f"**#{hook.id}** · {target_host(hook.url)} · {scope} · {state}")
+        await respond(interaction, "\n".join(lines))
+
+    @webhooks.command(name="remove")
+    @app_commands.describe(webhook="The webhook's number, from /settings webhooks list")
+    @manager_only()
+    async def webhooks_remove(self, interaction: discord.Interaction, webhook: app_commands.Range[int, 1]) -> None:
+        """Remove a webhook; nothing more is sent to it."""
+        removed = await self.bot.store.webhooks.remove(interaction.guild_id, webhook)
+        await respond(interaction, f"Webhook **#{removed.id}** ({target_host(removed.url)}) is removed.")
+
+    @webhooks.command(name="test")
+    @app_commands.describe(webhook="The webhook's number, from /settings webhooks list")
+    @manager_only()
+    async def webhooks_test(self, interaction: discord.Interaction, webhook: app_commands.Range[int, 1]) -> None:
+        """Send a signed test notification to a webhook; a disabled one that answers is enabled again."""
+        hook = await self.bot.store.webhooks.get(interaction.guild_id, webhook)
+        await think(interaction)
+        body = {"type": "webhook.test", "guild_id": str(hook.guild_id), "data": {"webhook": hook.id}}
+        try:
+            status = await self.bot.webhooks.post(hook, f"test_{uuid.uuid4().hex}", body)
+        except DeliveryError as error:
+            await respond(interaction, f"⚠️ Webhook **#{hook.id}** did not take the test: {escape(error.reason)}.")
+            return
+        await self.bot.store.webhooks.enable(hook.guild_id, hook.id)
+        again = " It was disabled; it is enabled again." if not hook.enabled else ""
+        await respond(interaction, f"Webhook **#{hook.id}** answered {status}: it works.{again}")
+
+
+def target_host(url: str) -> str:
+    """Where a webhook goes, without its path: a webhook URL's path often holds a secret of its own."""
+    parts = urlsplit(url)
+    return f"`{parts.scheme}://{parts.netloc}/…`"
 
 
 def _events(count: int) -> str:

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.domain.contacts import MAIL, SMS
 from bot.domain.errors import NotFound
 from bot.domain.models import Event, GuildSettings
 from bot.domain.occurrences import Occurrence, expand
@@ -232,6 +233,19 @@ class ReminderEngine:
         earliest = await self.store.reminders.schedule(event.guild_id, event.id, planned, {p.slot for p in every})
         if earliest is not None:
             self.wake_at(earliest)
+
+    async def _recipients(self, reminder: Reminder, occurrence: Occurrence) -> list[int]:
+        """Who a fan-out reminder goes to: the guild's webhooks for its calendar (broadcast); else the members
+        who answered going or maybe, for mail and sms only those with a confirmed address of that kind."""
+        if reminder.channel == "broadcast":
+            hooks = await self.store.webhooks.for_calendar(reminder.guild_id, occurrence.event.calendar_id)
+            return [hook.id for hook in hooks]
+        attendees = await self.store.attendees.list(reminder.guild_id, reminder.event_id, reminder.occurrence)
+        members = [a.user_id for a in attendees if a.status in REMINDED]
+        if reminder.channel in (MAIL, SMS):
+            reachable = await self.store.contacts.confirmed(reminder.channel, members)
+            members = [m for m in members if m in reachable]
+        return members
 
     async def _still_planned(self, reminder: Reminder, occurrence: Occurrence) -> bool:
         """Whether planning the event as it is now would give this reminder."""
@@ -446,9 +460,8 @@ class ReminderEngine:
             await self.schedule(occurrence.event)
             return
         if reminder.is_fan_out:
-            attendees = await self.store.attendees.list(reminder.guild_id, reminder.event_id, reminder.occurrence)
-            await reminders.fan_out(reminder, self.worker, [a.user_id for a in attendees if a.status in REMINDED])
-            return  # the DMs are rows of their own now, claimed by the next pass of the dispatch loop
+            await reminders.fan_out(reminder, self.worker, await self._recipients(reminder, occurrence))
+            return  # the recipients are rows of their own now, claimed by the next pass of the dispatch loop
         if reminder.channel == "database":  # the notification log is the outbox itself
             if await reminders.finish(reminder.id, self.worker, SENT, late=verdict is Verdict.LATE):
                 self._sent(reminder)
@@ -481,6 +494,20 @@ class ReminderEngine:
         self.metrics.reminders_sent.labels(reminder.channel).inc()
         lag = (self.clock() - reminder.scheduled_for).total_seconds()
         self.metrics.reminder_lag.labels(reminder.channel).observe(max(0.0, lag))
+
+
+class ByChannel:
+    """The Sender of every channel: hands each reminder to the sender of its channel. A channel with none
+    (mail or sms not configured) fails its reminders with a reason the guild's managers can act on."""
+
+    def __init__(self, senders: dict[str, Sender], missing: dict[str, str]) -> None:
+        self.senders, self.missing = senders, missing
+
+    async def deliver(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> int | None:
+        sender = self.senders.get(reminder.channel)
+        if sender is None:
+            raise Undeliverable(self.missing.get(reminder.channel, f"calbot cannot send to {reminder.channel}"))
+        return await sender.deliver(reminder, occurrence, verdict)
 
 
 def _counted_from(occurrence: Occurrence, all_day_time: time | None, zone: ZoneInfo) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.domain.reminders import PlannedReminder, Reminder
+from bot.domain.reminders import FAN_OUT_CHANNELS, PlannedReminder, Reminder
 
 from .database import (
     Clock,
@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
 def _claimable(shards: Shards | None) -> str:
     """An SQL condition: a pending reminder a process on `shards` can send: a channel post of one of its
-    guilds, or a DM of any guild (any process can open a DM)."""
-    return f"state = 'pending' AND (channel = 'discord_private' OR {on_shards(shards)})"
+    guilds, or a DM, mail, sms or webhook of any guild (none of them needs the guild's gateway connection)."""
+    return f"state = 'pending' AND (channel IN ({_ANY_PROCESS}) OR {on_shards(shards)})"
+
+
+_ANY_PROCESS = ", ".join(f"'{channel}'" for channel in FAN_OUT_CHANNELS)
 
 
 def _reminder(row: Row) -> Reminder:
@@ -46,6 +49,10 @@ def _reminder(row: Row) -> Reminder:
         message_id=row["message_id"],
         updated_at=instant(row["updated_at"]),
     )
+
+
+# What a fan-out's log line calls its rows.
+_RECIPIENTS = {"discord_private": "DM(s)", "mail": "mail(s)", "sms": "SMS", "broadcast": "webhook call(s)"}
 
 
 class SqlReminders:
@@ -200,34 +207,36 @@ class SqlReminders:
             )
         return changed == 1
 
-    async def fan_out(self, parent: Reminder, worker: str, user_ids: list[int]) -> int:
-        """Turn a due DM reminder into one pending row per recipient, in one transaction with marking it
-        done, so a crash cannot lose or double the recipients. Returns how many rows were added."""
+    async def fan_out(self, parent: Reminder, worker: str, targets: list[int]) -> int:
+        """Turn a due fan-out reminder (a DM, mail, sms or broadcast one) into one pending row per target (a
+        member, or a webhook), in one transaction with marking it done, so a crash cannot lose or double the
+        recipients. Returns how many rows were added."""
         now = epoch(self._clock())
         async with self._db.write() as db:
             # One executemany, not a statement per recipient: each statement is a round trip while the
             # transaction is open, so a fan-out to 5,000 members held it for 5,000 of them.
-            delivery = (parent.event_id, epoch(parent.occurrence_start), parent.interval)
+            delivery = (parent.event_id, epoch(parent.occurrence_start), parent.interval, parent.channel)
             counted = (
                 "SELECT count(*) FROM reminders WHERE event_id = ? AND occurrence_start = ? AND interval = ? "
-                "AND channel = 'discord_private' AND target != 0"
+                "AND channel = ? AND target != 0"
             )
             before = (await db.one(counted, delivery))[0]
             await db.execute_many(
                 """
                 INSERT INTO reminders (guild_id, event_id, occurrence, occurrence_start, interval, channel, target,
                                        scheduled_for, due, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, 'discord_private', ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (event_id, occurrence_start, interval, channel, target) DO NOTHING
                 """,
                 [(parent.guild_id, parent.event_id, parent.occurrence, epoch(parent.occurrence_start), parent.interval,
-                  user_id, epoch(parent.scheduled_for), epoch(parent.due), now, now) for user_id in user_ids],
+                  parent.channel, target, epoch(parent.scheduled_for), epoch(parent.due), now, now)
+                 for target in targets],
             )  # fmt: skip
             added = (await db.one(counted, delivery))[0] - before
             await db.execute(
                 "UPDATE reminders SET state = 'sent', last_error = ?, lease_until = NULL, updated_at = ? "
                 "WHERE id = ? AND state = 'claimed' AND claimed_by = ?",
-                (f"sent as {len(user_ids)} DM(s)", now, parent.id, worker),
+                (f"sent as {len(targets)} {_RECIPIENTS[parent.channel]}", now, parent.id, worker),
             )
             if added:
                 await db.notify(REMINDERS_CHANNEL, str(epoch(parent.due)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .attendees import SqlAttendees
 from .calendars import SqlCalendars
+from .contacts import SqlContacts, SqlDmChannels
 from .database import Clock, Database
 from .events import SqlEvents, SqlOccurrenceChanges
 from .outbox import SqlReminders
@@ -12,6 +13,7 @@ from .problems import SqlProblems
 from .settings import SqlMeta, SqlSettings, SqlUsers
 from .sync import SqlEventSync
 from .tokens import SqlApiTokens
+from .webhooks import SqlWebhooks
 
 
 class SqlStore:
@@ -30,3 +32,6 @@ class SqlStore:
         self.reminders = SqlReminders(db, clock)
         self.tokens = SqlApiTokens(db, clock)
         self.problems = SqlProblems(db, clock)
+        self.contacts = SqlContacts(db, clock)
+        self.dm_channels = SqlDmChannels(db, clock)
+        self.webhooks = SqlWebhooks(db, clock)

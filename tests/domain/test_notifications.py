@@ -121,6 +121,6 @@ def test_intervals_read_in_words(codes: tuple[str, ...], words: str) -> None:
 
 def test_channels_and_reminders_read_in_words() -> None:
     assert channels_in_words(("discord_public", "discord_private")) == "in the event's channel, by DM to those going"
-    assert channels_in_words(("sms",)) == "by SMS (not delivered yet)"
+    assert channels_in_words(("sms", "broadcast")) == "by SMS, to the server's webhooks"
     assert reminders_in_words(("pt15m",), ("discord_public",)) == "15 minutes before · in the event's channel"
     assert reminders_in_words((), ("discord_public",)) == "none"

@@ -82,7 +82,7 @@ def test_due_times(start, zone, code, due):
     assert due <= start
 
 
-def test_planning_covers_each_occurrence_interval_and_delivered_channel():
+def test_planning_covers_each_occurrence_interval_and_channel():
     start = utc(2026, 6, 1, 18, 0)
     planned = plan(
         occurrences=[(0, start), (7, start + timedelta(weeks=1))],
@@ -93,7 +93,7 @@ def test_planning_covers_each_occurrence_interval_and_delivered_channel():
     )
     assert {(p.occurrence, p.interval, p.channel) for p in planned} == {
         (key, interval, channel) for key in (0, 7) for interval in ("pt0m", "p1d")
-        for channel in ("discord_public", "discord_private")
+        for channel in ("discord_public", "mail", "discord_private")
     }  # fmt: skip
     assert {p.due for p in planned if p.occurrence == 0} == {start, start - timedelta(days=1)}
     assert plan(occurrences=[(0, start)], intervals=("pt0m",), channels=("discord_public",), enabled=False,

@@ -25,7 +25,7 @@ from bot.domain.ical import google_calendar_url
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.occurrences import Occurrence
 from bot.domain.recurrence import Recurrence
-from bot.domain.reminders import DELIVERED_CHANNELS, Reminder, Verdict
+from bot.domain.reminders import Reminder, Verdict
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, WAITLISTED, Attendee
 from bot.exts.calendars import calendars_embed
 from bot.exts.cards import attendees_embed, event_card, event_details, rule_in_words, settings_embed
@@ -396,7 +396,7 @@ def events(draw) -> Event:
             registration_enabled=registration,
             registration_deadline=starts - timedelta(hours=1) if registration and draw(st.booleans()) else None,
             notifications_interval=INTERVALS,
-            notifications_channels=draw(st.sampled_from([CHANNELS, DELIVERED_CHANNELS, ()])),
+            notifications_channels=draw(st.sampled_from([CHANNELS, ("discord_public", "mail"), ()])),
             color=draw(st.sampled_from(Color)),
             capacity=draw(st.none() | st.integers(1, 100_000)),
             card_channel_id=card,

@@ -109,9 +109,11 @@ async def test_planning_writes_one_row_per_interval_and_channel(store, engine):
     assert all(r.state == "pending" for r in await rows(store))
 
 
-async def test_channels_not_delivered_yet_are_not_planned(store, engine):
+async def test_mail_sms_and_broadcast_are_planned_as_one_fan_out_row_each(store, engine):
     await engine.schedule(await make_event(store, notifications_channels=("mail", "sms", "broadcast")))
-    assert await rows(store) == []
+    planned = await rows(store)
+    assert sorted((r.channel, r.target) for r in planned) == [("broadcast", 0), ("mail", 0), ("sms", 0)]
+    assert all(r.is_fan_out for r in planned)
 
 
 async def test_a_day_before_is_the_same_wall_time_across_a_dst_change(store, engine, clock):

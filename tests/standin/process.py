@@ -19,7 +19,8 @@ class BotProcess:
 
     `shards` (`(shard_count, shard_ids)`) runs it as one shard process of several; `database` points several
     processes at one database (default: a SQLite file of its own in `folder`); `command_guilds` defaults to
-    `[guild_id]`; `requests_per_second` sets `[discord] requests_per_second` (default: the bot's own).
+    `[guild_id]`; `requests_per_second` sets `[discord] requests_per_second` (default: the bot's own);
+    `sections` is more TOML appended as it is (e.g. `[mail]` pointing at a local SMTP server).
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class BotProcess:
         requests_per_second: int | None = None,
         metrics_port: int | None = None,
         log_format: str = "text",
+        sections: str = "",
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "config.toml"
@@ -53,7 +55,8 @@ class BotProcess:
             "[logging]\n"
             'level = "INFO"\n'
             f'format = "{log_format}"\n'
-            + ("" if metrics_port is None else f"[metrics]\nenabled = true\nport = {metrics_port}\n"),
+            + ("" if metrics_port is None else f"[metrics]\nenabled = true\nport = {metrics_port}\n")
+            + sections,
             encoding="utf-8",
         )
         self.folder = folder

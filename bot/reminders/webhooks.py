@@ -1,0 +1,220 @@
+"""The `broadcast` channel: every notification POSTed as JSON to the guild's webhooks, signed as the
+Standard Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature`; the
+`standardwebhooks` library signs). `webhook-id` is the delivery key, so a receiver drops a repeat.
+
+Outbound requests go to addresses users typed, so they are fenced: http(s) only; every address the name
+resolves to must be public (no private, loopback, link-local, multicast or reserved ones), checked when the
+webhook is added and again by the resolver of every request (a name that later resolves inward, DNS
+rebinding, is refused too) unless `[broadcast] allow_private_targets`; redirects are not followed; each
+request has a timeout and at most `max_response_bytes` of the answer is read. A webhook that fails
+`failure_threshold` times in a row is disabled, and /notifications tells the guild's managers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from standardwebhooks.webhooks import Webhook as Signer
+
+from bot.config import BroadcastConfig
+from bot.domain.errors import InvalidField, NotFound
+from bot.domain.models import card_link
+from bot.domain.occurrences import Occurrence
+from bot.domain.reminders import Reminder, Verdict
+from bot.storage import Store
+from bot.storage.webhooks import Webhook
+
+from .engine import RetryLater, Undeliverable
+
+log = logging.getLogger(__name__)
+
+URL_MAX = 2048
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _literal_is_public(url: str) -> bool:
+    """False for a URL whose host is a non-public IP address; a name is left to the resolver."""
+    host = urlsplit(url).hostname or ""
+    try:
+        return is_public(host)
+    except ValueError:
+        return True
+
+
+class PrivateTarget(OSError):
+    """A webhook's name resolved to an address calbot does not call."""
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """aiohttp's resolver, refusing a name any of whose addresses is not public."""
+
+    def __init__(self) -> None:
+        self._inner = DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+        found: list[ResolveResult] = await self._inner.resolve(host, port, family)
+        if not found or not all(is_public(r["host"]) for r in found):
+            raise PrivateTarget(f"{host} resolves to an address that is not public; calbot does not call it")
+        return found
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def parse_target(text: str) -> str:
+    """The URL's shape: http or https, a host, no user info, bounded. Its addresses are checked by `check`."""
+    url = text.strip()
+    parts = urlsplit(url)
+    if len(url) > URL_MAX:
+        raise InvalidField("url", f"is {len(url)} characters long; the limit is {URL_MAX}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidField("url", "must be an http:// or https:// address")
+    if parts.username or parts.password:
+        raise InvalidField("url", "must not carry a user name or password; the signature authenticates calbot")
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise InvalidField("url", "has a port that is not a number from 1 to 65535") from None
+    return url
+
+
+def payload(reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> dict[str, Any]:
+    """What a receiver gets: the notification, no member's data."""
+    event = occurrence.event
+    return {
+        "type": "event.reminder",
+        "delivery_key": reminder.key,
+        "guild_id": str(event.guild_id),
+        "data": {
+            "event": {
+                "id": event.id,
+                "calendar_id": event.calendar_id,
+                "name": occurrence.name,
+                "description": occurrence.description,
+                "location": occurrence.location,
+                "url": event.url,
+                "timezone": event.timezone,
+                "all_day": event.all_day,
+                "starts": _iso(occurrence.starts),
+                "ends": _iso(occurrence.ends),
+            },
+            "occurrence": occurrence.key,
+            "interval": reminder.interval,
+            "due": _iso(reminder.scheduled_for),
+            "late": verdict is Verdict.LATE,
+            "card_url": card_link(event),
+        },
+    }
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return None if instant is None else instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class WebhookSender:
+    """Delivers `broadcast` reminders: one row per webhook of the guild (target: the webhook's id)."""
+
+    def __init__(self, store: Store, config: BroadcastConfig, clock: Callable[[], datetime]) -> None:
+        self.store, self.config, self.clock = store, config, clock
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            resolver = DefaultResolver() if self.config.allow_private_targets else PublicOnlyResolver()
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(resolver=resolver, limit=100),
+                timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds),
+            )
+        return self._session
+
+    async def check(self, url: str) -> str:
+        """`url`, once its shape and (unless private targets are allowed) every address it resolves to are fine."""
+        url = parse_target(url)
+        if self.config.allow_private_targets:
+            return url
+        host = urlsplit(url).hostname or ""
+        resolver = PublicOnlyResolver()
+        try:
+            await resolver.resolve(host, 0, socket.AF_UNSPEC)
+        except PrivateTarget as error:
+            raise InvalidField("url", str(error)) from None
+        except OSError:
+            raise InvalidField("url", f"{host} cannot be resolved") from None
+        finally:
+            await resolver.close()
+        return url
+
+    async def deliver(self, reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> int | None:
+        try:
+            webhook = await self.store.webhooks.get(reminder.guild_id, reminder.target)
+        except NotFound:
+            raise Undeliverable("the webhook was removed") from None
+        if not webhook.enabled:
+            raise Undeliverable("the webhook is disabled")
+        try:
+            await self.post(webhook, reminder.key, payload(reminder, occurrence, verdict))
+        except (RetryLater, Undeliverable) as error:
+            if await self.store.webhooks.failed(webhook.id, error.reason, self.config.failure_threshold):
+                log.warning("Disabled webhook %s of guild %s after %d failures", webhook.id, webhook.guild_id,
+                            self.config.failure_threshold)  # fmt: skip
+                raise Undeliverable(f"{error.reason}; the webhook is now disabled") from None
+            raise
+        if webhook.failures:  # a write only when there is a count to reset
+            await self.store.webhooks.succeeded(webhook.id)
+        return None
+
+    async def post(self, webhook: Webhook, message_id: str, body: dict[str, Any]) -> int:
+        """POST `body` signed; returns the status. Raises RetryLater (timeouts, 429, 5xx) or Undeliverable."""
+        if not self.config.allow_private_targets and not _literal_is_public(webhook.url):
+            # aiohttp connects to an address written in the URL without asking the resolver
+            raise Undeliverable("the webhook's address is not public")
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        # The signature's timestamp is the real time of sending: receivers check it against their clock.
+        sent_at = datetime.fromtimestamp(int(time.time()), UTC)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "calbot-webhooks",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": Signer(webhook.secret).sign(message_id, sent_at, data),
+        }
+        try:
+            async with self._client().post(
+                webhook.url, data=data.encode(), headers=headers, allow_redirects=False
+            ) as response:
+                await response.content.read(self.config.max_response_bytes)  # bounded; the rest is dropped
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            refused = isinstance(error, PrivateTarget) or isinstance(getattr(error, "os_error", None), PrivateTarget)
+            reason = "the webhook's address is not public" if refused else f"could not reach it: {type(error).__name__}"
+            raise (Undeliverable(reason) if refused else RetryLater(reason)) from None
+        if 200 <= status < 300:
+            return status
+        reason = f"the webhook answered {status}"
+        if status == 429 or status >= 500:
+            raise RetryLater(reason, float(retry_after) if retry_after and retry_after.isdigit() else None)
+        if 300 <= status < 400:
+            raise Undeliverable(f"{reason} (a redirect; calbot does not follow them)")
+        raise Undeliverable(reason)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
