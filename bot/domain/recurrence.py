@@ -523,6 +523,9 @@ def _walls(
         rule.count or rule.by_day or rule.by_month or rule.by_month_day or rule.by_set_position
     )
     if not plain:
+        if rule.frequency == "WEEKLY" and rule.by_set_position:
+            yield from _whole_weeks(rule, first, anchor, high, zone, low)
+            return
         yield from _dateutil_rule(rule, first, anchor, high, zone).xafter(low, inc=True)
         return
     period = timedelta(days=rule.interval * (1 if rule.frequency == "DAILY" else 7))
@@ -535,6 +538,29 @@ def _walls(
     while wall <= last:
         yield wall
         wall += period
+
+
+def _whole_weeks(
+    rule: Recurrence, first: datetime, anchor: datetime, high: datetime, zone: tzinfo, low: datetime
+) -> Iterator[datetime]:
+    """A WEEKLY rule with BYSETPOS, its positions counted within whole weeks (RFC 5545 §3.3.10: BYSETPOS picks
+    from the set a whole period gives). dateutil's first week begins at the day its walk begins, so a walk
+    begun mid-week would count positions in part of a week; this walk begins at the start (WKST) of the week,
+    leaves out what falls before the series' first occurrence, and a counted rule counts those in."""
+    week_start = WEEKDAYS.index(rule.week_start)
+    aligned = anchor - timedelta(days=(anchor.weekday() - week_start) % 7)
+    if aligned == anchor:
+        yield from _dateutil_rule(rule, first, anchor, high, zone).xafter(low, inc=True)
+        return
+    counted = rule
+    if rule.count is not None:
+        before = 0
+        for wall in _dateutil_rule(dataclasses.replace(rule, count=None), first, aligned, high, zone):
+            if wall >= first:
+                break
+            before += 1
+        counted = dataclasses.replace(rule, count=rule.count + before)
+    yield from _dateutil_rule(counted, first, aligned, high, zone).xafter(max(low, first), inc=True)
 
 
 def first_occurrence(

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.errors import InvalidField
+from bot.domain.models import Event
 from bot.domain.recurrence import (
     WEEKDAYS,
     Recurrence,
@@ -130,6 +131,22 @@ def test_a_series_typed_inside_a_gap_keeps_the_wall_time_typed(zone, typed, expe
     assert found[0] == start  # the first occurrence is the start itself
     assert rule_wall(found[0], start, tz, wall) == wall  # what EXDATE/RECURRENCE-ID name it by
     assert rule_wall(found[1], start, tz, wall) == wall + timedelta(days=1)
+
+
+@pytest.mark.parametrize("count", [None, 3])
+def test_a_weekly_bysetpos_rule_counts_whole_weeks_from_wkst(count):
+    # RFC 5545 §3.3.10: BYSETPOS picks from the whole week's set. Typed on Wednesday 22 January, the first week
+    # (from Sunday 19) picks Monday 20, before the start; the series begins Monday 3 February. dateutil walked
+    # from the start counts a partial week and gave Saturday 8 February (found by the oracle test).
+    rule = parse_rrule(
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,MO,SA;BYSETPOS=2;WKST=SU" + (f";COUNT={count}" if count else "")
+    )
+    event = Event(guild_id=1, calendar_id=1, name="x", starts=utc(2025, 1, 22, 2, 30), recurrence=rule).validated()
+    assert event.starts == utc(2025, 2, 3, 2, 30)
+    found = occurrences(rule, event.starts, UTC, after=utc(2025, 1, 1), before=utc(2025, 4, 1))
+    assert [o.date().isoformat() for o in found] == ["2025-02-03", "2025-02-17", "2025-03-03"] + (
+        [] if count else ["2025-03-17", "2025-03-31"]
+    )
 
 
 def test_a_series_starting_at_the_second_instance_of_a_repeated_hour_starts_there():
@@ -701,6 +718,9 @@ def reference(rule: Recurrence, start: datetime, tz, after: datetime, before: da
 def test_expansion_matches_dateutil_walked_from_the_first_occurrence(
     rule, zone, wall, until_days, offset_days, window_days
 ):
+    # dateutil counts a WEEKLY rule's BYSETPOS within a partial first week where the walk begins mid-week; calbot
+    # counts whole weeks (RFC 5545 §3.3.10), pinned by test_a_weekly_bysetpos_rule_counts_whole_weeks_from_wkst
+    assume(not (rule.frequency == "WEEKLY" and rule.by_set_position))
     tz = ZONES[zone]
     start = wall_to_utc(wall, tz)
     if until_days is not None and rule.count is None:

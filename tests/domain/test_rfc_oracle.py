@@ -54,16 +54,16 @@ WINDOW = timedelta(days=190)  # from the start: its own transition and the next 
 FIRST_YEAR, LAST_YEAR = 2025, 2028
 HOUR = timedelta(hours=1)
 
-# Disagreements calbot still has, by class: one this test found (a weekly BYSETPOS start). Issue 11's gap start,
-# second instance and changes on a gap day, and all-day series across a change (found here), are fixed. Delete a
-# class here once it is fixed: the property then draws it too, and its strict xfails fail until removed.
+# Classes of disagreement left, each with the RFC section that decides it: only one, where the oracle is wrong (a
+# weekly BYSETPOS start). Issue 11's gap start, second instance and changes on a gap day, and all-day series across
+# a change and calbot's own weekly BYSETPOS start (both found here), are fixed. The property skips a class listed
+# here, and its strict xfails show the disagreement stands.
 PENDING = {
-    "weekly BYSETPOS start": "a WEEKLY rule with BYSETPOS whose start validation moved onto the rule loses that "
-    "start: dateutil, walked again from it, begins its first week at DTSTART's day instead of WKST's, so BYSETPOS "
-    "counts a partial week (from Wednesday 2025-01-22, FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,MO,SA;BYSETPOS=2;WKST=SU "
-    "starts on Monday 3 February but lists Saturday 8 February first); RFC 5545 §3.3.10 counts BYSETPOS within "
-    "the whole week. The oracle reads weeks the same way (it lists 3 and 8 February): once calbot counts whole "
-    "weeks, this class moves to the engine's documented faults",
+    "weekly BYSETPOS start": "the oracle's fault, not calbot's: a WEEKLY rule with BYSETPOS counts positions "
+    "within whole weeks from WKST (RFC 5545 §3.3.10: BYSETPOS picks from the set the whole period gives), as "
+    "calbot does (test_recurrence.py pins it: from Wednesday 2025-01-22, FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,MO,SA;"
+    "BYSETPOS=2;WKST=SU gives Monday 3 February, 17 February, 3 March); recurring-ical-events, through dateutil, "
+    "begins its first week at DTSTART's day and counts a partial week (it lists 3 and 8 February)",
 }
 
 # ---- the zones' transitions, found from zoneinfo alone
