@@ -8,6 +8,7 @@ take only those guilds' work from the shared database (DMs excepted: any process
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -188,7 +189,8 @@ class CalBot(commands.Bot):
         )
         await self._reminders.start()
         for extension in EXTENSIONS:
-            await self.load_extension(extension)
+            await self.load_extension(extension)  # runs the module's code: synchronous, tens of ms each
+            await asyncio.sleep(0)  # so /healthz, the reminders and the API are served between them
         await self.sync_commands()
         if self.config.api.enabled:  # its writes reach the cogs through store.sync, as from another process
             self._api = ApiServer(
