@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -244,8 +245,11 @@ class Api:
             raise bad_request("The body is empty; send a JSON object.")
         try:
             data = json.loads(raw, parse_constant=_no_constants)
-            # "\ud800" is valid JSON but not text: a lone surrogate cannot be stored or shown anywhere.
-            json.dumps(data, ensure_ascii=False).encode()
+            # "\ud800" is valid JSON but not text: a lone surrogate cannot be stored or shown anywhere. JSON can
+            # only carry one escaped, so only a body holding such an escape is written out again to find it (for
+            # a 1 MiB list, that doubled the time the body held the loop).
+            if _SURROGATE_ESCAPE.search(raw):
+                json.dumps(data, ensure_ascii=False).encode()
         except UnicodeEncodeError:
             raise bad_request("The body holds a lone UTF-16 surrogate (like \\ud800), which is not text.") from None
         except UnicodeDecodeError:
@@ -269,6 +273,9 @@ class Api:
         if not isinstance(data, dict):
             raise bad_request("The body must be a JSON object.")
         return data
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # \ud800 to \udfff, in either case
 
 
 def _no_constants(name: str) -> Any:

@@ -28,7 +28,7 @@ from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import MAX_CAPACITY, Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.permissions import Actor
-from bot.domain.recurrence import MAX_COUNT, MAX_INTERVAL, from_perscom, to_perscom
+from bot.domain.recurrence import MAX_COUNT, MAX_INTERVAL, MAX_LIST, from_perscom, to_perscom
 from bot.domain.search import FIELDS as SEARCH_FIELDS
 from bot.domain.search import MAX_CONDITIONS, MAX_DEPTH, Condition, EventQuery, Group, Sort
 from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
@@ -203,7 +203,9 @@ def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) 
         r.integer(key, nullable=True, minimum=1, maximum=high)
     for key in ("by_month", "by_month_day", "by_set_position"):
         value = schedule.get(key)
-        if value is not None and not (
+        if isinstance(value, list) and len(value) > MAX_LIST:  # before each value is read
+            r.fail(key, f"holds {len(value)} values; a rule takes at most {MAX_LIST}")
+        elif value is not None and not (
             isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
         ):
             r.fail(key, "must be a list of whole numbers")

@@ -273,6 +273,8 @@ def from_perscom(schedule: dict[str, Any], field: str = "schedule") -> Recurrenc
     def ints(name: str) -> tuple[int, ...]:
         value = schedule.get(name) or []
         values = value if isinstance(value, list) else [value]
+        if len(values) > MAX_LIST:  # before each value is read: a huge list costs nothing
+            raise InvalidField(f"{field}.{name}", f"holds {len(values)} values; a rule takes at most {MAX_LIST}")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             raise InvalidField(f"{field}.{name}", "must be a list of whole numbers")
         return tuple(values)
