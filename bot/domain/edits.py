@@ -17,7 +17,6 @@ from .errors import InvalidField
 from .models import Event, OccurrenceChange
 from .occurrences import Occurrence
 from .recurrence import rule_wall, split
-from .timeparse import local_midnight
 
 # What may differ for a single occurrence (RFC 5545 RECURRENCE-ID overrides).
 PER_OCCURRENCE = ("name", "starts", "ends", "description", "location")
@@ -29,16 +28,11 @@ def timing(event: Event) -> tuple:
 
 
 def moved_end(event: Event, starts: datetime, all_day: bool) -> datetime | None:
-    """The end of `event` moved to `starts`: it keeps its length, exact for timed events and whole local
-    days for all-day ones (a day across a daylight saving change is 23 or 25 hours long). An event
-    switched between timed and all-day has no length to keep, and neither has one without an end."""
-    if event.ends is None or all_day != event.all_day:
+    """The end of `event` moved to `starts` (`Event.ends_if_starting`). An event switched between timed and
+    all-day has no length to keep, and neither has one without an end."""
+    if all_day != event.all_day:
         return None
-    if not all_day:
-        return starts + (event.ends - event.starts)
-    zone = ZoneInfo(event.timezone)
-    days = event.ends.astimezone(zone).date() - event.starts.astimezone(zone).date()
-    return local_midnight(starts.astimezone(zone).date() + days, zone)
+    return event.ends_if_starting(starts)
 
 
 def with_changes(event: Event, changes: Mapping[str, Any]) -> Event:

@@ -196,6 +196,10 @@ class Event:
     def effective_end(self) -> datetime:
         return self.ends or self.starts
 
+    def ends_if_starting(self, starts: datetime) -> datetime | None:
+        """Its end, were it to start at `starts` (an occurrence, a moved start): `shifted_end`."""
+        return shifted_end(self.starts, self.ends, starts, self.timezone, self.all_day)
+
 
 def _anchor(typed: datetime | None, starts: datetime, zone: str) -> datetime | None:
     """The wall time typed for `starts`, kept where it names `starts` but is not its own wall time (a time in a
@@ -217,14 +221,24 @@ def _on_rule(
     outside its RRULE undefined (calendar apps disagree on whether it is an occurrence), so no road can store
     one. Also gives the first occurrence's anchor (the wall time the rule gave it, where its instant shows
     another)."""
-    zone_info = resolve_zone(zone)
-    first, wall = first_occurrence(rule, starts, zone_info, anchor)  # refuses a rule that never happens
-    if ends is not None and all_day:
-        days = ends.astimezone(zone_info).date() - starts.astimezone(zone_info).date()
-        ends = local_midnight(first.astimezone(zone_info).date() + days, zone_info)
-    elif ends is not None:
-        ends += first - starts
+    first, wall = first_occurrence(rule, starts, resolve_zone(zone), anchor)  # refuses a rule that never happens
+    ends = shifted_end(starts, ends, first, zone, all_day)
     return first, ends, _anchor(wall, first, zone)
+
+
+def shifted_end(
+    starts: datetime, ends: datetime | None, new_start: datetime, zone_name: str, all_day: bool
+) -> datetime | None:
+    """The end `ends` of what starts at `starts`, moved to start at `new_start`: its exact length later, or for
+    an all-day event as many whole local days later (a day across a daylight saving change is 23 or 25 hours
+    long). Every road that moves a start, and every occurrence of a series, ends this way."""
+    if ends is None:
+        return None
+    if not all_day:
+        return new_start + (ends - starts)
+    zone = resolve_zone(zone_name)
+    days = ends.astimezone(zone).date() - starts.astimezone(zone).date()
+    return local_midnight(new_start.astimezone(zone).date() + days, zone)
 
 
 def _instants(model: object, names: Iterable[str]) -> None:

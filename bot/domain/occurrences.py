@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from .models import Event, OccurrenceChange
 from .recurrence import next_occurrences, occurrences
 from .rsvp import ONE_OFF
-from .timeparse import local_midnight
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,18 +59,6 @@ def occurrence_key(event: Event, original: datetime) -> int:
 
 # (start, end or None, event id, key), in epoch seconds: cheap to sort and count for long lists.
 Slot = tuple[int, int | None, int, int]
-
-
-def _ends(event: Event, starts: datetime) -> datetime | None:
-    """The end of the event's occurrence starting at `starts`: its exact length later, or for an all-day event
-    as many local days later (a day across a daylight saving change is 23 or 25 hours long)."""
-    if event.ends is None:
-        return None
-    if not event.all_day:
-        return starts + (event.ends - event.starts)
-    zone = ZoneInfo(event.timezone)
-    days = event.ends.astimezone(zone).date() - event.starts.astimezone(zone).date()
-    return local_midnight(starts.astimezone(zone).date() + days, zone)
 
 
 def _window(
@@ -141,7 +128,7 @@ def slots(event: Event, changes: Iterable[OccurrenceChange], *, after: datetime,
         if change is not None and change.cancelled:
             continue
         starts = change.starts if change and change.starts else original
-        ends = change.ends if change and change.ends else _ends(event, starts)
+        ends = change.ends if change and change.ends else event.ends_if_starting(starts)
         start_ts = int(starts.timestamp())
         end_ts = int(ends.timestamp()) if ends else None
         if start_ts < high and (start_ts >= low or (end_ts or start_ts) > low):
@@ -168,7 +155,7 @@ def _build(event: Event, original: datetime, change: OccurrenceChange | None) ->
         event=event,
         key=occurrence_key(event, original),
         starts=starts,
-        ends=change.ends or _ends(event, starts),
+        ends=change.ends or event.ends_if_starting(starts),
         name=change.name or event.name,
         description=event.description if change.description is None else change.description,
         location=event.location if change.location is None else change.location,
