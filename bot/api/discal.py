@@ -255,7 +255,8 @@ def read(data: dict[str, Any], errors: FieldErrors, existing: Event | None) -> d
             if recur is MISSING:
                 shape["recur"] = existing is not None and existing.recurrence is not None
             try:
-                changes["recurrence"] = from_discal(shape, "recurrence")
+                kept = existing.recurrence if existing is not None else None
+                changes["recurrence"] = from_discal(shape, "recurrence", kept)
             except InvalidField as error:
                 errors.add(domain_field(error, FIELDS), error.reason)
     return changes

@@ -307,17 +307,30 @@ def to_perscom(rule: Recurrence) -> dict[str, Any]:
     }
 
 
-def from_discal(recurrence: dict[str, Any], field: str = "recurrence") -> Recurrence | None:
-    """DisCal's {recur, frequency, count (-1 or 0: forever; also spelled recurCount), interval}."""
+def from_discal(
+    recurrence: dict[str, Any], field: str = "recurrence", kept: Recurrence | None = None
+) -> Recurrence | None:
+    """DisCal's {recur, frequency, count (-1 or 0: forever; also spelled recurCount), interval}.
+
+    `kept` is the series' rule before an update. DisCal's shape cannot carry BYDAY, BYMONTH, UNTIL or WKST, so
+    an update in the same frequency keeps them, and a count left out, or sent back as shown, keeps the rule's
+    end: a client that reads a Monday-Wednesday-Friday series and writes back what it read changes nothing."""
     if not recurrence.get("recur"):
         return None
-    count = recurrence.get("count", recurrence.get("recurCount", -1))
-    count = _whole(count if count is not None else -1, f"{field}.count", minimum=-1)
-    return Recurrence(
-        frequency=str(recurrence.get("frequency") or "DAILY"),
-        interval=_whole(recurrence.get("interval", 1) or 1, f"{field}.interval"),
-        count=count if count > 0 else None,
-    ).validated(f"{field}.frequency")
+    frequency = str(recurrence.get("frequency") or "DAILY")
+    same = kept is not None and frequency.strip().upper() == kept.frequency
+    interval = recurrence.get("interval", kept.interval if same else 1)
+    interval = _whole(interval or 1, f"{field}.interval")
+    sent = recurrence.get("count", recurrence.get("recurCount"))
+    count = _whole(sent if sent is not None else -1, f"{field}.count", minimum=-1)
+    if same:
+        if sent is None or count == to_discal(kept)["count"]:
+            return dataclasses.replace(kept, interval=interval).validated(f"{field}.frequency")
+        ends = {"count": count if count > 0 else None, "until": None}
+        return dataclasses.replace(kept, interval=interval, **ends).validated(f"{field}.frequency")
+    return Recurrence(frequency=frequency, interval=interval, count=count if count > 0 else None).validated(
+        f"{field}.frequency"
+    )
 
 
 def to_discal(rule: Recurrence | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange
+from bot.domain.recurrence import Recurrence
 from tests.api.conftest import GUILD
 
 # The document's examples with their slips fixed: no trailing commas, the id quoted.
@@ -200,6 +201,30 @@ async def test_update_changes_only_what_is_given(writer, store):
                                             "recurrence": {"recur": True, "count": 0, "interval": 1}})  # fmt: skip
     stored = await store.events.get(GUILD, int(event_id))
     assert (stored.recurrence.frequency, stored.recurrence.count, stored.recurrence.interval) == ("WEEKLY", None, 1)
+
+
+async def test_an_update_in_discals_shape_keeps_what_that_shape_cannot_carry(writer, store):
+    calendar = await store.calendars.create(Calendar(guild_id=GUILD, name="Raids"))
+    rule = Recurrence("WEEKLY", until=datetime(2026, 12, 31, tzinfo=UTC), by_day=("MO", "WE", "FR"))
+    series = await store.events.create(Event(guild_id=GUILD, calendar_id=calendar.id, name="Raid",
+                                             starts=datetime(2026, 3, 2, 19, tzinfo=UTC), recurrence=rule))  # fmt: skip
+
+    async def update(recurrence: dict) -> str:
+        body = {"guild_id": GUILD, "id": str(series.id), "recurrence": recurrence}
+        assert (await writer.post("/v1/events/update", body)).status == 200
+        return (await store.events.get(GUILD, series.id)).recurrence.rrule_text()
+
+    shown = (await (await writer.post("/v1/events/get", {"guild_id": GUILD, "id": str(series.id)})).json())[
+        "recurrence"
+    ]
+    # What a client read, written back, changes nothing: not the weekdays, not the end date.
+    assert await update(shown) == "FREQ=WEEKLY;UNTIL=20261231T000000Z;BYDAY=MO,WE,FR"
+    assert await update({"interval": 2}) == "FREQ=WEEKLY;INTERVAL=2;UNTIL=20261231T000000Z;BYDAY=MO,WE,FR"
+    # A count replaces the end date; the weekdays stay.
+    assert await update({"count": 6}) == "FREQ=WEEKLY;INTERVAL=2;COUNT=6;BYDAY=MO,WE,FR"
+    assert await update({"count": -1}) == "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR"
+    # Another frequency is a rule of DisCal's shape alone.
+    assert await update({"frequency": "DAILY"}) == "FREQ=DAILY"
 
 
 async def test_delete_with_the_documents_example(writer, store):
