@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import InvalidField
-from .models import Event, OccurrenceChange
+from .models import Event, OccurrenceChange, all_day_bounds, shifted_end
 from .occurrences import Occurrence
 from .recurrence import rule_wall, split
 
@@ -69,17 +69,18 @@ def one_occurrence_change(event: Event, occurrence: Occurrence, changes: Mapping
         )
     changes = dict(changes)
     starts = changes.get("starts", occurrence.starts)
-    if "starts" in changes and "ends" not in changes and occurrence.ends is not None:
-        changes["ends"] = starts + (occurrence.ends - occurrence.starts)
+    if "starts" in changes and "ends" not in changes:
+        changes["ends"] = shifted_end(occurrence.starts, occurrence.ends, starts, event.timezone, event.all_day)
     ends = changes.get("ends", occurrence.ends)
-    length = (event.ends - event.starts) if event.ends else None
+    if event.all_day and ("starts" in changes or "ends" in changes):
+        starts, ends = all_day_bounds(starts, ends, event.timezone)  # a day of an all-day series stays whole days
     return OccurrenceChange(
         guild_id=event.guild_id,
         event_id=event.id,
         occurrence=occurrence.original,
         cancelled=occurrence.cancelled,
         starts=starts if starts != occurrence.original else None,
-        ends=ends if ends != (starts + length if length else None) else None,
+        ends=ends if ends != event.ends_if_starting(starts) else None,
         name=_differs(changes.get("name", occurrence.name), event.name),
         description=_differs(changes.get("description", occurrence.description), event.description),
         location=_differs(changes.get("location", occurrence.location), event.location),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -147,6 +148,23 @@ async def test_recurring_events_appear_once_per_occurrence(writer, store):
     [moved] = day["events"]
     assert (moved["summary"], moved["epochEnd"], moved["isParent"]) == ("Moved", ms(2026, 3, 24, 21), False)
     assert moved["recurrence"] == {"recur": True, "frequency": "WEEKLY", "count": 10, "recurCount": 10, "interval": 1}
+
+
+async def test_one_day_of_an_all_day_series_moved_stays_a_whole_day(writer, store):
+    calendar = await store.calendars.create(Calendar(guild_id=GUILD, name="Camps"))
+    berlin = ZoneInfo("Europe/Berlin")
+    series = await store.events.create(
+        Event(guild_id=GUILD, calendar_id=calendar.id, name="Camp day", timezone="Europe/Berlin", all_day=True,
+              starts=datetime(2026, 3, 2, tzinfo=berlin), recurrence=Recurrence("WEEKLY", count=4))
+    )  # fmt: skip
+    second = datetime(2026, 3, 9, tzinfo=berlin)
+    # A client moves the second day to a time on the 10th: the occurrence becomes the whole 10th, in Berlin.
+    body = {"guild_id": GUILD, "id": f"{series.id}_{int(second.timestamp()) * 1000}", "epochStart": ms(2026, 3, 10, 14)}
+    assert (await writer.post("/v1/events/update", body)).status == 200
+    day = await (await writer.post("/v1/events/list/date", {"guild_id": GUILD, "startEpoch": ms(2026, 3, 10)})).json()
+    [moved] = day["events"]
+    starts, ends = datetime(2026, 3, 10, tzinfo=berlin), datetime(2026, 3, 11, tzinfo=berlin)
+    assert (moved["epochStart"], moved["epochEnd"]) == (int(starts.timestamp()) * 1000, int(ends.timestamp()) * 1000)
 
 
 async def test_a_series_keeps_its_wall_time_in_the_guilds_zone(writer, store):
