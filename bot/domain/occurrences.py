@@ -121,18 +121,27 @@ def expand(
 
 
 def slots(event: Event, changes: Iterable[OccurrenceChange], *, after: datetime, before: datetime) -> list[Slot]:
-    """What `expand` finds, as Slot tuples, without cancelled ones; unordered."""
+    """What `expand` finds, as Slot tuples, without cancelled ones; unordered. A list of a year of a thousand
+    weekly series is 52,000 of these: an occurrence the series did not change costs integers, not datetimes."""
     low, high = after.timestamp(), before.timestamp()
+    # A timed event's occurrences all last as long as it does; an all-day one's days differ across a change.
+    length = None if event.all_day or event.ends is None else int((event.ends - event.starts).total_seconds())
     found = []
     for original, change in _window(event, changes, after, before, limit=100_000)[0]:
-        if change is not None and change.cancelled:
+        if change is None and (length is not None or event.ends is None):
+            start_ts = int(original.timestamp())
+            end_ts = None if length is None else start_ts + length
+            key = start_ts if event.recurrence is not None else ONE_OFF
+        elif change is not None and change.cancelled:
             continue
-        starts = change.starts if change and change.starts else original
-        ends = change.ends if change and change.ends else event.ends_if_starting(starts)
-        start_ts = int(starts.timestamp())
-        end_ts = int(ends.timestamp()) if ends else None
+        else:
+            starts = change.starts if change and change.starts else original
+            ends = change.ends if change and change.ends else event.ends_if_starting(starts)
+            start_ts = int(starts.timestamp())
+            end_ts = int(ends.timestamp()) if ends else None
+            key = occurrence_key(event, original)
         if start_ts < high and (start_ts >= low or (end_ts or start_ts) > low):
-            found.append((start_ts, end_ts, event.id, occurrence_key(event, original)))
+            found.append((start_ts, end_ts, event.id, key))
     return found
 
 
