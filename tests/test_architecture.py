@@ -208,8 +208,9 @@ def test_arrows_point_down_and_peers_do_not_import_each_other(path: Path, layer:
 
 def test_metrics_and_logging_sit_below_every_layer_that_uses_them() -> None:
     """The engine, the Discord side and the API all count through bot.metrics: it imports nothing of ours
-    (what it reads comes in as callables). bot.logs reads only the settings."""
+    (what it reads comes in as callables), nor does bot.locks. bot.logs reads only the settings."""
     assert bot_imports(BOT / "metrics.py") == set()
+    assert bot_imports(BOT / "locks.py") == set()
     assert bot_imports(BOT / "logs.py") == {"bot.config"}
 
 

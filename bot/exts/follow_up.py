@@ -12,7 +12,6 @@ first (its own write's notification woke the drain) is answered with what the dr
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import logging
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 from bot.domain.cards import NO_CARD_CHANNEL, card_channel
 from bot.domain.errors import NotFound
 from bot.domain.models import Calendar, Event
+from bot.locks import KeyedLocks
 from bot.storage.problems import FOLLOW_UP, REMINDERS
 
 from .cards import post_card, update_card
@@ -48,13 +48,13 @@ REMEMBERED = 256  # outcomes kept for the commands whose entries the drain compl
 class FollowUp:
     def __init__(self, bot: CalBot) -> None:
         self.bot = bot
-        self._locks: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
         self._done: collections.OrderedDict[int, Outcome] = collections.OrderedDict()
 
     async def complete(self, guild_id: int, event_id: int, *, calendar: Calendar | None = None) -> Outcome:
         """Do what the event's waiting entries ask, then remove them. `calendar`: the event's, when the
         caller holds it (a calendar deleted with its events is gone from the store)."""
-        async with self._locks[event_id]:
+        async with self._locks.hold(event_id):
             entries = await self.bot.store.sync.for_event(guild_id, event_id)
             if not entries:  # done meanwhile, by the drain (say what it did) or another command
                 return self._done.pop(event_id, None) or Outcome()

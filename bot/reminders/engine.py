@@ -18,7 +18,6 @@ its own guilds, whose channels it can reach, plus DMs of any guild; None means e
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import os
 import socket
@@ -49,6 +48,7 @@ from bot.domain.reminders import (
 from bot.domain.rsvp import REMINDED
 from bot.domain.shards import Shards
 from bot.domain.timeparse import parse_clock_time, wall_to_utc
+from bot.locks import KeyedLocks
 from bot.metrics import Metrics
 from bot.storage import Store
 from bot.storage.interface import REMINDERS_CHANNEL
@@ -123,7 +123,7 @@ class ReminderEngine:
         self._again = False
         self._stopping = False
         self._scheduler_shut = False
-        self._planning: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
+        self._planning = KeyedLocks()
         self.up_since: datetime | None = None  # a reminder due before this came due while calbot was down
 
     # ---- life cycle
@@ -201,7 +201,7 @@ class ReminderEngine:
         one-off event's, or a series' up to HORIZON ahead (all-day ones counted from the guild's all-day
         time). The event is read again here, one planning at a time per event, so a caller holding an
         older copy (an edit racing the hourly job) cannot plan from out-of-date times."""
-        async with self._planning[event.id]:
+        async with self._planning.hold(event.id):
             try:
                 event = await self.store.events.get(event.guild_id, event.id)
             except NotFound:
