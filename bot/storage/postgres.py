@@ -26,6 +26,7 @@ from .database import (
     Params,
     Row,
     SchemaTooNew,
+    Unavailable,
     lock_key,
     migrations,
     note_commit,
@@ -46,6 +47,10 @@ RECONNECT_SECONDS = 5.0
 # and TimeoutError from connecting, a connection lost: PostgresConnectionError, ConnectionDoesNotExistError
 # among them), the server shutting down, starting up or cancelling (OperatorInterventionError), out of disk,
 # memory or connections (InsufficientResourcesError), or a standby after a failover (read-only).
+# Seconds a connection may take to open. A server that accepts and never answers (a firewall dropping packets,
+# a wedged host) fails a start or a reconnect in this long, instead of asyncpg's 60.
+CONNECT_TIMEOUT = 10.0
+
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
@@ -229,9 +234,20 @@ class PostgresStore(SqlStore):
         super().__init__(PostgresDatabase(pool), clock)
 
     @classmethod
-    async def open(cls, url: str, *, clock: Clock = utc_now, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+    async def open(
+        cls,
+        url: str,
+        *,
+        clock: Clock = utc_now,
+        min_size: int = 1,
+        max_size: int = 10,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> PostgresStore:
         """Connect a pool and bring the schema up to date."""
-        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        try:
+            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, timeout=connect_timeout)
+        except TimeoutError as error:
+            raise Unavailable(f"PostgreSQL did not answer within {connect_timeout:g} s") from error
         try:
             store = cls(pool, url, clock)
             await store.migrate()
@@ -285,7 +301,7 @@ class PostgresStore(SqlStore):
 
     async def _listen(self) -> None:
         # A connection of its own: a pooled one goes back to the pool, and LISTEN lasts as long as it does.
-        listener = await asyncpg.connect(self.url)
+        listener = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
         for channel in self._listeners:
             await listener.add_listener(CHANNEL_PREFIX + channel, self._notified)
         listener.add_termination_listener(self._lost)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.storage import SchemaTooNew, open_store
 from bot.storage.database import Unavailable, migrations
-from bot.storage.postgres import translate
+from bot.storage.postgres import PostgresStore, translate
 from tests.proxy import TcpProxy
 
 from .raw import raw
@@ -121,6 +121,26 @@ async def test_a_server_that_goes_away_is_unavailable_until_it_is_back(postgres_
         await store.close()
     stored = await raw(postgres_url, "SELECT key FROM meta WHERE key IN ('before', 'during', 'after') ORDER BY key")
     assert stored == [("after",), ("before",)]
+
+
+async def test_a_server_that_accepts_and_never_answers_fails_the_start_in_the_connect_timeout() -> None:
+    """A firewall that drops packets, a wedged host: the TCP connection opens and no answer comes."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(Unavailable, match=r"PostgreSQL did not answer within 0\.5 s"):
+            await PostgresStore.open(f"postgresql://calbot@127.0.0.1:{port}/calbot", connect_timeout=0.5)
+        assert held, "the start never reached the server"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
 
 
 async def test_a_connection_lost_inside_a_write_rolls_it_back(postgres_url: str) -> None:
