@@ -702,6 +702,19 @@ def _crud(item: str, fields_ref: str, create_ref: str, tag: str, what: str) -> d
     }
 
 
+HEALTH = {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}
+READY = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {"status": {"const": "ready"}, "checks": {"type": "array", "items": STRING}},
+}
+UNREADY = {
+    "type": "object",
+    "required": ["status", "problems"],
+    "properties": {"status": {"const": "unready"}, "problems": {"type": "object", "additionalProperties": STRING}},
+}
+
+
 def discal_paths(prefix: str) -> dict[str, Any]:
     """DisCal's routes under `prefix` (the document's `/v1/events`, and upstream's `/api/v1/events`)."""
     return {
@@ -935,6 +948,28 @@ def document() -> dict[str, Any]:
                         },
                     },
                     **errors("404"),
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "tags": ["Meta"],
+                "summary": "Liveness: the process answers (for a container's or an orchestrator's probe)",
+                "security": [],
+                "responses": {"200": ok(HEALTH)},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "tags": ["Meta"],
+                "summary": "Readiness: every check passes (the database answers); 503 names each failing one",
+                "security": [],
+                "responses": {
+                    "200": ok(READY),
+                    "503": {
+                        "description": "Not ready: `problems` says why, by check",
+                        "content": {"application/json": {"schema": UNREADY}},
+                    },
                 },
             }
         },

@@ -24,6 +24,7 @@ from schemathesis.checks import CHECKS, positive_data_acceptance
 from bot.api import create_app
 from bot.api.openapi import document
 from bot.domain.models import Calendar, Event
+from bot.metrics import Readiness
 from bot.storage import open_store
 from tests.api.conftest import GUILD, api_config
 
@@ -50,9 +51,10 @@ def described(path: str) -> str:
     return path.replace("{id:\\d+}", "{id}").replace("{secret:[A-Za-z0-9_-]{20,100}}", "{secret}")
 
 
-async def test_every_route_the_app_serves_is_described_with_its_errors(client):
+async def test_every_route_the_app_serves_is_described_with_its_errors(store, config):
     served = set()
-    for route in client.app.router.routes():
+    app = create_app(store, config, readiness=Readiness())  # as every API process serves it: with /readyz
+    for route in app.router.routes():
         path = described(route.resource.canonical if route.resource else "")
         if route.method == "HEAD":
             continue
@@ -104,12 +106,18 @@ class Server:
             )  # fmt: skip
         await self.store.calendars.feed_secret(GUILD, calendar.id)
         _token, self.token = await self.store.tokens.create(GUILD, "schemathesis", "write")
-        self.runner = web.AppRunner(create_app(self.store, config))
+        readiness = Readiness()  # the API process's own check: the database answers
+        readiness.add("database", self._database_problem)
+        self.runner = web.AppRunner(create_app(self.store, config, readiness=readiness))
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
+
+    async def _database_problem(self) -> str | None:
+        await self.store.calendars.list(GUILD)  # raises what the database answers
+        return None
 
     async def _stop(self) -> None:
         await self.runner.cleanup()
