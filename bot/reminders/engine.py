@@ -38,12 +38,15 @@ from bot.domain.reminders import (
     CANCELLED,
     FAILED,
     MISSED,
+    PRIVATE_CHANNELS,
     SENT,
     START_GRACE,
     Reminder,
+    Slot,
     Verdict,
     judge,
     plan,
+    private_slots,
     retry_delay,
 )
 from bot.domain.rsvp import REMINDED
@@ -226,6 +229,7 @@ class ReminderEngine:
             channels=event.notifications_channels,
             enabled=event.notifications_enabled,
             zone=zone,
+            personal=await self._personal_slots(event),
         )
         # A reminder whose time passed before it was planned was never due while it was known (an event
         # created ten minutes before it starts gets no 15-minute reminder): kept if it exists, not added.
@@ -234,14 +238,45 @@ class ReminderEngine:
         if earliest is not None:
             self.wake_at(earliest)
 
+    async def _personal_slots(self, event: Event) -> set[Slot]:
+        """The private (interval, channel) reminders the preferences of the event's members going or maybe
+        ask for: each needs its own planned wake-up, whether or not the event has it."""
+        slots: set[Slot] = set()
+        for prefs in await self.store.reminder_prefs.attending(event.guild_id, event.id):
+            slots |= private_slots(
+                event.notifications_interval, event.notifications_channels, event.notifications_enabled, prefs
+            )
+        return slots
+
+    async def answered(self, event: Event, user_id: int) -> None:
+        """A member answered the event: one with preferences of their own may need reminders planned for them."""
+        if await self.store.reminder_prefs.get(user_id) is not None:
+            await self.schedule(event)
+
+    async def member_changed(self, user_id: int) -> None:
+        """A member's preferences changed: re-plan every event they go to, so their reminders already planned
+        follow the new preferences (who gets each is decided again when it falls due)."""
+        for guild_id, event_id in await self.store.reminder_prefs.events_of(user_id):
+            try:
+                event = await self.store.events.get(guild_id, event_id)
+            except NotFound:
+                continue
+            await self.schedule(event)
+
     async def _recipients(self, reminder: Reminder, occurrence: Occurrence) -> list[int]:
         """Who a fan-out reminder goes to: the guild's webhooks for its calendar (broadcast); else the members
-        who answered going or maybe, for mail and sms only those with a confirmed address of that kind."""
+        who answered going or maybe whose own preferences (or, without any, the event's) ask for this interval
+        by this channel; for mail and sms only those with a confirmed address of that kind."""
+        event = occurrence.event
         if reminder.channel == "broadcast":
-            hooks = await self.store.webhooks.for_calendar(reminder.guild_id, occurrence.event.calendar_id)
+            hooks = await self.store.webhooks.for_calendar(reminder.guild_id, event.calendar_id)
             return [hook.id for hook in hooks]
         attendees = await self.store.attendees.list(reminder.guild_id, reminder.event_id, reminder.occurrence)
         members = [a.user_id for a in attendees if a.status in REMINDED]
+        prefs = await self.store.reminder_prefs.of(members)
+        slot = (reminder.interval, reminder.channel)
+        settings = (event.notifications_interval, event.notifications_channels, event.notifications_enabled)
+        members = [m for m in members if slot in private_slots(*settings, prefs.get(m))]
         if reminder.channel in (MAIL, SMS):
             reachable = await self.store.contacts.confirmed(reminder.channel, members)
             members = [m for m in members if m in reachable]
@@ -252,11 +287,13 @@ class ReminderEngine:
         event = occurrence.event
         zone = ZoneInfo(event.timezone)
         counted_from = _counted_from(occurrence, await self._all_day_time(event) if event.all_day else None, zone)
-        return (
-            event.notifications_enabled
-            and reminder.interval in event.notifications_interval
-            and reminder.channel in event.notifications_channels
-            and counted_from == reminder.occurrence_start
+        if not event.notifications_enabled or counted_from != reminder.occurrence_start:
+            return False
+        if reminder.interval in event.notifications_interval and reminder.channel in event.notifications_channels:
+            return True
+        # A wake-up members' own preferences asked for (its recipients are chosen again from the preferences).
+        return reminder.channel in PRIVATE_CHANNELS and (reminder.interval, reminder.channel) in (
+            await self._personal_slots(event)
         )
 
     async def _all_day_time(self, event: Event) -> time:

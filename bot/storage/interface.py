@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.domain.contacts import Contact
 from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, UserSettings
 from bot.domain.occurrences import Occurrence, Slot
-from bot.domain.reminders import PlannedReminder, Reminder
+from bot.domain.reminders import PlannedReminder, Reminder, ReminderPrefs
 from bot.domain.rsvp import Attendee, Change
 from bot.domain.search import EventQuery
 
@@ -205,6 +205,17 @@ class DmChannelRepository(Protocol):
     async def forget(self, user_id: int) -> None: ...
 
 
+class ReminderPrefsRepository(Protocol):
+    """Members' own private reminders (bot/domain/reminders.py: ReminderPrefs), the same in every server."""
+
+    async def get(self, user_id: int) -> ReminderPrefs | None: ...
+    async def save(self, prefs: ReminderPrefs) -> ReminderPrefs: ...
+    async def clear(self, user_id: int) -> bool: ...
+    async def of(self, user_ids: list[int]) -> dict[int, ReminderPrefs]: ...
+    async def attending(self, guild_id: int, event_id: int) -> list[ReminderPrefs]: ...
+    async def events_of(self, user_id: int) -> list[tuple[int, int]]: ...
+
+
 class WebhookRepository(Protocol):
     async def add(self, guild_id: int, url: str, calendar_id: int | None, *, created_by: int | None) -> Webhook: ...
     async def get(self, guild_id: int, webhook_id: int) -> Webhook: ...
@@ -236,6 +247,7 @@ class Store(Protocol):
     contacts: ContactRepository
     dm_channels: DmChannelRepository
     webhooks: WebhookRepository
+    reminder_prefs: ReminderPrefsRepository
 
     async def subscribe(self, channel: str, callback: Callable[[str], None]) -> None:
         """Call `callback(payload)` when another process notifies `channel` (REMINDERS_CHANNEL, SYNC_CHANNEL)."""

@@ -9,6 +9,7 @@ from .contacts import SqlContacts, SqlDmChannels
 from .database import Clock, Database
 from .events import SqlEvents, SqlOccurrenceChanges
 from .outbox import SqlReminders
+from .prefs import SqlReminderPrefs
 from .problems import SqlProblems
 from .settings import SqlMeta, SqlSettings, SqlUsers
 from .sync import SqlEventSync
@@ -35,3 +36,4 @@ class SqlStore:
         self.contacts = SqlContacts(db, clock)
         self.dm_channels = SqlDmChannels(db, clock)
         self.webhooks = SqlWebhooks(db, clock)
+        self.reminder_prefs = SqlReminderPrefs(db, clock)
