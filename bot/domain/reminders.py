@@ -250,3 +250,14 @@ class Reminder:
     @property
     def is_fan_out(self) -> bool:
         return self.channel in FAN_OUT_CHANNELS and self.target == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a claimed reminder ended: what its finish records."""
+
+    reminder_id: int
+    state: str
+    error: str | None = None
+    message_id: int | None = None
+    late: bool = False

@@ -41,6 +41,7 @@ from bot.domain.reminders import (
     PRIVATE_CHANNELS,
     SENT,
     START_GRACE,
+    Outcome,
     Reminder,
     Slot,
     Verdict,
@@ -67,6 +68,7 @@ STOP_GRACE = 3.0  # seconds the engine's work under way (a dispatch pass, housek
 CANCEL_GRACE = 1.0  # seconds work cut short after STOP_GRACE may take to unwind
 
 T = TypeVar("T")
+Reads = dict[tuple[int, int, int], "asyncio.Task[Occurrence]"]  # a dispatch batch's occurrences, by (guild, event, key)
 
 
 class DeliveryError(Exception):
@@ -128,6 +130,9 @@ class ReminderEngine:
         self._scheduler_shut = False
         self._planning: collections.defaultdict[int, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
         self.up_since: datetime | None = None  # a reminder due before this came due while calbot was down
+        # Finished deliveries waiting for the next group commit (see _finish), and the flush writing them.
+        self._finished: list[tuple[Outcome, asyncio.Future[bool]]] = []
+        self._flush: asyncio.Task[None] | None = None
 
     # ---- life cycle
 
@@ -433,7 +438,10 @@ class ReminderEngine:
                     if reminder.attempts == 1 and not reminder.is_fan_out:  # each falls due once
                         self.metrics.reminders_due.labels(reminder.channel).inc()
                 known = await self.store.problems.events_with(DELIVERY, shards=self.shards)
-                await asyncio.gather(*(self._handle(r, known) for r in claimed))
+                # One read of each occurrence the batch holds, shared by its deliveries (a burst of one event's
+                # DMs or webhook calls would otherwise read the same event once per recipient).
+                read: Reads = {}
+                await asyncio.gather(*(self._handle(r, known, read) for r in claimed))
                 handled += len(claimed)
                 continue
             if self._again:
@@ -456,13 +464,13 @@ class ReminderEngine:
             log.warning("Released %d reminder claim(s) whose lease expired", released)
             self.wake_at(self.clock())
 
-    async def _handle(self, reminder: Reminder, known: set[tuple[int, int]]) -> None:
+    async def _handle(self, reminder: Reminder, known: set[tuple[int, int]], read: Reads) -> None:
         """Deliver one reminder. One that raises (a bug of ours, its event's row unreadable) must not stop the
         others: it is logged and recorded (a DELIVERY problem of its event, `known`: those recorded before),
         and the claim's lease brings it back; one handled clears its event's problem."""
         try:
             async with self._sending:
-                await self._deliver(reminder)
+                await self._deliver(reminder, read)
         except Exception as error:
             log.warning("Reminder %s (%s) could not be handled", reminder.id, reminder.key)
             await self._failed(reminder.guild_id, reminder.event_id, DELIVERY, error, known)
@@ -471,7 +479,7 @@ class ReminderEngine:
             known.discard((reminder.guild_id, reminder.event_id))
             await self._solved(reminder.guild_id, reminder.event_id, DELIVERY)
 
-    async def _deliver(self, reminder: Reminder) -> None:
+    async def _deliver(self, reminder: Reminder, read: Reads | None = None) -> None:
         reminders, now = self.store.reminders, self.clock()
         verdict = judge(
             due=reminder.scheduled_for, occurrence_start=reminder.occurrence_start, interval=reminder.interval,
@@ -479,28 +487,28 @@ class ReminderEngine:
         )  # fmt: skip
         if verdict is Verdict.MISSED:
             why = f"due at {reminder.scheduled_for:%Y-%m-%d %H:%M} UTC; it was no longer useful"
-            if await reminders.finish(reminder.id, self.worker, MISSED, error=why):
+            if await self._finish(reminder.id, MISSED, error=why):
                 self.metrics.reminders_missed.labels(reminder.channel).inc()
             return
         try:
-            occurrence = await self.store.events.occurrence(reminder.guild_id, reminder.event_id, reminder.occurrence)
+            occurrence = await self._occurrence(reminder, {} if read is None else read)
         except NotFound:
-            await reminders.finish(reminder.id, self.worker, CANCELLED, error="the event was deleted")
+            await self._finish(reminder.id, CANCELLED, error="the event was deleted")
             return
         if occurrence.cancelled:
-            await reminders.finish(reminder.id, self.worker, CANCELLED, error="the occurrence was cancelled")
+            await self._finish(reminder.id, CANCELLED, error="the occurrence was cancelled")
             return
         if not await self._still_planned(reminder, occurrence):
             # The event changed and its re-planning did not happen (a crash between the two): this row is
             # for a time, interval or channel the event no longer has. Plan what the event says now.
-            await reminders.finish(reminder.id, self.worker, CANCELLED, error="the event changed since it was planned")
+            await self._finish(reminder.id, CANCELLED, error="the event changed since it was planned")
             await self.schedule(occurrence.event)
             return
         if reminder.is_fan_out:
             await reminders.fan_out(reminder, self.worker, await self._recipients(reminder, occurrence))
             return  # the recipients are rows of their own now, claimed by the next pass of the dispatch loop
         if reminder.channel == "database":  # the notification log is the outbox itself
-            if await reminders.finish(reminder.id, self.worker, SENT, late=verdict is Verdict.LATE):
+            if await self._finish(reminder.id, SENT, late=verdict is Verdict.LATE):
                 self._sent(reminder)
             return
         try:
@@ -508,7 +516,7 @@ class ReminderEngine:
         except RetryLater as error:
             if reminder.attempts >= self.max_attempts:
                 reason = f"gave up after {reminder.attempts} attempts: {error.reason}"
-                if await reminders.finish(reminder.id, self.worker, FAILED, error=reason):
+                if await self._finish(reminder.id, FAILED, error=reason):
                     self.metrics.reminders_failed.labels(reminder.channel).inc()
                 return
             delay = max(retry_delay(reminder.attempts), timedelta(seconds=error.retry_after or 0))
@@ -516,15 +524,57 @@ class ReminderEngine:
             self.wake_at(now + delay)
             return
         except Undeliverable as error:
-            if await reminders.finish(reminder.id, self.worker, FAILED, error=error.reason):
+            if await self._finish(reminder.id, FAILED, error=error.reason):
                 self.metrics.reminders_failed.labels(reminder.channel).inc()
             if reminder.channel == "discord_private":
                 await self.store.attendees.set_dm_error(
                     reminder.guild_id, reminder.event_id, reminder.occurrence, reminder.target, error.reason
                 )
             return
-        if await reminders.finish(reminder.id, self.worker, SENT, message_id=message_id, late=verdict is Verdict.LATE):
+        if await self._finish(reminder.id, SENT, message_id=message_id, late=verdict is Verdict.LATE):
             self._sent(reminder)
+
+    def _occurrence(self, reminder: Reminder, read: Reads) -> asyncio.Task[Occurrence]:
+        """The reminder's occurrence, read once per dispatch batch (`read`)."""
+        key = (reminder.guild_id, reminder.event_id, reminder.occurrence)
+        if key not in read:
+            read[key] = self._spawn(self.store.events.occurrence(*key))
+        return read[key]
+
+    async def _finish(
+        self,
+        reminder_id: int,
+        state: str,
+        *,
+        error: str | None = None,
+        message_id: int | None = None,
+        late: bool = False,
+    ) -> bool:
+        """Record how a claim ended; True when it took (it was still this worker's). Group commit: the outcomes
+        of deliveries that end while one transaction writes are written together by the next, so a burst of
+        fast deliveries (webhooks, DMs) costs one commit per flush, not one each. A crash before the write
+        leaves the claims to expire and be sent again under the same key (nonce, Message-ID, webhook-id)."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._finished.append((Outcome(reminder_id, state, error, message_id, late), done))
+        if self._flush is None or self._flush.done():
+            self._flush = self._spawn(self._write_finished())
+        return await done
+
+    async def _write_finished(self) -> None:
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                took = await self.store.reminders.finish_many(self.worker, [outcome for outcome, _ in batch])
+            except BaseException as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for outcome, done in batch:
+                if not done.done():
+                    done.set_result(outcome.reminder_id in took)
 
     def _sent(self, reminder: Reminder) -> None:
         """Counted only when this process's finish took: a claim lost to another process is theirs to count."""

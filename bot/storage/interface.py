@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.domain.contacts import Contact
 from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, UserSettings
 from bot.domain.occurrences import Occurrence, Slot
-from bot.domain.reminders import PlannedReminder, Reminder, ReminderPrefs
+from bot.domain.reminders import Outcome, PlannedReminder, Reminder, ReminderPrefs
 from bot.domain.rsvp import Attendee, Change
 from bot.domain.search import EventQuery
 
@@ -149,6 +149,7 @@ class ReminderRepository(Protocol):
         message_id: int | None = None,
         late: bool = False,
     ) -> bool: ...
+    async def finish_many(self, worker: str, outcomes: list[Outcome]) -> set[int]: ...
     async def retry(self, reminder_id: int, worker: str, due: datetime, error: str) -> bool: ...
     async def fan_out(self, parent: Reminder, worker: str, targets: list[int]) -> int: ...
     async def next_due(self, *, shards: Shards | None = None) -> datetime | None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.domain.reminders import FAN_OUT_CHANNELS, PlannedReminder, Reminder
+from bot.domain.reminders import FAN_OUT_CHANNELS, Outcome, PlannedReminder, Reminder
 
 from .database import (
     Clock,
@@ -184,16 +184,26 @@ class SqlReminders:
         message_id: int | None = None,
         late: bool = False,
     ) -> bool:
+        return bool(await self.finish_many(worker, [Outcome(reminder_id, state, error, message_id, late)]))
+
+    async def finish_many(self, worker: str, outcomes: list[Outcome]) -> set[int]:
+        """Record how these claims of `worker` ended, in one transaction (one commit for a whole burst of
+        deliveries, not one each); returns the ids whose claim was still the worker's, which took."""
+        now = epoch(self._clock())
+        took = set()
         async with self._db.write() as db:
-            changed = await db.execute(
-                """
-                UPDATE reminders SET state = ?, last_error = ?, message_id = ?, late = ?, lease_until = NULL,
-                                     updated_at = ?
-                WHERE id = ? AND state = 'claimed' AND claimed_by = ?
-                """,
-                (state, error, message_id, int(late), epoch(self._clock()), reminder_id, worker),
-            )
-        return changed == 1
+            for o in outcomes:
+                changed = await db.execute(
+                    """
+                    UPDATE reminders SET state = ?, last_error = ?, message_id = ?, late = ?, lease_until = NULL,
+                                         updated_at = ?
+                    WHERE id = ? AND state = 'claimed' AND claimed_by = ?
+                    """,
+                    (o.state, o.error, o.message_id, int(o.late), now, o.reminder_id, worker),
+                )
+                if changed == 1:
+                    took.add(o.reminder_id)
+        return took
 
     async def retry(self, reminder_id: int, worker: str, due: datetime, error: str) -> bool:
         async with self._db.write() as db:
