@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.domain.broadcast import broadcast_payload
 from bot.domain.contacts import MAIL, SMS
 from bot.domain.errors import NotFound
 from bot.domain.models import Event, GuildSettings
@@ -57,6 +58,7 @@ from bot.metrics import Metrics
 from bot.storage import Store
 from bot.storage.interface import REMINDERS_CHANNEL
 from bot.storage.problems import DELIVERY, REMINDERS, Unreadable, describe
+from bot.storage.stream import STREAM_RETENTION
 
 log = logging.getLogger(__name__)
 
@@ -459,6 +461,7 @@ class ReminderEngine:
             await self._outcome(self._spawn(self._housekeeping()), None)
 
     async def _housekeeping(self) -> None:
+        await self.store.stream.prune(self.clock() - STREAM_RETENTION)
         released = await self.store.reminders.release_expired(self.clock())
         if released:
             log.warning("Released %d reminder claim(s) whose lease expired", released)
@@ -505,7 +508,10 @@ class ReminderEngine:
             await self.schedule(occurrence.event)
             return
         if reminder.is_fan_out:
-            await reminders.fan_out(reminder, self.worker, await self._recipients(reminder, occurrence))
+            # A broadcast goes to the guild's webhooks and, in the same transaction, to its notification stream.
+            body = broadcast_payload(reminder, occurrence, verdict) if reminder.channel == "broadcast" else None
+            targets = await self._recipients(reminder, occurrence)
+            await reminders.fan_out(reminder, self.worker, targets, broadcast=body)
             return  # the recipients are rows of their own now, claimed by the next pass of the dispatch loop
         if reminder.channel == "database":  # the notification log is the outbox itself
             if await self._finish(reminder.id, SENT, late=verdict is Verdict.LATE):

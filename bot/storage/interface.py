@@ -16,6 +16,7 @@ from bot.domain.rsvp import Attendee, Change
 from bot.domain.search import EventQuery
 
 from .problems import Problem, Unreadable
+from .stream import StreamEntry
 from .tokens import ApiToken
 from .webhooks import Webhook
 
@@ -37,6 +38,7 @@ class SyncEntry:
 # What other processes are told through `Store.subscribe` (PostgreSQL's LISTEN/NOTIFY).
 REMINDERS_CHANNEL = "reminders"  # payload: the earliest due time written, epoch seconds
 SYNC_CHANNEL = "sync"  # payload: the guild whose event waits in event_sync
+# STREAM_CHANNEL (storage/stream.py), payload: the guild whose notification stream grew
 
 
 class SettingsRepository(Protocol):
@@ -151,10 +153,15 @@ class ReminderRepository(Protocol):
     ) -> bool: ...
     async def finish_many(self, worker: str, outcomes: list[Outcome]) -> set[int]: ...
     async def retry(self, reminder_id: int, worker: str, due: datetime, error: str) -> bool: ...
-    async def fan_out(self, parent: Reminder, worker: str, targets: list[int]) -> int: ...
+    async def fan_out(
+        self, parent: Reminder, worker: str, targets: list[int], *, broadcast: dict[str, Any] | None = None
+    ) -> int: ...
     async def next_due(self, *, shards: Shards | None = None) -> datetime | None: ...
     async def backlog(self, now: datetime) -> tuple[int, datetime | None]: ...
     async def recent(self, guild_id: int, limit: int = 25) -> list[Reminder]: ...
+    async def log(
+        self, guild_id: int, *, states: tuple[str, ...], channel: str | None = None, limit: int, offset: int = 0
+    ) -> tuple[list[Reminder], int]: ...
     async def for_event(self, guild_id: int, event_id: int) -> list[Reminder]: ...
 
 
@@ -217,6 +224,16 @@ class ReminderPrefsRepository(Protocol):
     async def events_of(self, user_id: int) -> list[tuple[int, int]]: ...
 
 
+class NotificationStreamRepository(Protocol):
+    """What the guild broadcast, numbered per guild (storage/stream.py); written by the outbox's fan-out."""
+
+    announced: bool
+
+    async def since(self, guild_id: int, after: int, limit: int = 100) -> list[StreamEntry]: ...
+    async def latest(self, guild_id: int) -> int: ...
+    async def prune(self, before: datetime) -> int: ...
+
+
 class WebhookRepository(Protocol):
     async def add(self, guild_id: int, url: str, calendar_id: int | None, *, created_by: int | None) -> Webhook: ...
     async def get(self, guild_id: int, webhook_id: int) -> Webhook: ...
@@ -249,6 +266,7 @@ class Store(Protocol):
     dm_channels: DmChannelRepository
     webhooks: WebhookRepository
     reminder_prefs: ReminderPrefsRepository
+    stream: NotificationStreamRepository
 
     async def subscribe(self, channel: str, callback: Callable[[str], None]) -> None:
         """Call `callback(payload)` when another process notifies `channel` (REMINDERS_CHANNEL, SYNC_CHANNEL)."""

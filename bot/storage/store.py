@@ -12,6 +12,7 @@ from .outbox import SqlReminders
 from .prefs import SqlReminderPrefs
 from .problems import SqlProblems
 from .settings import SqlMeta, SqlSettings, SqlUsers
+from .stream import SqlNotificationStream
 from .sync import SqlEventSync
 from .tokens import SqlApiTokens
 from .webhooks import SqlWebhooks
@@ -37,3 +38,4 @@ class SqlStore:
         self.dm_channels = SqlDmChannels(db, clock)
         self.webhooks = SqlWebhooks(db, clock)
         self.reminder_prefs = SqlReminderPrefs(db, clock)
+        self.stream = SqlNotificationStream(db, clock)
