@@ -571,12 +571,14 @@ class ReminderEngine:
             batch, self._finished = self._finished, []
             try:
                 took = await self.store.reminders.finish_many(self.worker, [outcome for outcome, _ in batch])
-            except BaseException as error:
+            except asyncio.CancelledError:  # stop() gave up on it: so do those waiting
+                for _, done in batch + self._finished:
+                    done.cancel()
+                raise
+            except Exception as error:  # each delivery waiting on it handles it as its own failure
                 for _, done in batch:
                     if not done.done():
-                        done.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
-                if not isinstance(error, Exception):
-                    raise
+                        done.set_exception(error)
                 continue
             for outcome, done in batch:
                 if not done.done():
