@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.api import create_app
+from bot.api import create_app, notifications
 from bot.domain.models import Event
 from bot.domain.rsvp import GOING
 from bot.reminders import ByChannel, ReminderEngine
@@ -187,3 +187,17 @@ async def test_the_log_lists_deliveries_newest_first_filtered_and_paged_without_
     assert len(paged["data"]) == 1 and paged["data"][0] == rows[1] and paged["meta"]["total"] == len(rows)
     bad = await client.get("/v2/notifications?status=lost&channel=pigeon", headers=headers)
     assert bad.status == 422 and set((await bad.json())["errors"]) == {"status", "channel"}
+
+
+async def test_a_quiet_stream_gets_keep_alive_comments_and_ends_when_its_token_is_revoked(stores, client, monkeypatch):
+    monkeypatch.setattr(notifications, "KEEP_ALIVE", 0.3)
+    created, text = await stores[0].tokens.create(GUILD, "tests", "read")
+    response = await client.get("/v2/notifications/stream", headers={"Authorization": f"Bearer {text}"})
+    async with asyncio.timeout(5):
+        assert await response.content.readline() == b"retry: 3000\n"
+        lines = [await response.content.readline() for _ in range(3)]
+    assert lines == [b"\n", b": keep-alive\n", b"\n"]
+    await stores[0].tokens.revoke(created.id, GUILD)
+    async with asyncio.timeout(5):
+        rest = await response.content.read()  # the stream ends
+    assert b"data:" not in rest
