@@ -255,9 +255,10 @@ class ReminderEngine:
             )
         return slots
 
-    async def answered(self, event: Event, user_id: int) -> None:
-        """A member answered the event: one with preferences of their own may need reminders planned for them."""
-        if await self.store.reminder_prefs.get(user_id) is not None:
+    async def answered(self, event: Event, user_ids: list[int]) -> None:
+        """These members' answers to the event changed: those with preferences of their own may need reminders
+        planned for them, or no longer."""
+        if await self.store.reminder_prefs.of(user_ids):
             await self.schedule(event)
 
     async def member_changed(self, user_id: int) -> None:

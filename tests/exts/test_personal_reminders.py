@@ -153,3 +153,14 @@ async def test_a_series_occurrence_answered_gets_the_members_own_interval(world)
     for _hour in range(24):  # past the next day's occurrence, which she did not answer
         await world.env.advance_time(60 * MINUTE)
     assert len(dms(world.alice)) == 1
+
+
+async def test_a_member_let_in_from_the_waitlist_gets_their_own_interval(world):
+    await set_prefs(world.bob, world, intervals="30m")
+    await create(world, channels="private", capacity=1)
+    await rsvp(world, world.alice)
+    await rsvp(world, world.bob)  # waitlisted: no reminder of his own yet
+    await rsvp(world, world.alice, "not_going")  # her place goes to him
+    await world.env.advance_time(31 * MINUTE)
+    assert len(dms(world.bob)) == 1 and dms(world.bob)[0].startswith("⏰ **Raid**")  # his own 30 minutes
+    assert dms(world.alice) == []
