@@ -24,7 +24,7 @@ from bot.domain.permissions import NotAllowed
 from bot.metrics import Backlog, Metrics, OpsServer, Readiness, add_health_routes, outbox_backlog
 from bot.storage import Store
 
-from . import calendar_page, discal, ics, openapi, perscom
+from . import calendar_page, discal, ics, notifications, openapi, perscom
 from .context import API_KEY, RATE_KEY, SAVED_KEY, WRITE_KEY, Api, json_response
 from .errors import ApiError
 from .outage import RETRY_AFTER, classify, message
@@ -190,6 +190,7 @@ def create_app(
     app[API_KEY] = api
     discal.add_routes(app)  # first: its fixed paths under /v1/events/ must win over /v1/events/{id}
     perscom.add_routes(app)
+    notifications.add_routes(app)
     ics.add_routes(app)
     calendar_page.add_routes(app)
     openapi.add_routes(app)

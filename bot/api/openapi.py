@@ -27,10 +27,12 @@ from bot.domain.recurrence import FREQUENCIES, MAX_COUNT, MAX_INTERVAL
 from bot.domain.search import FIELDS as SEARCH_FIELDS
 from bot.domain.search import JOINS, MAX_CONDITIONS, MAX_IN, MAX_SORTS, MAX_TEXT, SEARCHED
 from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
+from bot.storage.stream import STREAM_RETENTION
 
 from .context import json_response
 from .discal import MAX_DAYS, OCCURRENCE_ID, PREFIXES
 from .fields import EPOCH_MS_MAX, EPOCH_MS_MIN, ID_TEXT, MAX_ID, NUMERIC
+from .notifications import KEEP_ALIVE, STATUSES
 from .outage import RETRY_AFTER
 from .perscom import BATCH_MAX, INCLUDE_ITEM, INCLUDES, PAGE_DEFAULT, PAGE_MAX, PAGE_NUMBER_MAX
 from .protocol import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_FIELD, MAX_HEADERS, MAX_LINE
@@ -793,6 +795,73 @@ def discal_paths(prefix: str) -> dict[str, Any]:
     }
 
 
+# ---- the notification log and stream (notifications.py)
+
+NOTIFICATION = {
+    "type": "object",
+    "description": "One delivery of the outbox. No personal data: a member by id, a webhook by number, no address.",
+    "required": ["key", "channel", "event_id", "occurrence", "occurrence_start", "interval", "recipient", "status",
+                 "late", "reason", "attempts", "scheduled_for", "updated_at"],
+    "properties": {
+        "key": {**STRING, "description": "The delivery key (event:occurrence start:interval:channel:recipient), "
+                "unique; webhooks get it as `webhook-id`."},
+        "channel": {"type": "string", "enum": list(CHANNELS)},
+        "event_id": {"type": "integer"},
+        "occurrence": {"type": "integer", "description": "0 for a one-off event, else the occurrence's key"},
+        "occurrence_start": INSTANT,
+        "interval": STRING,
+        "recipient": nullable({
+            "type": "object", "required": ["type", "id"],
+            "properties": {"type": {"type": "string", "enum": ["member", "webhook"]}, "id": STRING},
+        }),
+        "status": {"type": "string", "enum": list(STATUSES)},
+        "late": {"type": "boolean"},
+        "reason": nullable({**STRING, "description": "Why it failed or was missed; for a fan-out, whom it reached."}),
+        "attempts": {"type": "integer"},
+        "scheduled_for": INSTANT,
+        "updated_at": INSTANT,
+    },
+}  # fmt: skip
+NOTIFICATION_FILTERS = [
+    {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": list(STATUSES)}},
+    {"name": "channel", "in": "query", "required": False, "schema": {"type": "string", "enum": list(CHANNELS)}},
+]
+NOTIFICATION_PATHS = {
+    "/{version}/notifications": {
+        "get": {
+            "tags": ["Notifications"],
+            "summary": "The guild's deliveries (reminders by every channel), newest first, a page at a time",
+            "parameters": [VERSION, *PAGE, *NOTIFICATION_FILTERS],
+            "responses": {"200": ok(ref("NotificationPage")), **errors(*READ)},
+        }
+    },
+    "/{version}/notifications/stream": {
+        "get": {
+            "tags": ["Notifications"],
+            "summary": "Server-Sent Events: every notification the guild broadcasts, live",
+            "description": "Each event is `id: <n>` (the guild's own rising number), `event: notification` and "
+            "`data:` the JSON body webhooks receive. Reconnect with `Last-Event-ID` to get what you missed "
+            f"(kept {STREAM_RETENTION.total_seconds() / 3600:g} hours) before the live ones; a comment every "
+            f"{KEEP_ALIVE:g} s keeps a quiet stream open. "
+            "Without `Last-Event-ID`, it starts with the next notification. The stream does not end.",
+            "parameters": [
+                VERSION,
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                },
+            ],
+            "responses": {
+                "200": {"description": "The stream", "content": {"text/event-stream": {"schema": STRING}}},
+                **errors(*READ),
+            },
+        }
+    },
+}
+
+
 def document() -> dict[str, Any]:
     many = {
         "type": "object",
@@ -973,6 +1042,7 @@ def document() -> dict[str, Any]:
                 },
             }
         },
+        **NOTIFICATION_PATHS,
         "/openapi.json": {
             "get": {
                 "tags": ["Meta"],
@@ -1001,6 +1071,7 @@ def document() -> dict[str, Any]:
                 {"name": "Calendars (PERSCOM)"},
                 {"name": "DisCal v1"},
                 {"name": "Feeds"},
+                {"name": "Notifications"},
                 {"name": "Meta"},
             ],
             "paths": paths,
@@ -1044,6 +1115,8 @@ def document() -> dict[str, Any]:
                     "CalendarFields": {"type": "object", "properties": CALENDAR_FIELDS},
                     "CalendarCreate": {"type": "object", "required": ["name"], "properties": CALENDAR_FIELDS},
                     "CalendarPage": page_of("Calendar"),
+                    "Notification": NOTIFICATION,
+                    "NotificationPage": page_of("Notification"),
                     "DisCalRecurrenceInput": DISCAL_RECURRENCE,
                     "DisCalEvent": DISCAL_EVENT,
                     "DisCalBrief": DISCAL_BRIEF,

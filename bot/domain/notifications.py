@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from .errors import InvalidField
-from .reminders import parse_interval
+from .reminders import ReminderPrefs, parse_interval
 
 # PERSCOM's codes, from the latest reminder (at the start) to the earliest.
 INTERVALS: tuple[str, ...] = ("pt0m", "pt15m", "pt1h", "p1d", "p1w")
@@ -75,6 +75,25 @@ def parse_channels(value: str | Iterable[str], field: str = "channels") -> tuple
     return tuple(c for c in CHANNELS if c in chosen)
 
 
+# What `/me reminders` accepts for the channels that reach one member.
+PRIVATE_ALIASES: dict[str, str] = {
+    "dm": "discord_private", "private": "discord_private", "discord_private": "discord_private",
+    "mail": "mail", "email": "mail", "sms": "sms", "text": "sms",
+}  # fmt: skip
+
+
+def parse_private_channels(value: str | Iterable[str], field: str = "channels") -> tuple[str, ...]:
+    """`"dm mail"` → `("discord_private", "mail")`: the channels that reach one member, in CHANNELS order."""
+    chosen = set()
+    for item in _split(value, field):
+        if item not in PRIVATE_ALIASES:
+            raise InvalidField(field, f"unknown channel {item!r}; use dm, mail or sms")
+        chosen.add(PRIVATE_ALIASES[item])
+    if not chosen:
+        raise InvalidField(field, "name at least one of dm, mail or sms")
+    return tuple(c for c in CHANNELS if c in chosen)
+
+
 def intervals_in_words(intervals: Iterable[str]) -> str:
     """`("pt15m", "p1d")` → `15 minutes before, 1 day before`; `none` for none."""
     return ", ".join(parse_interval(code).words for code in intervals) or "none"
@@ -91,3 +110,20 @@ def reminders_in_words(intervals: Iterable[str], channels: Iterable[str]) -> str
     if not intervals:
         return "none"
     return f"{intervals_in_words(intervals)} · {channels_in_words(channels)}"
+
+
+def prefs_in_words(prefs: ReminderPrefs | None) -> str:
+    """A member's own private reminders: `1 day before, 1 hour before · by DM, by email`."""
+    if prefs is None:
+        return "each event's own"
+    if prefs.off:
+        return "off: no reminders by DM, mail or SMS"
+    when = "each event's intervals" if prefs.intervals is None else intervals_in_words(prefs.intervals)
+    where = (
+        "each event's private channels"
+        if prefs.channels is None
+        else ", ".join(
+            "by DM" if channel == "discord_private" else CHANNEL_WORDS[channel] for channel in prefs.channels
+        )
+    )
+    return f"{when} · {where}"

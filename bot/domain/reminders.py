@@ -26,6 +26,8 @@ NONCE_LENGTH = 25  # Discord's limit for a message nonce
 # when due, into one row per recipient: a member (DM, mail, sms) or a webhook (broadcast). None of them needs
 # a guild's gateway connection, so any process may send them.
 FAN_OUT_CHANNELS = ("broadcast", "discord_private", "mail", "sms")
+# The channels that reach one member; a member's own preferences (ReminderPrefs) may replace the event's.
+PRIVATE_CHANNELS = ("discord_private", "mail", "sms")
 
 _ISO = re.compile(r"p(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:t(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?)?")
 
@@ -121,6 +123,35 @@ class PlannedReminder:
         return self.occurrence_start, self.interval, self.channel
 
 
+@dataclass(frozen=True, slots=True)
+class ReminderPrefs:
+    """A member's own private reminders, for events they answer going or maybe: `intervals` and `channels`
+    replace the event's private ones (None keeps the event's); `off`: no private reminders at all."""
+
+    user_id: int
+    intervals: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+    off: bool = False
+
+
+Slot = tuple[str, str]  # (interval, channel)
+
+
+def private_slots(
+    intervals: Iterable[str], channels: Iterable[str], enabled: bool, prefs: ReminderPrefs | None
+) -> frozenset[Slot]:
+    """The private reminders a member going or maybe gets from an event with these settings. Preferences
+    apply only to an event that sends private reminders at all: an organiser who chose the channel post
+    alone (or no reminders) is not overridden."""
+    intervals, private = tuple(intervals), tuple(c for c in channels if c in PRIVATE_CHANNELS)
+    if not enabled or not intervals or not private or (prefs is not None and prefs.off):
+        return frozenset()
+    if prefs is not None:
+        intervals = intervals if prefs.intervals is None else prefs.intervals
+        private = private if prefs.channels is None else prefs.channels
+    return frozenset((code, channel) for code in intervals for channel in private)
+
+
 def plan(
     *,
     occurrences: Iterable[tuple[int, datetime]],
@@ -128,16 +159,19 @@ def plan(
     channels: tuple[str, ...],
     enabled: bool,
     zone: tzinfo,
+    personal: Iterable[Slot] = (),
 ) -> list[PlannedReminder]:
-    """The reminders of these (key, start) occurrences: one per occurrence, interval and channel,
-    past ones included; the engine decides which are still to come."""
+    """The reminders of these (key, start) occurrences: one per occurrence, interval and channel, plus
+    one per `personal` (interval, channel) members' own preferences ask for that the event lacks; past
+    ones included; the engine decides which are still to come."""
     if not enabled:
         return []
+    slots = [(code, channel) for code in intervals for channel in channels]
+    slots += sorted(set(personal) - set(slots))
     return [
         PlannedReminder(key, start, code, channel, due_time(start, parse_interval(code), zone))
         for key, start in occurrences
-        for code in intervals
-        for channel in channels
+        for code, channel in slots
     ]
 
 
@@ -216,3 +250,14 @@ class Reminder:
     @property
     def is_fan_out(self) -> bool:
         return self.channel in FAN_OUT_CHANNELS and self.target == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a claimed reminder ended: what its finish records."""
+
+    reminder_id: int
+    state: str
+    error: str | None = None
+    message_id: int | None = None
+    late: bool = False

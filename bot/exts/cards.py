@@ -30,7 +30,7 @@ from bot.domain.notifications import channels_in_words, intervals_in_words, remi
 from bot.domain.occurrences import Occurrence, next_occurrence
 from bot.domain.permissions import everyone_organises
 from bot.domain.recurrence import describe
-from bot.domain.reminders import PENDING, Reminder, delivery_nonce, parse_interval
+from bot.domain.reminders import PENDING, Reminder, Slot, delivery_nonce, parse_interval
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF, WAITLISTED, Attendee, RegistrationClosed, grouped
 
 from .common import calbot, event_when, respond, timestamp
@@ -208,9 +208,11 @@ def event_details(
     upcoming: Sequence[Occurrence] = (),
     planned: Sequence[Reminder] = (),
     public_channel_id: int | None = None,
+    yours: frozenset[Slot] = frozenset(),
 ) -> discord.Embed:
     """The card plus what only people looking closely need: a series' next occurrences, reminders and the
-    next ones planned (when each goes out, and where), registration, author."""
+    next ones planned (when each goes out, and where), registration, author. Of the reminders planned for
+    members' own preferences, only the viewer's (`yours`) are listed, marked as theirs."""
     embed = _card(event, calendar, upcoming[0] if upcoming else Occurrence.of(event))
     if len(upcoming) > 1:
         later = "\n".join(f"{event_when(o, short=True)}" + ("" if o.name == event.name else f" · {o.name}")
@@ -219,11 +221,16 @@ def event_details(
     if event.notifications_enabled and event.notifications_interval:
         reminders = reminders_in_words(event.notifications_interval, event.notifications_channels)
         embed.add_field(name="Reminders", value=reminders, inline=False)
+        own = {(code, channel) for code in event.notifications_interval for channel in event.notifications_channels}
         coming = sorted(
-            (r for r in planned if r.state == PENDING and r.target == 0), key=lambda r: (r.scheduled_for, r.channel)
+            (r for r in planned if r.state == PENDING and r.target == 0 and (r.interval, r.channel) in own | yours),
+            key=lambda r: (r.scheduled_for, r.channel),
         )[:NEXT_REMINDERS]
         if coming:
-            lines = [planned_line(r, public_channel_id) for r in coming]
+            lines = [
+                planned_line(r, public_channel_id) + (" · yours" if (r.interval, r.channel) not in own else "")
+                for r in coming
+            ]
             embed.add_field(name="Next reminders", value="\n".join(lines), inline=False)
     else:
         embed.add_field(name="Reminders", value="off", inline=False)

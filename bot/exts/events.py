@@ -24,7 +24,8 @@ from bot.domain.ical import event_file, filename
 from bot.domain.models import LONGEST_EVENT, MAX_CAPACITY, Calendar, Event
 from bot.domain.notifications import parse_intervals, reminders_in_words
 from bot.domain.occurrences import Occurrence, expand
-from bot.domain.rsvp import ONE_OFF, RegistrationClosed
+from bot.domain.reminders import Slot, private_slots
+from bot.domain.rsvp import ONE_OFF, REMINDED, RegistrationClosed
 from bot.domain.timeparse import day_bounds, local_midnight, month_bounds
 
 from .cards import attendees_embed, event_details, rule_in_words, update_card
@@ -401,8 +402,12 @@ class Events(commands.GroupCog, group_name="event", group_description="Plan the 
             content = (
                 f"Card: https://discord.com/channels/{event.guild_id}/{event.card_channel_id}/{event.card_message_id}"
             )
+        yours: frozenset[Slot] = frozenset()
+        if any(a.user_id == interaction.user.id and a.status in REMINDED for a in attendees):
+            settings = (event.notifications_interval, event.notifications_channels, event.notifications_enabled)
+            yours = private_slots(*settings, await self.bot.store.reminder_prefs.get(interaction.user.id))
         details = event_details(
-            event, calendar, attendees, upcoming=upcoming, planned=planned, public_channel_id=channel_id
+            event, calendar, attendees, upcoming=upcoming, planned=planned, public_channel_id=channel_id, yours=yours
         )
         await respond(interaction, content, embed=details)
 

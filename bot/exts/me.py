@@ -9,11 +9,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.contacts import MAIL, SMS, new_code, parse_mail, parse_phone
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, InvalidField
 from bot.domain.models import UserSettings
+from bot.domain.notifications import parse_intervals, parse_private_channels, prefs_in_words
+from bot.domain.reminders import ReminderPrefs
 from bot.reminders import DeliveryError
 
-from .common import ZoneOption, reading_notes, respond, settings_for, think, timestamp, wall_time
+from .common import ShortText, ZoneOption, reading_notes, respond, settings_for, think, timestamp, wall_time
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -62,6 +64,58 @@ class Me(commands.GroupCog, group_name="me", group_description="Your own calbot 
                 lines.append(f"{label}: to `{contact.masked}`, confirmed.")
             else:
                 lines.append(f"{label}: `{contact.masked}` waits for the code we sent; nothing goes there until then.")
+        prefs = await self.bot.store.reminder_prefs.get(interaction.user.id)
+        lines.append(f"Your reminders (`/me reminders`): {prefs_in_words(prefs)}.")
+        await respond(interaction, "\n".join(lines))
+
+    # ---- personal reminders: for events the member goes to, they replace the event's private ones
+
+    @app_commands.command(name="reminders")
+    @app_commands.describe(
+        intervals="How long before events you go to: 1 day 1h (several); off: none by DM, mail or SMS; reset",
+        channels="Where: dm, mail, sms (several); leave empty to keep each event's",
+        reset="Go back to each event's own reminders",
+    )
+    async def reminders(
+        self,
+        interaction: discord.Interaction,
+        intervals: ShortText | None = None,
+        channels: ShortText | None = None,
+        reset: bool = False,
+    ) -> None:
+        """Your own reminders for events you answer going or maybe: when, and where. Empty: show them."""
+        user_id, word = interaction.user.id, (intervals or "").strip().lower()
+        prefs_store = self.bot.store.reminder_prefs
+        if not (intervals or channels or reset):
+            prefs = await prefs_store.get(user_id)
+            await respond(interaction, f"Your reminders: {prefs_in_words(prefs)}.\n{_ABOUT}")
+            return
+        if reset or word == "reset":
+            prefs = None
+        elif word in ("off", "none"):
+            prefs = ReminderPrefs(user_id, off=True)
+        else:
+            # Validated whole before anything is stored; an option left empty keeps what was set.
+            before = await prefs_store.get(user_id) or ReminderPrefs(user_id)
+            prefs = ReminderPrefs(
+                user_id,
+                intervals=parse_intervals(intervals, "intervals") if intervals else before.intervals,
+                channels=parse_private_channels(channels) if channels else before.channels,
+            )
+            if prefs.intervals == ():
+                raise InvalidField("intervals", "name at least one, such as 1 day or 15m (or off for none)")
+        await think(interaction)  # the reminders of every event the member goes to are planned again
+        if prefs is None:
+            await prefs_store.clear(user_id)
+        else:
+            prefs = await prefs_store.save(prefs)
+        await self.bot.reminders.member_changed(user_id)
+        lines = [f"Your reminders are now: {prefs_in_words(prefs)}.", _ABOUT]
+        for kind, command in ((MAIL, "/me email address"), (SMS, "/me phone number")):
+            if prefs is not None and prefs.channels and kind in prefs.channels:
+                contact = await self.bot.store.contacts.get(user_id, kind)
+                if contact is None or not contact.confirmed:
+                    lines.append(f"⚠️ You have no confirmed {kind} contact yet: `{command}` first, or none go there.")
         await respond(interaction, "\n".join(lines))
 
     # ---- contacts: an address gets reminders only once its owner typed the code sent to it
@@ -131,6 +185,12 @@ class Me(commands.GroupCog, group_name="me", group_description="Your own calbot 
     async def phone_clear(self, interaction: discord.Interaction) -> None:
         """Forget your phone number: no more text messages from calbot."""
         await self._clear(interaction, SMS)
+
+
+_ABOUT = (
+    "They replace the intervals and private channels (DM, mail, SMS) of events that send private reminders, for "
+    "events you answer going or maybe; posts in the event's channel and webhooks are unchanged."
+)
 
 
 class Unconfigured(DomainError):

@@ -76,6 +76,8 @@ async def answer(bot: CalBot, guild_id: int, event_id: int, occurrence: int, use
         raise RegistrationClosed(None)
     ensure_open(event, bot.now(), starts=shown.starts, ends=shown.effective_end)
     changes = await bot.store.attendees.respond(guild_id, event.id, occurrence, user_id, wanted, event.capacity)
+    # The member's answer, and those it moved off the waitlist: any of them may have reminders of their own.
+    await bot.reminders.answered(event, [user_id, *(c.user_id for c in changes)])
     attendees = await bot.store.attendees.list(guild_id, event.id, occurrence)
     calendar = await bot.store.calendars.get(guild_id, event.calendar_id)
     status = next((a.status for a in attendees if a.user_id == user_id), NOT_GOING)

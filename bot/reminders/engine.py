@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.domain.broadcast import broadcast_payload
 from bot.domain.contacts import MAIL, SMS
 from bot.domain.errors import NotFound
 from bot.domain.models import Event, GuildSettings
@@ -37,12 +38,16 @@ from bot.domain.reminders import (
     CANCELLED,
     FAILED,
     MISSED,
+    PRIVATE_CHANNELS,
     SENT,
     START_GRACE,
+    Outcome,
     Reminder,
+    Slot,
     Verdict,
     judge,
     plan,
+    private_slots,
     retry_delay,
 )
 from bot.domain.rsvp import REMINDED
@@ -53,6 +58,7 @@ from bot.metrics import Metrics
 from bot.storage import Store
 from bot.storage.interface import REMINDERS_CHANNEL
 from bot.storage.problems import DELIVERY, REMINDERS, Unreadable, describe
+from bot.storage.stream import STREAM_RETENTION
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,7 @@ STOP_GRACE = 3.0  # seconds the engine's work under way (a dispatch pass, housek
 CANCEL_GRACE = 1.0  # seconds work cut short after STOP_GRACE may take to unwind
 
 T = TypeVar("T")
+Reads = dict[tuple[int, int, int], "asyncio.Task[Occurrence]"]  # a dispatch batch's occurrences, by (guild, event, key)
 
 
 class DeliveryError(Exception):
@@ -125,6 +132,9 @@ class ReminderEngine:
         self._scheduler_shut = False
         self._planning = KeyedLocks()
         self.up_since: datetime | None = None  # a reminder due before this came due while calbot was down
+        # Finished deliveries waiting for the next group commit (see _finish), and the flush writing them.
+        self._finished: list[tuple[Outcome, asyncio.Future[bool]]] = []
+        self._flush: asyncio.Task[None] | None = None
 
     # ---- life cycle
 
@@ -226,6 +236,7 @@ class ReminderEngine:
             channels=event.notifications_channels,
             enabled=event.notifications_enabled,
             zone=zone,
+            personal=await self._personal_slots(event),
         )
         # A reminder whose time passed before it was planned was never due while it was known (an event
         # created ten minutes before it starts gets no 15-minute reminder): kept if it exists, not added.
@@ -234,14 +245,46 @@ class ReminderEngine:
         if earliest is not None:
             self.wake_at(earliest)
 
+    async def _personal_slots(self, event: Event) -> set[Slot]:
+        """The private (interval, channel) reminders the preferences of the event's members going or maybe
+        ask for: each needs its own planned wake-up, whether or not the event has it."""
+        slots: set[Slot] = set()
+        for prefs in await self.store.reminder_prefs.attending(event.guild_id, event.id):
+            slots |= private_slots(
+                event.notifications_interval, event.notifications_channels, event.notifications_enabled, prefs
+            )
+        return slots
+
+    async def answered(self, event: Event, user_ids: list[int]) -> None:
+        """These members' answers to the event changed: those with preferences of their own may need reminders
+        planned for them, or no longer."""
+        if await self.store.reminder_prefs.of(user_ids):
+            await self.schedule(event)
+
+    async def member_changed(self, user_id: int) -> None:
+        """A member's preferences changed: re-plan every event they go to, so their reminders already planned
+        follow the new preferences (who gets each is decided again when it falls due)."""
+        for guild_id, event_id in await self.store.reminder_prefs.events_of(user_id):
+            try:
+                event = await self.store.events.get(guild_id, event_id)
+            except NotFound:
+                continue
+            await self.schedule(event)
+
     async def _recipients(self, reminder: Reminder, occurrence: Occurrence) -> list[int]:
         """Who a fan-out reminder goes to: the guild's webhooks for its calendar (broadcast); else the members
-        who answered going or maybe, for mail and sms only those with a confirmed address of that kind."""
+        who answered going or maybe whose own preferences (or, without any, the event's) ask for this interval
+        by this channel; for mail and sms only those with a confirmed address of that kind."""
+        event = occurrence.event
         if reminder.channel == "broadcast":
-            hooks = await self.store.webhooks.for_calendar(reminder.guild_id, occurrence.event.calendar_id)
+            hooks = await self.store.webhooks.for_calendar(reminder.guild_id, event.calendar_id)
             return [hook.id for hook in hooks]
         attendees = await self.store.attendees.list(reminder.guild_id, reminder.event_id, reminder.occurrence)
         members = [a.user_id for a in attendees if a.status in REMINDED]
+        prefs = await self.store.reminder_prefs.of(members)
+        slot = (reminder.interval, reminder.channel)
+        settings = (event.notifications_interval, event.notifications_channels, event.notifications_enabled)
+        members = [m for m in members if slot in private_slots(*settings, prefs.get(m))]
         if reminder.channel in (MAIL, SMS):
             reachable = await self.store.contacts.confirmed(reminder.channel, members)
             members = [m for m in members if m in reachable]
@@ -252,11 +295,13 @@ class ReminderEngine:
         event = occurrence.event
         zone = ZoneInfo(event.timezone)
         counted_from = _counted_from(occurrence, await self._all_day_time(event) if event.all_day else None, zone)
-        return (
-            event.notifications_enabled
-            and reminder.interval in event.notifications_interval
-            and reminder.channel in event.notifications_channels
-            and counted_from == reminder.occurrence_start
+        if not event.notifications_enabled or counted_from != reminder.occurrence_start:
+            return False
+        if reminder.interval in event.notifications_interval and reminder.channel in event.notifications_channels:
+            return True
+        # A wake-up members' own preferences asked for (its recipients are chosen again from the preferences).
+        return reminder.channel in PRIVATE_CHANNELS and (reminder.interval, reminder.channel) in (
+            await self._personal_slots(event)
         )
 
     async def _all_day_time(self, event: Event) -> time:
@@ -396,7 +441,10 @@ class ReminderEngine:
                     if reminder.attempts == 1 and not reminder.is_fan_out:  # each falls due once
                         self.metrics.reminders_due.labels(reminder.channel).inc()
                 known = await self.store.problems.events_with(DELIVERY, shards=self.shards)
-                await asyncio.gather(*(self._handle(r, known) for r in claimed))
+                # One read of each occurrence the batch holds, shared by its deliveries (a burst of one event's
+                # DMs or webhook calls would otherwise read the same event once per recipient).
+                read: Reads = {}
+                await asyncio.gather(*(self._handle(r, known, read) for r in claimed))
                 handled += len(claimed)
                 continue
             if self._again:
@@ -414,18 +462,19 @@ class ReminderEngine:
             await self._outcome(self._spawn(self._housekeeping()), None)
 
     async def _housekeeping(self) -> None:
+        await self.store.stream.prune(self.clock() - STREAM_RETENTION)
         released = await self.store.reminders.release_expired(self.clock())
         if released:
             log.warning("Released %d reminder claim(s) whose lease expired", released)
             self.wake_at(self.clock())
 
-    async def _handle(self, reminder: Reminder, known: set[tuple[int, int]]) -> None:
+    async def _handle(self, reminder: Reminder, known: set[tuple[int, int]], read: Reads) -> None:
         """Deliver one reminder. One that raises (a bug of ours, its event's row unreadable) must not stop the
         others: it is logged and recorded (a DELIVERY problem of its event, `known`: those recorded before),
         and the claim's lease brings it back; one handled clears its event's problem."""
         try:
             async with self._sending:
-                await self._deliver(reminder)
+                await self._deliver(reminder, read)
         except Exception as error:
             log.warning("Reminder %s (%s) could not be handled", reminder.id, reminder.key)
             await self._failed(reminder.guild_id, reminder.event_id, DELIVERY, error, known)
@@ -434,7 +483,7 @@ class ReminderEngine:
             known.discard((reminder.guild_id, reminder.event_id))
             await self._solved(reminder.guild_id, reminder.event_id, DELIVERY)
 
-    async def _deliver(self, reminder: Reminder) -> None:
+    async def _deliver(self, reminder: Reminder, read: Reads | None = None) -> None:
         reminders, now = self.store.reminders, self.clock()
         verdict = judge(
             due=reminder.scheduled_for, occurrence_start=reminder.occurrence_start, interval=reminder.interval,
@@ -442,28 +491,31 @@ class ReminderEngine:
         )  # fmt: skip
         if verdict is Verdict.MISSED:
             why = f"due at {reminder.scheduled_for:%Y-%m-%d %H:%M} UTC; it was no longer useful"
-            if await reminders.finish(reminder.id, self.worker, MISSED, error=why):
+            if await self._finish(reminder.id, MISSED, error=why):
                 self.metrics.reminders_missed.labels(reminder.channel).inc()
             return
         try:
-            occurrence = await self.store.events.occurrence(reminder.guild_id, reminder.event_id, reminder.occurrence)
+            occurrence = await self._occurrence(reminder, {} if read is None else read)
         except NotFound:
-            await reminders.finish(reminder.id, self.worker, CANCELLED, error="the event was deleted")
+            await self._finish(reminder.id, CANCELLED, error="the event was deleted")
             return
         if occurrence.cancelled:
-            await reminders.finish(reminder.id, self.worker, CANCELLED, error="the occurrence was cancelled")
+            await self._finish(reminder.id, CANCELLED, error="the occurrence was cancelled")
             return
         if not await self._still_planned(reminder, occurrence):
             # The event changed and its re-planning did not happen (a crash between the two): this row is
             # for a time, interval or channel the event no longer has. Plan what the event says now.
-            await reminders.finish(reminder.id, self.worker, CANCELLED, error="the event changed since it was planned")
+            await self._finish(reminder.id, CANCELLED, error="the event changed since it was planned")
             await self.schedule(occurrence.event)
             return
         if reminder.is_fan_out:
-            await reminders.fan_out(reminder, self.worker, await self._recipients(reminder, occurrence))
+            # A broadcast goes to the guild's webhooks and, in the same transaction, to its notification stream.
+            body = broadcast_payload(reminder, occurrence, verdict) if reminder.channel == "broadcast" else None
+            targets = await self._recipients(reminder, occurrence)
+            await reminders.fan_out(reminder, self.worker, targets, broadcast=body)
             return  # the recipients are rows of their own now, claimed by the next pass of the dispatch loop
         if reminder.channel == "database":  # the notification log is the outbox itself
-            if await reminders.finish(reminder.id, self.worker, SENT, late=verdict is Verdict.LATE):
+            if await self._finish(reminder.id, SENT, late=verdict is Verdict.LATE):
                 self._sent(reminder)
             return
         try:
@@ -471,7 +523,7 @@ class ReminderEngine:
         except RetryLater as error:
             if reminder.attempts >= self.max_attempts:
                 reason = f"gave up after {reminder.attempts} attempts: {error.reason}"
-                if await reminders.finish(reminder.id, self.worker, FAILED, error=reason):
+                if await self._finish(reminder.id, FAILED, error=reason):
                     self.metrics.reminders_failed.labels(reminder.channel).inc()
                 return
             delay = max(retry_delay(reminder.attempts), timedelta(seconds=error.retry_after or 0))
@@ -479,15 +531,59 @@ class ReminderEngine:
             self.wake_at(now + delay)
             return
         except Undeliverable as error:
-            if await reminders.finish(reminder.id, self.worker, FAILED, error=error.reason):
+            if await self._finish(reminder.id, FAILED, error=error.reason):
                 self.metrics.reminders_failed.labels(reminder.channel).inc()
             if reminder.channel == "discord_private":
                 await self.store.attendees.set_dm_error(
                     reminder.guild_id, reminder.event_id, reminder.occurrence, reminder.target, error.reason
                 )
             return
-        if await reminders.finish(reminder.id, self.worker, SENT, message_id=message_id, late=verdict is Verdict.LATE):
+        if await self._finish(reminder.id, SENT, message_id=message_id, late=verdict is Verdict.LATE):
             self._sent(reminder)
+
+    def _occurrence(self, reminder: Reminder, read: Reads) -> asyncio.Task[Occurrence]:
+        """The reminder's occurrence, read once per dispatch batch (`read`)."""
+        key = (reminder.guild_id, reminder.event_id, reminder.occurrence)
+        if key not in read:
+            read[key] = self._spawn(self.store.events.occurrence(*key))
+        return read[key]
+
+    async def _finish(
+        self,
+        reminder_id: int,
+        state: str,
+        *,
+        error: str | None = None,
+        message_id: int | None = None,
+        late: bool = False,
+    ) -> bool:
+        """Record how a claim ended; True when it took (it was still this worker's). Group commit: the outcomes
+        of deliveries that end while one transaction writes are written together by the next, so a burst of
+        fast deliveries (webhooks, DMs) costs one commit per flush, not one each. A crash before the write
+        leaves the claims to expire and be sent again under the same key (nonce, Message-ID, webhook-id)."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._finished.append((Outcome(reminder_id, state, error, message_id, late), done))
+        if self._flush is None or self._flush.done():
+            self._flush = self._spawn(self._write_finished())
+        return await done
+
+    async def _write_finished(self) -> None:
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                took = await self.store.reminders.finish_many(self.worker, [outcome for outcome, _ in batch])
+            except asyncio.CancelledError:  # stop() gave up on it: so do those waiting
+                for _, done in batch + self._finished:
+                    done.cancel()
+                raise
+            except Exception as error:  # each delivery waiting on it handles it as its own failure
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for outcome, done in batch:
+                if not done.done():
+                    done.set_result(outcome.reminder_id in took)
 
     def _sent(self, reminder: Reminder) -> None:
         """Counted only when this process's finish took: a claim lost to another process is theirs to count."""

@@ -28,8 +28,8 @@ from aiohttp.resolver import DefaultResolver
 from standardwebhooks.webhooks import Webhook as Signer
 
 from bot.config import BroadcastConfig
+from bot.domain.broadcast import broadcast_payload
 from bot.domain.errors import InvalidField, NotFound
-from bot.domain.models import card_link
 from bot.domain.occurrences import Occurrence
 from bot.domain.reminders import Reminder, Verdict
 from bot.storage import Store
@@ -95,39 +95,6 @@ def parse_target(text: str) -> str:
     return url
 
 
-def payload(reminder: Reminder, occurrence: Occurrence, verdict: Verdict) -> dict[str, Any]:
-    """What a receiver gets: the notification, no member's data."""
-    event = occurrence.event
-    return {
-        "type": "event.reminder",
-        "delivery_key": reminder.key,
-        "guild_id": str(event.guild_id),
-        "data": {
-            "event": {
-                "id": event.id,
-                "calendar_id": event.calendar_id,
-                "name": occurrence.name,
-                "description": occurrence.description,
-                "location": occurrence.location,
-                "url": event.url,
-                "timezone": event.timezone,
-                "all_day": event.all_day,
-                "starts": _iso(occurrence.starts),
-                "ends": _iso(occurrence.ends),
-            },
-            "occurrence": occurrence.key,
-            "interval": reminder.interval,
-            "due": _iso(reminder.scheduled_for),
-            "late": verdict is Verdict.LATE,
-            "card_url": card_link(event),
-        },
-    }
-
-
-def _iso(instant: datetime | None) -> str | None:
-    return None if instant is None else instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class WebhookSender:
     """Delivers `broadcast` reminders: one row per webhook of the guild (target: the webhook's id)."""
 
@@ -169,7 +136,7 @@ class WebhookSender:
         if not webhook.enabled:
             raise Undeliverable("the webhook is disabled")
         try:
-            await self.post(webhook, reminder.key, payload(reminder, occurrence, verdict))
+            await self.post(webhook, reminder.key, broadcast_payload(reminder, occurrence, verdict))
         except (RetryLater, Undeliverable) as error:
             if await self.store.webhooks.failed(webhook.id, error.reason, self.config.failure_threshold):
                 log.warning("Disabled webhook %s of guild %s after %d failures", webhook.id, webhook.guild_id,

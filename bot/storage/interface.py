@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.domain.contacts import Contact
 from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, UserSettings
 from bot.domain.occurrences import Occurrence, Slot
-from bot.domain.reminders import PlannedReminder, Reminder
+from bot.domain.reminders import Outcome, PlannedReminder, Reminder, ReminderPrefs
 from bot.domain.rsvp import Attendee, Change
 from bot.domain.search import EventQuery
 
 from .problems import Problem, Unreadable
+from .stream import StreamEntry
 from .tokens import ApiToken
 from .webhooks import Webhook
 
@@ -37,6 +38,7 @@ class SyncEntry:
 # What other processes are told through `Store.subscribe` (PostgreSQL's LISTEN/NOTIFY).
 REMINDERS_CHANNEL = "reminders"  # payload: the earliest due time written, epoch seconds
 SYNC_CHANNEL = "sync"  # payload: the guild whose event waits in event_sync
+# STREAM_CHANNEL (storage/stream.py), payload: the guild whose notification stream grew
 
 
 class SettingsRepository(Protocol):
@@ -149,11 +151,17 @@ class ReminderRepository(Protocol):
         message_id: int | None = None,
         late: bool = False,
     ) -> bool: ...
+    async def finish_many(self, worker: str, outcomes: list[Outcome]) -> set[int]: ...
     async def retry(self, reminder_id: int, worker: str, due: datetime, error: str) -> bool: ...
-    async def fan_out(self, parent: Reminder, worker: str, targets: list[int]) -> int: ...
+    async def fan_out(
+        self, parent: Reminder, worker: str, targets: list[int], *, broadcast: dict[str, Any] | None = None
+    ) -> int: ...
     async def next_due(self, *, shards: Shards | None = None) -> datetime | None: ...
     async def backlog(self, now: datetime) -> tuple[int, datetime | None]: ...
     async def recent(self, guild_id: int, limit: int = 25) -> list[Reminder]: ...
+    async def log(
+        self, guild_id: int, *, states: tuple[str, ...], channel: str | None = None, limit: int, offset: int = 0
+    ) -> tuple[list[Reminder], int]: ...
     async def for_event(self, guild_id: int, event_id: int) -> list[Reminder]: ...
 
 
@@ -205,6 +213,27 @@ class DmChannelRepository(Protocol):
     async def forget(self, user_id: int) -> None: ...
 
 
+class ReminderPrefsRepository(Protocol):
+    """Members' own private reminders (bot/domain/reminders.py: ReminderPrefs), the same in every server."""
+
+    async def get(self, user_id: int) -> ReminderPrefs | None: ...
+    async def save(self, prefs: ReminderPrefs) -> ReminderPrefs: ...
+    async def clear(self, user_id: int) -> bool: ...
+    async def of(self, user_ids: list[int]) -> dict[int, ReminderPrefs]: ...
+    async def attending(self, guild_id: int, event_id: int) -> list[ReminderPrefs]: ...
+    async def events_of(self, user_id: int) -> list[tuple[int, int]]: ...
+
+
+class NotificationStreamRepository(Protocol):
+    """What the guild broadcast, numbered per guild (storage/stream.py); written by the outbox's fan-out."""
+
+    announced: bool
+
+    async def since(self, guild_id: int, after: int, limit: int = 100) -> list[StreamEntry]: ...
+    async def latest(self, guild_id: int) -> int: ...
+    async def prune(self, before: datetime) -> int: ...
+
+
 class WebhookRepository(Protocol):
     async def add(self, guild_id: int, url: str, calendar_id: int | None, *, created_by: int | None) -> Webhook: ...
     async def get(self, guild_id: int, webhook_id: int) -> Webhook: ...
@@ -236,6 +265,8 @@ class Store(Protocol):
     contacts: ContactRepository
     dm_channels: DmChannelRepository
     webhooks: WebhookRepository
+    reminder_prefs: ReminderPrefsRepository
+    stream: NotificationStreamRepository
 
     async def subscribe(self, channel: str, callback: Callable[[str], None]) -> None:
         """Call `callback(payload)` when another process notifies `channel` (REMINDERS_CHANNEL, SYNC_CHANNEL)."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.domain.reminders import FAN_OUT_CHANNELS, PlannedReminder, Reminder
+from bot.domain.reminders import FAN_OUT_CHANNELS, Outcome, PlannedReminder, Reminder
 
+from . import stream
 from .database import (
     Clock,
     Database,
@@ -184,16 +185,26 @@ class SqlReminders:
         message_id: int | None = None,
         late: bool = False,
     ) -> bool:
+        return bool(await self.finish_many(worker, [Outcome(reminder_id, state, error, message_id, late)]))
+
+    async def finish_many(self, worker: str, outcomes: list[Outcome]) -> set[int]:
+        """Record how these claims of `worker` ended, in one transaction (one commit for a whole burst of
+        deliveries, not one each); returns the ids whose claim was still the worker's, which took."""
+        now = epoch(self._clock())
+        took = set()
         async with self._db.write() as db:
-            changed = await db.execute(
-                """
-                UPDATE reminders SET state = ?, last_error = ?, message_id = ?, late = ?, lease_until = NULL,
-                                     updated_at = ?
-                WHERE id = ? AND state = 'claimed' AND claimed_by = ?
-                """,
-                (state, error, message_id, int(late), epoch(self._clock()), reminder_id, worker),
-            )
-        return changed == 1
+            for o in outcomes:
+                changed = await db.execute(
+                    """
+                    UPDATE reminders SET state = ?, last_error = ?, message_id = ?, late = ?, lease_until = NULL,
+                                         updated_at = ?
+                    WHERE id = ? AND state = 'claimed' AND claimed_by = ?
+                    """,
+                    (o.state, o.error, o.message_id, int(o.late), now, o.reminder_id, worker),
+                )
+                if changed == 1:
+                    took.add(o.reminder_id)
+        return took
 
     async def retry(self, reminder_id: int, worker: str, due: datetime, error: str) -> bool:
         async with self._db.write() as db:
@@ -207,12 +218,17 @@ class SqlReminders:
             )
         return changed == 1
 
-    async def fan_out(self, parent: Reminder, worker: str, targets: list[int]) -> int:
+    async def fan_out(
+        self, parent: Reminder, worker: str, targets: list[int], *, broadcast: dict[str, Any] | None = None
+    ) -> int:
         """Turn a due fan-out reminder (a DM, mail, sms or broadcast one) into one pending row per target (a
         member, or a webhook), in one transaction with marking it done, so a crash cannot lose or double the
-        recipients. Returns how many rows were added."""
+        recipients; a broadcast's `broadcast` body joins the guild's notification stream in it too. Returns
+        how many rows were added."""
         now = epoch(self._clock())
         async with self._db.write() as db:
+            if broadcast is not None:
+                await stream.append(db, parent.guild_id, parent.key, broadcast, now)
             # One executemany, not a statement per recipient: each statement is a round trip while the
             # transaction is open, so a fan-out to 5,000 members held it for 5,000 of them.
             delivery = (parent.event_id, epoch(parent.occurrence_start), parent.interval, parent.channel)
@@ -268,6 +284,21 @@ class SqlReminders:
                 (guild_id, limit),
             )
         return [_reminder(r) for r in rows]
+
+    async def log(
+        self, guild_id: int, *, states: tuple[str, ...], channel: str | None = None, limit: int, offset: int = 0
+    ) -> tuple[list[Reminder], int]:
+        """A page of the guild's reminders in these `states` (and `channel`), newest first, and how many there are."""
+        marks = ", ".join("?" * len(states))
+        where = f"guild_id = ? AND state IN ({marks})" + (" AND channel = ?" if channel else "")
+        values = (guild_id, *states, *((channel,) if channel else ()))
+        async with self._db.read() as db:
+            total = (await db.one(f"SELECT count(*) FROM reminders WHERE {where}", values))[0]
+            rows = await db.all(
+                f"SELECT * FROM reminders WHERE {where} ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
+                (*values, limit, offset),
+            )
+        return [_reminder(r) for r in rows], total
 
     async def for_event(self, guild_id: int, event_id: int) -> list[Reminder]:
         async with self._db.read() as db:

@@ -9,8 +9,10 @@ from .contacts import SqlContacts, SqlDmChannels
 from .database import Clock, Database
 from .events import SqlEvents, SqlOccurrenceChanges
 from .outbox import SqlReminders
+from .prefs import SqlReminderPrefs
 from .problems import SqlProblems
 from .settings import SqlMeta, SqlSettings, SqlUsers
+from .stream import SqlNotificationStream
 from .sync import SqlEventSync
 from .tokens import SqlApiTokens
 from .webhooks import SqlWebhooks
@@ -35,3 +37,5 @@ class SqlStore:
         self.contacts = SqlContacts(db, clock)
         self.dm_channels = SqlDmChannels(db, clock)
         self.webhooks = SqlWebhooks(db, clock)
+        self.reminder_prefs = SqlReminderPrefs(db, clock)
+        self.stream = SqlNotificationStream(db, clock)

@@ -29,6 +29,8 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event_sync", ("id",)),
     ("api_tokens", ("id",)),
     ("problems", ("guild_id", "event_id", "what")),
+    ("reminder_prefs", ("user_id",)),
+    ("notification_stream", ("guild_id", "seq")),
 )
 PAGE = 5000
 

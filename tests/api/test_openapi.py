@@ -29,7 +29,9 @@ from bot.storage import open_store
 from tests.api.conftest import GUILD, api_config
 
 OPENAPI = document()
-schema = schemathesis.openapi.from_dict(OPENAPI)
+# The notification stream never ends (Server-Sent Events), so a case against it would hang until its timeout:
+# it is left out here and tested with a real client that reads it event by event (tests/api/test_notifications.py).
+schema = schemathesis.openapi.from_dict(OPENAPI).exclude(path="/{version}/notifications/stream")
 # Positive and negative cases. Query parameters the document does not name are not sent as "negative": OpenAPI
 # does not forbid them, and the routes ignore them as Laravel does.
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], allow_extra_parameters=False)
@@ -65,6 +67,7 @@ async def test_every_route_the_app_serves_is_described_with_its_errors(store, co
                 else path
             )
             path = path.replace(f"/{version}/calendars", "/{version}/calendars", 1)
+            path = path.replace(f"/{version}/notifications", "/{version}/notifications", 1)
         served.add((route.method.lower(), path))
     documented = {(method, path) for path, item in OPENAPI["paths"].items() for method in item}
     assert served == documented

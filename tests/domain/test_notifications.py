@@ -12,6 +12,7 @@ from bot.domain.notifications import (
     intervals_in_words,
     parse_channels,
     parse_intervals,
+    parse_private_channels,
     reminders_in_words,
 )
 
@@ -124,3 +125,21 @@ def test_channels_and_reminders_read_in_words() -> None:
     assert channels_in_words(("sms", "broadcast")) == "by SMS, to the server's webhooks"
     assert reminders_in_words(("pt15m",), ("discord_public",)) == "15 minutes before · in the event's channel"
     assert reminders_in_words((), ("discord_public",)) == "none"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("dm", ("discord_private",)),
+        ("SMS, email dm", ("discord_private", "mail", "sms")),
+        (["text", "private"], ("discord_private", "sms")),
+    ],
+)
+def test_parse_private_channels(value, expected) -> None:
+    assert parse_private_channels(value) == expected
+
+
+@pytest.mark.parametrize(("value", "says"), [("public", "unknown channel 'public'"), (" , ", "at least one")])
+def test_parse_private_channels_refuses(value, says) -> None:
+    with pytest.raises(InvalidField, match=says):
+        parse_private_channels(value)

@@ -11,11 +11,13 @@ from bot.domain.errors import InvalidField
 from bot.domain.reminders import (
     NONCE_LENGTH,
     Interval,
+    ReminderPrefs,
     delivery_key,
     delivery_nonce,
     due_time,
     parse_interval,
     plan,
+    private_slots,
     retry_delay,
 )
 
@@ -98,6 +100,38 @@ def test_planning_covers_each_occurrence_interval_and_channel():
     assert {p.due for p in planned if p.occurrence == 0} == {start, start - timedelta(days=1)}
     assert plan(occurrences=[(0, start)], intervals=("pt0m",), channels=("discord_public",), enabled=False,
                 zone=BERLIN) == []  # fmt: skip
+
+
+def test_members_own_slots_are_planned_once_besides_the_events():
+    start = utc(2026, 6, 1, 18, 0)
+    planned = plan(
+        occurrences=[(0, start)], intervals=("pt15m",), channels=("discord_public", "discord_private"), enabled=True,
+        zone=BERLIN, personal=[("pt1h", "discord_private"), ("pt15m", "discord_private"), ("pt1h", "mail")],
+    )  # fmt: skip
+    assert sorted((p.interval, p.channel) for p in planned) == [
+        ("pt15m", "discord_private"), ("pt15m", "discord_public"), ("pt1h", "discord_private"), ("pt1h", "mail"),
+    ]  # fmt: skip
+
+
+EVENT = (("pt15m", "p1d"), ("discord_public", "discord_private", "broadcast"), True)
+DM, MAIL = "discord_private", "mail"
+
+
+@pytest.mark.parametrize(
+    ("event", "prefs", "slots"),
+    [
+        (EVENT, None, {("pt15m", DM), ("p1d", DM)}),  # the event's own private ones, no public ones
+        (EVENT, ReminderPrefs(1, intervals=("pt1h",)), {("pt1h", DM)}),  # own intervals, the event's channels
+        (EVENT, ReminderPrefs(1, channels=(MAIL,)), {("pt15m", MAIL), ("p1d", MAIL)}),  # own channels
+        (EVENT, ReminderPrefs(1, intervals=("pt1h",), channels=(DM, MAIL)), {("pt1h", DM), ("pt1h", MAIL)}),
+        (EVENT, ReminderPrefs(1, off=True), set()),
+        ((("pt15m",), ("discord_public",), True), ReminderPrefs(1, intervals=("pt1h",)), set()),  # no private ones
+        ((("pt15m",), (DM,), False), ReminderPrefs(1, intervals=("pt1h",)), set()),  # reminders off
+        (((), (DM,), True), ReminderPrefs(1, intervals=("pt1h",)), set()),  # no reminders
+    ],
+)
+def test_private_slots(event, prefs, slots):
+    assert private_slots(*event, prefs) == slots
 
 
 def test_nonces_are_short_stable_and_distinct():

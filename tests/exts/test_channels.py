@@ -317,3 +317,17 @@ async def test_a_refused_recipient_fails_or_waits_by_its_code(world, smtp):
     del smtp.refuse_rcpt[BOB_MAIL]
     await world.env.advance_time(5 * MINUTE)  # the backoff grew while it waited
     assert len(smtp.to(BOB_MAIL)) == 2 and len(smtp.to(ALICE_MAIL)) == 1
+
+
+async def test_own_channels_replace_the_events_private_ones_mail_only_when_confirmed(world, smtp):
+    await confirm_mail(world, smtp, world.alice, ALICE_MAIL)
+    await world.alice.slash(world.general, "me reminders", channels="mail")
+    await world.bob.slash(world.general, "me reminders", channels="mail")  # no address: nothing to send to
+    await create(world, channels="private")  # the event reminds by DM
+    for member in (world.alice, world.bob):
+        res = await member.slash(world.general, "event rsvp", event="1", status="going")
+        assert res.ephemeral
+    await world.env.advance_time(46 * MINUTE)
+    assert len(smtp.to(ALICE_MAIL)) == 2  # the code, then the reminder
+    assert world.alice.user.dm_channel.last_message is None  # her mail replaces the event's DM
+    assert world.bob.user.dm_channel.last_message is None

@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain.models import Event
 from bot.domain.occurrences import Occurrence
-from bot.domain.reminders import Reminder, Verdict
+from bot.domain.reminders import Reminder, ReminderPrefs, Verdict
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF
 from bot.reminders import ReminderEngine, RetryLater, Undeliverable
 from bot.storage import Store, open_store
@@ -216,6 +216,29 @@ async def test_dm_reminders_go_to_those_going_or_maybe_and_closed_dms_are_record
     attendees = {a.user_id: a for a in await store.attendees.list(GUILD, event.id, ONE_OFF)}
     assert attendees[101].dm_error == "the member's DMs are closed (50007)"
     assert attendees[102].dm_error is None
+
+
+async def test_members_own_preferences_plan_their_intervals_and_choose_who_gets_each(store, engine, sender, clock):
+    # An event as any road stores it (the API's, here): the engine plans from what is stored.
+    event = await make_event(store, notifications_channels=("discord_public", "discord_private"))
+    await store.reminder_prefs.save(ReminderPrefs(101, intervals=("pt1h", "pt15m")))
+    await store.reminder_prefs.save(ReminderPrefs(102, intervals=("pt1h",)))  # not going: changes nothing
+    await store.reminder_prefs.save(ReminderPrefs(104, off=True))
+    for user, answer in ((101, MAYBE), (102, NOT_GOING), (103, GOING), (104, GOING)):
+        await store.attendees.respond(GUILD, event.id, ONE_OFF, user, answer, None)
+    await engine.schedule(event)
+    assert {(r.interval, r.channel) for r in await rows(store)} == {
+        ("pt15m", "discord_public"), ("pt15m", "discord_private"), ("pt1h", "discord_private")
+    }  # fmt: skip
+    clock.at(START - timedelta(hours=1))
+    await engine.dispatch()
+    assert sender.sent() == [("pt1h", "discord_private", 101, Verdict.ON_TIME)]
+    clock.at(START - timedelta(minutes=15))
+    await engine.dispatch()
+    assert sorted(sender.sent()[1:]) == [
+        ("pt15m", "discord_private", 101, Verdict.ON_TIME), ("pt15m", "discord_private", 103, Verdict.ON_TIME),
+        ("pt15m", "discord_public", 0, Verdict.ON_TIME),
+    ]  # fmt: skip
 
 
 async def test_database_reminders_are_logged_without_a_message(store, engine, sender, clock):

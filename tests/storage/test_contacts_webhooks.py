@@ -1,5 +1,6 @@
 """Members' contacts and guilds' webhooks on both backends, and the fan-out of the mail, sms and broadcast
-channels in the outbox: one row per recipient, once, claimable by any shard."""
+channels in the outbox: one row per recipient, once, claimable by any shard; and the notification stream a
+broadcast feeds."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.domain.models import Event
 from bot.domain.reminders import PlannedReminder
 from bot.domain.shards import Shards
 from bot.storage import Store, open_store
+from bot.storage.stream import STREAM_RETENTION
 
 from .raw import raw
 
@@ -143,3 +145,46 @@ async def test_each_channel_fans_out_once_per_recipient_and_any_shard_sends_it(s
     assert {r.key for r in rows} == {f"{event.id}:{int(starts.timestamp())}:pt15m:{channel}:{t}" for t in (ALICE, BOB)}
     [done] = [r for r in await store.reminders.for_event(GUILD, event.id) if r.target == 0]
     assert done.state == "sent" and done.last_error.startswith("sent as 2 ")
+
+
+# ---- the notification stream: a broadcast's fan-out numbers its body once per guild, in the same transaction;
+# read back after a number; pruning keeps each guild's latest, so the numbering goes on
+
+
+async def broadcast(store: Store, clock: Clock, guild_id: int, name: str) -> str:
+    """A due broadcast reminder of a new event, fanned out with its body; returns its key."""
+    calendar = await store.calendars.get_or_create(guild_id, "General")
+    starts = clock() + timedelta(minutes=15)
+    event = await store.events.create(Event(guild_id=guild_id, calendar_id=calendar.id, name=name, starts=starts))
+    await store.reminders.schedule(guild_id, event.id, [PlannedReminder(0, starts, "pt15m", "broadcast", clock())])
+    [parent] = await store.reminders.claim(clock(), "w", timedelta(minutes=1), 10)
+    await store.reminders.fan_out(parent, "w", [], broadcast={"name": name})
+    # The same notification again (a crash after the commit, a second process): numbered once only.
+    await store.reminders.fan_out(parent, "w", [], broadcast={"name": name})
+    return parent.key
+
+
+async def test_each_guild_numbers_its_notifications_once_from_one(store, clock):
+    first = await broadcast(store, clock, GUILD, "One")
+    await broadcast(store, clock, OTHER, "Elsewhere")
+    second = await broadcast(store, clock, GUILD, "Two")
+    entries = await store.stream.since(GUILD, 0)
+    assert [(e.seq, e.key, e.payload) for e in entries] == [(1, first, {"name": "One"}), (2, second, {"name": "Two"})]
+    assert [e.seq for e in await store.stream.since(GUILD, 1)] == [2]
+    assert [e.payload for e in await store.stream.since(OTHER, 0)] == [{"name": "Elsewhere"}]
+    assert (await store.stream.latest(GUILD), await store.stream.latest(OTHER), await store.stream.latest(99)) == (
+        2, 1, 0
+    )  # fmt: skip
+
+
+async def test_pruning_keeps_the_retention_and_each_guilds_latest(store, clock):
+    await broadcast(store, clock, GUILD, "Old")
+    await broadcast(store, clock, GUILD, "Older latest")
+    await broadcast(store, clock, OTHER, "Alone")
+    clock.now += STREAM_RETENTION + timedelta(minutes=1)
+    await broadcast(store, clock, OTHER, "Recent")
+    assert await store.stream.prune(clock() - STREAM_RETENTION) == 2  # GUILD's first, OTHER's first
+    assert [e.payload["name"] for e in await store.stream.since(GUILD, 0)] == ["Older latest"]
+    assert [e.payload["name"] for e in await store.stream.since(OTHER, 0)] == ["Recent"]
+    assert [e.seq for e in await store.stream.since(GUILD, 0)] == [2]
+    assert (await broadcast(store, clock, GUILD, "Next")) and await store.stream.latest(GUILD) == 3
