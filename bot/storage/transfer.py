@@ -22,6 +22,7 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("guild_settings", ("guild_id",)),
     ("user_settings", ("user_id",)),
     ("calendars", ("id",)),
+    ("webhooks", ("id",)),
     ("events", ("id",)),
     ("attendees", ("event_id", "occurrence", "user_id")),
     ("occurrence_changes", ("event_id", "occurrence")),
@@ -29,6 +30,8 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event_sync", ("id",)),
     ("api_tokens", ("id",)),
     ("problems", ("guild_id", "event_id", "what")),
+    ("contacts", ("user_id", "kind")),
+    ("dm_channels", ("user_id",)),
     ("reminder_prefs", ("user_id",)),
     ("notification_stream", ("guild_id", "seq")),
 )
