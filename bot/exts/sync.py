@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CATCH_UP = timedelta(days=7)
+ROLL_AFTER = 1.0  # seconds at least between two passes of the roller that found a card to move on later
 ROLL_RETRY = timedelta(minutes=1)  # after a pass of the roller that failed as a whole (the database down)
 DRAIN_BATCH = 100  # queue entries taken per pass, besides those of events set aside
 SET_ASIDE_AFTER = 5  # failures in a row before an event's entries are set aside
@@ -129,13 +130,16 @@ class EventSync(commands.Cog):
                 following = now + ROLL_RETRY
             else:
                 since, failures = now, 0
-            delay = None if following is None else max(0.0, (following - self.bot.now()).total_seconds())
+            # An occurrence without an end ends as it starts: at that very instant it is still the one shown, and
+            # it moves on at the next pass, which must come later, not at once and again (a pass per loop turn).
+            delay = None if following is None else max(ROLL_AFTER, (following - self.bot.now()).total_seconds())
             with contextlib.suppress(TimeoutError):
                 await self.bot.wait_for("series_changed", timeout=delay)
 
     async def _roll(self, since: datetime, now: datetime) -> datetime | None:
-        """Move on the cards whose occurrence ended in (since, now]; return when the next one ends. A series
-        that raises is logged, skipped and recorded (its card is tried again at the next pass); the rest go on."""
+        """Move on the cards whose occurrence ended since the last pass (`since`); return when the next one
+        ends. A series that raises is logged, skipped and recorded (its card is tried again at the next pass);
+        the rest go on."""
         store, following = self.bot.store, None
         unreadable: list[Unreadable] = []
         series = await store.events.all_series(shards=self.shards, unreadable=unreadable)
@@ -169,10 +173,12 @@ class EventSync(commands.Cog):
     async def _roll_one(
         self, event: Event, changes: list[OccurrenceChange], since: datetime, now: datetime
     ) -> Occurrence | None:
-        """Move the series' card on if an occurrence of it ended in (since, now], or moving it on raised at
+        """Move the series' card on if an occurrence of it ended since the last pass, or moving it on raised at
         an earlier pass; return the occurrence the card shows now. (Discord refusing the edit is no bad row:
         update_card logs it, and the next occurrence's end tries again.)"""
-        ended = any(since < o.effective_end <= now for o in expand(event, changes, after=since, before=now))
+        # Ended: shown at `since` (running or to come), not at `now` (started before it, and over by it). An
+        # occurrence without an end is shown at its very start, and over just after.
+        ended = any(o.effective_end <= now for o in expand(event, changes, after=since, before=now))
         if ended or event.id in self._stale:
             calendar = await self.bot.store.calendars.get(event.guild_id, event.calendar_id)
             await update_card(self.bot, event, calendar)

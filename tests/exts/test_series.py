@@ -164,6 +164,14 @@ async def test_the_card_moves_on_when_an_occurrence_is_over(world):
     assert "Going (0)" in [f.name for f in moved.embeds[0].fields]  # a new occurrence: no answers yet
 
 
+async def test_the_card_of_a_series_without_an_end_moves_on_once_its_occurrence_starts(world):
+    await weekly_raid(world, start="2026-01-01 09:00", repeat="daily")  # no end: each occurrence is an instant
+    card = world.general.last_message
+    await world.env.advance_time(10 * 3600)
+    moved = next(m for m in world.general.history() if m.id == card.id)
+    assert {f.name: f.value for f in moved.embeds[0].fields}["Next"].startswith(f"<t:{ts(2026, 1, 2, 8)}:F>")
+
+
 async def test_editing_one_occurrence_again_keeps_its_earlier_edit(world):
     await weekly_raid(world)
     second = str(ts(2026, 1, 13, 17))
