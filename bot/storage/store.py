@@ -8,6 +8,7 @@ from .calendars import SqlCalendars
 from .contacts import SqlContacts, SqlDmChannels
 from .database import Clock, Database
 from .events import SqlEvents, SqlOccurrenceChanges
+from .native import SqlNative
 from .outbox import SqlReminders
 from .problems import SqlProblems
 from .settings import SqlMeta, SqlSettings, SqlUsers
@@ -35,3 +36,4 @@ class SqlStore:
         self.contacts = SqlContacts(db, clock)
         self.dm_channels = SqlDmChannels(db, clock)
         self.webhooks = SqlWebhooks(db, clock)
+        self.native = SqlNative(db, clock)
