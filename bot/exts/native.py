@@ -54,8 +54,8 @@ from bot.domain.native import (
     read_marker,
 )
 from bot.domain.occurrences import next_occurrence
-from bot.domain.rsvp import MAYBE, NOT_GOING, ONE_OFF, RegistrationClosed
-from bot.storage.native import Claim, NativeLink
+from bot.domain.rsvp import MAYBE, ONE_OFF, RegistrationClosed
+from bot.storage.native import NATIVE_CHANNEL, Claim, NativeLink
 from bot.storage.problems import EVENTS_TAB, describe
 
 from .cards import update_card
@@ -70,7 +70,8 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120  # a pass of a crashed worker is taken up again after this
 PASS_EVERY = timedelta(hours=1)  # the longest a mirroring guild goes without a pass
-IDLE = 30.0  # seconds the worker sleeps at most when nothing is due (a mark wakes it)
+IDLE = 300.0  # seconds the worker sleeps at most when nothing is due: a mark wakes it (by the store's
+# notification when another process made it, on PostgreSQL), so this is for SQLite shared by processes
 RETRY_FIRST, RETRY_LONGEST = timedelta(seconds=5), timedelta(minutes=10)  # a failed pass, doubling
 SERIES_AHEAD = timedelta(days=5 * 366)  # series starting later than this are not looked at
 USERS_PAGE = 100  # the users route's largest page
@@ -136,6 +137,11 @@ class NativeEvents(commands.Cog):
             self._parsers[name] = parsers[name]
             parsers[name] = functools.partial(self._raw, name, parsers[name])
         self._worker = self._spawn(self._work(), "native-events")
+        await self.bot.store.subscribe(NATIVE_CHANNEL, self._on_notice)
+
+    def _on_notice(self, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            self.bot.dispatch("native_marked", int(payload))
 
     async def cog_unload(self) -> None:
         parsers = self.bot._connection.parsers
@@ -172,14 +178,14 @@ class NativeEvents(commands.Cog):
             self._marked = False
             delay = IDLE
             try:
-                claims = await store.native.claim(LEASE_SECONDS, shards=self.shards)
-                for claim in claims:
-                    await self._pass(claim)
-                if claims:
+                due = await store.native.next_due(shards=self.shards)  # a read: the idle loop takes no lock
+                if due is not None and due <= self.bot.now():
+                    claims = await store.native.claim(LEASE_SECONDS, shards=self.shards)
+                    for claim in claims:
+                        await self._pass(claim)
                     continue
-                due = await store.native.next_due(shards=self.shards)
                 if due is not None:
-                    delay = min(IDLE, max(0.0, (due - self.bot.now()).total_seconds()))
+                    delay = min(IDLE, (due - self.bot.now()).total_seconds())
             except Exception:
                 if self.bot.is_closed():
                     return
@@ -463,9 +469,10 @@ class NativeEvents(commands.Cog):
             if interested and current is None:
                 await answer(self.bot, guild_id, link.event_id, key, user_id, "maybe")
                 await store.native.set_interested(native_id, user_id, True)
-            elif not interested and current == MAYBE and user_id in await store.native.interested(native_id):
-                await answer(self.bot, guild_id, link.event_id, key, user_id, NOT_GOING)
+            elif not interested and user_id in await store.native.interested(native_id):
                 await store.native.set_interested(native_id, user_id, False)
+                if not await store.attendees.withdraw(guild_id, link.event_id, key, user_id, MAYBE):
+                    return  # answered otherwise on the card since: that answer stands
             else:
                 return  # an answer given on the card stands
         except (RegistrationClosed, NotFound) as error:

@@ -25,6 +25,8 @@ from .events import INSERT, event_from_row, event_params, queue_sync
 if TYPE_CHECKING:
     from bot.domain.shards import Shards
 
+NATIVE_CHANNEL = "native"  # notified with the guild id when a pass is asked for (PostgreSQL only)
+
 
 @dataclass(frozen=True, slots=True)
 class NativeSettings:
@@ -83,6 +85,7 @@ async def mark_guild(db: Connection, guild_id: int, now: int) -> None:
         "SET due_at = ?, marked = native_guilds.marked + 1, refused = NULL",
         (guild_id, now, now),
     )
+    await db.notify(NATIVE_CHANNEL, str(guild_id))  # another process (the API's) wakes the bot's worker
 
 
 class SqlNative:
@@ -176,8 +179,13 @@ class SqlNative:
             )
 
     async def next_due(self, *, shards: Shards | None = None) -> datetime | None:
+        """When the next pass may be claimed: its due time, or a running pass's lease end."""
         async with self._db.read() as db:
-            row = await db.one(f"SELECT min(due_at) AS due FROM native_guilds WHERE {on_shards(shards)}", ())
+            row = await db.one(
+                "SELECT min(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) AS due "
+                f"FROM native_guilds WHERE due_at IS NOT NULL AND {on_shards(shards)}",
+                (),
+            )
         return instant(row["due"]) if row is not None else None
 
     async def users_checked(self, guild_id: int) -> None:

@@ -5,8 +5,9 @@ model recurrence_rule."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from bot.domain.models import Event
 from bot.domain.native import read_marker
 
 PASS = 5  # seconds of virtual time for a pass of the mirror to run
@@ -45,3 +46,116 @@ async def test_an_event_appears_in_the_tab_follows_its_edits_and_goes_when_delet
     await world.admin.slash(world.general, "event delete", event="1")
     await world.env.advance_time(PASS)
     assert natives(world) == []
+
+
+async def attendees(world, event_id: int = 1, key: int = 0) -> dict[int, str]:
+    return {a.user_id: a.status for a in await world.bot.store.attendees.list(world.guild.id, event_id, key)}
+
+
+async def test_interested_in_the_tab_is_a_maybe_that_leaves_going_and_the_waitlist_alone(world):
+    await mirrored_calendar(world)
+    await world.admin.slash(
+        world.general, "event create", name="Raid", start="tomorrow 18:00", calendar="General", capacity=1
+    )
+    await world.env.advance_time(PASS)
+    [native] = natives(world)
+    await world.bob.slash(world.general, "event rsvp", event="1", status="going")
+    backend = world.env.backend
+
+    # alice is not in discord.py's member cache (no members intent): the raw payload still counts.
+    assert world.bot.get_user(world.alice.id) is None
+    backend.set_scheduled_event_subscription(world.guild.id, native.id, world.alice.id, True)
+    backend.set_scheduled_event_subscription(world.guild.id, native.id, world.bob.id, True)
+    await world.env.advance_time(1)
+    assert await attendees(world) == {world.bob.id: "going", world.alice.id: "interested"}  # bob's answer stands
+    res = await world.admin.slash(world.general, "event attendees", event="1")
+    lines = res.response.embeds[0].description.splitlines()
+    assert lines[lines.index("**Going (1/1)**") + 1] == f"<@{world.bob.id}>"
+    assert lines[lines.index("**Maybe (1)**") + 1] == f"<@{world.alice.id}>"
+
+    backend.set_scheduled_event_subscription(world.guild.id, native.id, world.alice.id, False)
+    backend.set_scheduled_event_subscription(world.guild.id, native.id, world.bob.id, False)
+    await world.env.advance_time(1)
+    assert await attendees(world) == {world.bob.id: "going"}  # only the answer the tab gave is taken back
+
+
+async def test_interest_shown_while_calbot_was_down_is_caught_up_at_start_up(world):
+    await mirrored_calendar(world)
+    await world.admin.slash(world.general, "event create", name="Raid", start="tomorrow 18:00", calendar="General")
+    await world.env.advance_time(PASS)
+    [native] = natives(world)
+    await world.stop()
+    world.env.backend.get_scheduled_event(world.guild.id, native.id).user_ids.add(world.alice.id)  # no gateway
+    await world.restart()
+    await world.env.advance_time(PASS)
+    assert await attendees(world) == {world.alice.id: "interested"}
+    assert [n.id for n in natives(world)] == [native.id]  # the restart's pass made no second one
+
+
+async def test_events_made_in_the_tab_become_calbot_events_and_follow_it(world):
+    await world.admin.slash(world.general, "settings channel", channel=world.events)
+    await mirrored_calendar(world, "Community")
+    res = await world.admin.slash(world.general, "settings discord-events", **{"import": "Community"})
+    assert "become events of **Community**" in res.response.content
+    backend = world.env.backend
+    made = backend.create_scheduled_event(
+        world.guild.id, name="Picnic", entity_type=3, creator_id=world.alice.id,
+        scheduled_start_time="2026-01-03T12:00:00+00:00", scheduled_end_time="2026-01-03T15:00:00+00:00",
+        entity_metadata={"location": "The park"}, description="Bring food",
+    )  # fmt: skip
+    await world.env.advance_time(PASS)
+    event = await world.bot.store.events.get(world.guild.id, 1)
+    assert (event.name, event.location, event.description) == ("Picnic", "The park", "Bring food")
+    assert (event.starts, event.ends) == (datetime(2026, 1, 3, 12, tzinfo=UTC), datetime(2026, 1, 3, 15, tzinfo=UTC))
+    assert event.card_message_id is not None  # its card, like any event
+    assert [n.id for n in natives(world)] == [made.id]  # no mirror of the import: the member's own stays
+
+    backend.edit_scheduled_event(world.guild.id, made.id, {"name": "Big picnic"})
+    await world.env.advance_time(1)
+    assert (await world.bot.store.events.get(world.guild.id, 1)).name == "Big picnic"
+
+    backend.edit_scheduled_event(world.guild.id, made.id, {"status": 4})  # cancelled in the tab
+    await world.env.advance_time(1)
+    assert (await world.bot.store.events.upcoming(world.guild.id, world.bot.now()))[1] == 0
+
+
+async def test_a_guild_with_150_events_shows_the_nearest_100_and_the_rest_as_earlier_ones_pass(world):
+    await mirrored_calendar(world)
+    store = world.bot.store
+    calendar = await store.calendars.find(world.guild.id, "General")
+    first = datetime(2026, 1, 1, 1, tzinfo=UTC)
+    await store.events.create_many([
+        Event(guild_id=world.guild.id, calendar_id=calendar.id, name=f"Match {n}", starts=first + timedelta(hours=n),
+              ends=first + timedelta(hours=n, minutes=30))
+        for n in range(150)
+    ])  # fmt: skip
+    await store.native.mark(world.guild.id)  # as the follow-up of a write does
+    world.bot.dispatch("native_marked", world.guild.id)
+    await world.env.advance_time(PASS)
+    shown = natives(world)
+    assert [n.name for n in shown] == [f"Match {n}" for n in range(100)]
+    res = await world.admin.slash(world.general, "settings show")
+    tab = next(f.value for f in res.response.embeds[0].fields if f.name == "Discord's Events tab")
+    assert "Not shown: 50 of **General**" in tab and "100 scheduled events per server" in tab
+
+    # Match 0 ends at 01:30: its place goes to Match 100.
+    await world.env.advance_time((first + timedelta(minutes=31) - world.bot.now()).total_seconds() + PASS)
+    assert [n.name for n in natives(world)] == [f"Match {n}" for n in range(1, 101)]  # the one over is gone
+    assert len({read_marker(n.description) for n in natives(world)}) == 100  # none doubled
+
+
+async def test_without_manage_events_the_refusal_is_shown_once_and_not_retried(world):
+    world.env.inject_error("POST", "/guilds/*/scheduled-events", status=403, code=50013,
+                           message="Missing Permissions", times=None)  # fmt: skip
+    await mirrored_calendar(world)
+    await world.admin.slash(world.general, "event create", name="Raid", start="tomorrow 18:00", calendar="General")
+    await world.env.advance_time(PASS)
+    await world.env.advance_time(3600 * 2)  # passes would have come by now
+    posts = [r for r in world.env.http_requests if r.method == "POST" and r.path.endswith("/scheduled-events")]
+    assert len(posts) == 1
+    res = await world.admin.slash(world.general, "notifications")
+    attention = res.response.embeds[0].description
+    assert "Discord's Events tab" in attention and "Manage Events" in attention
+    res = await world.admin.slash(world.general, "settings show")
+    tab = next(f.value for f in res.response.embeds[0].fields if f.name == "Discord's Events tab")
+    assert "lacks the Manage Events permission" in tab
