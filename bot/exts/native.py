@@ -70,8 +70,6 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120  # a pass of a crashed worker is taken up again after this
 PASS_EVERY = timedelta(hours=1)  # the longest a mirroring guild goes without a pass
-IDLE = 300.0  # seconds the worker sleeps at most when nothing is due: a mark wakes it (by the store's
-# notification when another process made it, on PostgreSQL), so this is for SQLite shared by processes
 RETRY_FIRST, RETRY_LONGEST = timedelta(seconds=5), timedelta(minutes=10)  # a failed pass, doubling
 SERIES_AHEAD = timedelta(days=5 * 366)  # series starting later than this are not looked at
 USERS_PAGE = 100  # the users route's largest page
@@ -176,7 +174,9 @@ class NativeEvents(commands.Cog):
         self._spawn(self._catch_up_interested(), "native-interested")
         while not self.bot.is_closed():
             self._marked = False
-            delay = IDLE
+            # A mark wakes the worker (by the store's notification when another process made it, on PostgreSQL);
+            # otherwise it looks as often as the event_sync drain does, for an API process sharing SQLite.
+            delay = self.bot.config.api.sync_seconds
             try:
                 due = await store.native.next_due(shards=self.shards)  # a read: the idle loop takes no lock
                 if due is not None and due <= self.bot.now():
@@ -185,7 +185,7 @@ class NativeEvents(commands.Cog):
                         await self._pass(claim)
                     continue
                 if due is not None:
-                    delay = min(IDLE, (due - self.bot.now()).total_seconds())
+                    delay = min(delay, (due - self.bot.now()).total_seconds())
             except Exception:
                 if self.bot.is_closed():
                     return

@@ -129,10 +129,13 @@ class SqlNative:
         return True
 
     async def mark_all(self, *, shards: Shards | None = None) -> int:
-        """Ask for a pass over every guild that mirrors or imports (at start-up: what a crash left is found)."""
+        """At start-up: ask for a pass over every guild that mirrors or imports, so what a crash left is
+        found. A SQLite file serves one bot process, so its leases are from a run that ended and go now; a
+        shared database's may be another live process's, and run out."""
+        lease = "" if self._db.shared else ", lease_until = NULL"
         async with self._db.write() as db:
             return await db.execute(
-                "UPDATE native_guilds SET due_at = ?, marked = marked + 1 "
+                f"UPDATE native_guilds SET due_at = ?, marked = marked + 1{lease} "
                 f"WHERE refused IS NULL AND {on_shards(shards)}",
                 (epoch(self._clock()),),
             )
