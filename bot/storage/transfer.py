@@ -29,6 +29,9 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event_sync", ("id",)),
     ("api_tokens", ("id",)),
     ("problems", ("guild_id", "event_id", "what")),
+    ("native_guilds", ("guild_id",)),
+    ("native_events", ("native_id",)),
+    ("native_interested", ("native_id", "user_id")),
 )
 PAGE = 5000
 
