@@ -126,6 +126,7 @@ class NativeEvents(commands.Cog):
         self._marked = False  # a pass was asked for since the worker last looked
         self._tasks: set[asyncio.Task] = set()
         self._parsers: dict[str, Any] = {}
+        self._sent: dict[int, dict[str, Any]] = {}  # what calbot last wrote to each scheduled event: its echo
         self._locks: dict[int, asyncio.Lock] = {}  # one pass or gateway change at a time per guild
         self._worker: asyncio.Task | None = None
 
@@ -341,14 +342,16 @@ class NativeEvents(commands.Cog):
             # Discord refused this one (a field it will not take): recorded, and the rest go on.
             await record_problem(self.bot, guild_id, event.id, EVENTS_TAB, error)
             return
+        self._sent[native_id] = body
         sent = event.image if cover is not None else (link.cover if link is not None else None)
         await self.bot.store.native.link(NativeLink(native_id, guild_id, event.id, mirror.key, False, sent))
         await clear_problems(self.bot, guild_id, event.id, EVENTS_TAB)
 
     async def _delete(self, guild_id: int, native: Native, event_id: int | None) -> None:
+        await self.bot.store.native.unlink(guild_id, native.id)  # first: its deletion's echo is then known as ours
+        self._sent.pop(native.id, None)
         with contextlib.suppress(discord.NotFound):  # gone already
             await self._call(event_id, "DELETE", f"/guilds/{{guild_id}}/scheduled-events/{native.id}", guild_id)
-        await self.bot.store.native.unlink(guild_id, native.id)
 
     async def _call(
         self, event_id: int | None, method: str, path: str, guild_id: int, body: dict[str, Any] | None = None
@@ -436,7 +439,8 @@ class NativeEvents(commands.Cog):
             return
         native = Native.of(data)
         if native.creator_id == self.bot.user.id and read_marker(native.description) is not None:
-            return  # calbot's own: its passes keep it
+            await self._own_changed(guild_id, name, native)
+            return
         async with self._lock(guild_id):
             link = await self.bot.store.native.link_of(guild_id, native.id)
             if link is not None and link.imported:
@@ -449,9 +453,20 @@ class NativeEvents(commands.Cog):
                 settings = await self.bot.store.native.settings(guild_id)
                 if settings.import_calendar_id is not None:
                     await self._import(guild_id, settings.import_calendar_id, native)
-            elif link is not None:  # one of calbot's edited or deleted in the tab: put back by a pass
-                await self.bot.store.native.mark(guild_id)
-                self.bot.dispatch("native_marked", guild_id)
+
+    async def _own_changed(self, guild_id: int, name: str, native: Native) -> None:
+        """One of calbot's own scheduled events changed: the echo of calbot's own write is let be; an edit or
+        deletion made in the tab asks for a pass, which puts calbot's version back."""
+        if name.endswith("CREATE"):
+            return
+        if name.endswith("UPDATE"):
+            sent = self._sent.get(native.id)
+            if sent is not None and not differs(native, sent):
+                return
+        elif await self.bot.store.native.link_of(guild_id, native.id) is None:
+            return  # deleted by a pass, which forgot it first
+        await self.bot.store.native.mark(guild_id)
+        self.bot.dispatch("native_marked", guild_id)
 
     # ---------------------------------------------------------------- Interested = answer
 

@@ -36,12 +36,19 @@ async def test_an_event_appears_in_the_tab_follows_its_edits_and_goes_when_delet
     assert datetime.fromisoformat(native.scheduled_start_time) == datetime(2026, 1, 2, 18, tzinfo=UTC)
     assert datetime.fromisoformat(native.scheduled_end_time) == datetime(2026, 1, 2, 19, tzinfo=UTC)
     assert read_marker(native.description) == (1, 0)
+    await world.env.advance_time(2 * 3600)  # two hourly passes: nothing differs, so nothing is written
+    assert [r.method for r in world.env.http_requests if "/scheduled-events" in r.path].count("PATCH") == 0
 
     await world.admin.slash(world.general, "event edit", event="1", name="Raid night", start="tomorrow 20:00")
     await world.env.advance_time(PASS)
     [edited] = natives(world)
     assert edited.id == native.id and edited.name == "Raid night"
     assert datetime.fromisoformat(edited.scheduled_start_time) == datetime(2026, 1, 2, 20, tzinfo=UTC)
+
+    # An edit made to it in the tab is put back: calbot is the source of truth.
+    world.env.backend.edit_scheduled_event(world.guild.id, native.id, {"name": "Renamed in the tab"})
+    await world.env.advance_time(PASS)
+    assert natives(world)[0].name == "Raid night"
 
     await world.admin.slash(world.general, "event delete", event="1")
     await world.env.advance_time(PASS)
