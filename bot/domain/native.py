@@ -12,6 +12,7 @@ and storing the new scheduled event's id, the next pass finds it by listing the 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -92,9 +93,10 @@ class Mirror:
     image: str | None = None
     rule: dict[str, Any] | None = None  # Discord's recurrence_rule, less its start
 
-    def payload(self, channel: tuple[int, int] | None, link: str | None) -> dict[str, Any]:
-        """The body for Discord. `channel`: (entity type, id) of the voice or stage channel the event names."""
-        tail = "\n\n" + (f"{link}\n" if link else "") + marker(self.event_id, self.key)
+    def payload(self, channel: tuple[int, int] | None, link: str | None, *, marked: bool = True) -> dict[str, Any]:
+        """The body for Discord. `channel`: (entity type, id) of the voice or stage channel the event names.
+        Not `marked`: a member's own scheduled event (imported), which keeps its description as it is."""
+        tail = "\n\n" + (f"{link}\n" if link else "") + marker(self.event_id, self.key) if marked else ""
         body: dict[str, Any] = {
             "name": _cut(self.name, NAME_MAX),
             "description": _cut(self.description, DESCRIPTION_MAX - len(tail)) + tail,
@@ -269,6 +271,12 @@ class Native:
             entity_type=int(data.get("entity_type") or EXTERNAL),
             rule=_rule_read(data.get("recurrence_rule")),
         )
+
+    def fingerprint(self) -> str:
+        """What a member may change in the tab, digested: a change since calbot last saw it is theirs."""
+        seen = (self.name, self.description, self.starts.isoformat(), self.ends.isoformat() if self.ends else None,
+                self.location, self.channel_id, self.status)  # fmt: skip
+        return hashlib.sha256(repr(seen).encode()).hexdigest()[:32]
 
     @property
     def live(self) -> bool:

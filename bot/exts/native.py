@@ -236,7 +236,10 @@ class NativeEvents(commands.Cog):
             link = links.get(native.id)
             if link is not None and link.imported:
                 foreign.append(native)
-                await self._follow_import(link, native)
+                if link.seen != native.fingerprint():  # changed in the tab since calbot last matched it
+                    await self._follow_import(link, native)
+                else:  # changed in calbot, if at all
+                    await self._push_import(link, native, now)
                 continue
             key = (link.event_id, link.key) if link is not None else None
             if key is None and native.creator_id == me:
@@ -387,7 +390,7 @@ class NativeEvents(commands.Cog):
             **{**native.as_changes(), "name": native.name or "Event"},
         )
         try:
-            created = await self.bot.store.native.import_event(draft, native.id)
+            created = await self.bot.store.native.import_event(draft, native.id, native.fingerprint())
         except DomainError as error:  # a field calbot does not take, or imported meanwhile
             log.info("Did not import scheduled event %s of guild %s: %s", native.id, guild_id, error)
             return None
@@ -406,14 +409,38 @@ class NativeEvents(commands.Cog):
         except NotFound:
             return
         changes = {k: v for k, v in native.as_changes().items() if getattr(event, k) != v and v is not None}
-        if not changes or (native.status != SCHEDULED and set(changes) <= {"starts", "ends"}):
+        if changes and (native.status == SCHEDULED or not set(changes) <= {"starts", "ends"}):
+            try:
+                await self.bot.store.events.update(edited(event, changes))
+            except DomainError as error:
+                log.info("Did not follow the edit of scheduled event %s: %s", native.id, error)
+                return
+            await self.bot.follow_up.complete(link.guild_id, link.event_id)
+        await self.bot.store.native.saw(link.guild_id, native.id, native.fingerprint())
+
+    async def _push_import(self, link: NativeLink, native: Native, now: datetime) -> None:
+        """An imported event edited in calbot: its scheduled event (the member's own, so unmarked) follows."""
+        if native.status != SCHEDULED:
             return
         try:
-            await self.bot.store.events.update(edited(event, changes))
-        except DomainError as error:
-            log.info("Did not follow the edit of scheduled event %s: %s", native.id, error)
+            event = await self.bot.store.events.get(link.guild_id, link.event_id)
+        except NotFound:
             return
-        await self.bot.follow_up.complete(link.guild_id, link.event_id)
+        found = [m for m in mirrors(event, [], now, timedelta(0)) if m.key == ONE_OFF]
+        if not found or found[0].starts <= now:
+            return
+        body = found[0].payload(self._channel(found[0]), None, marked=False)
+        if not differs(native, body):
+            return
+        try:
+            patched = await self._call(event.id, "PATCH", f"/guilds/{{guild_id}}/scheduled-events/{native.id}",
+                                       link.guild_id, body)  # fmt: skip
+        except discord.HTTPException as error:
+            if error.status >= 500 or error.status == 429:
+                raise
+            await record_problem(self.bot, link.guild_id, event.id, EVENTS_TAB, error)
+            return
+        await self.bot.store.native.saw(link.guild_id, native.id, Native.of(patched).fingerprint())
 
     async def _retire_import(self, link: NativeLink) -> None:
         with contextlib.suppress(NotFound):

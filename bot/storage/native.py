@@ -53,6 +53,7 @@ class NativeLink:
     key: int  # the occurrence it mirrors; 0: the whole event or series
     imported: bool  # made in the tab by a member: calbot does not write it
     cover: str | None = None  # the image address calbot last sent as its cover
+    seen: str | None = None  # imported: Native.fingerprint() when calbot and the tab last agreed
 
 
 def _settings(guild_id: int, row: Row | None) -> NativeSettings:
@@ -76,6 +77,7 @@ def _link(row: Row) -> NativeLink:
         key=row["occurrence"],
         imported=bool(row["imported"]),
         cover=row["cover"],
+        seen=row["seen"],
     )
 
 
@@ -226,9 +228,17 @@ class SqlNative:
                 (link.native_id, link.guild_id, link.event_id, link.key),
             )
             await db.execute(
-                "INSERT INTO native_events (native_id, guild_id, event_id, occurrence, imported, cover) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (link.native_id, link.guild_id, link.event_id, link.key, int(link.imported), link.cover),
+                "INSERT INTO native_events (native_id, guild_id, event_id, occurrence, imported, cover, seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (link.native_id, link.guild_id, link.event_id, link.key, int(link.imported), link.cover, link.seen),
+            )
+
+    async def saw(self, guild_id: int, native_id: int, fingerprint: str) -> None:
+        """calbot and the tab agree on an imported scheduled event as it is now."""
+        async with self._db.write() as db:
+            await db.execute(
+                "UPDATE native_events SET seen = ? WHERE guild_id = ? AND native_id = ?",
+                (fingerprint, guild_id, native_id),
             )
 
     async def unlink(self, guild_id: int, native_id: int) -> None:
@@ -254,7 +264,7 @@ class SqlNative:
                     "DELETE FROM native_interested WHERE native_id = ? AND user_id = ?", (native_id, user_id)
                 )
 
-    async def import_event(self, event: Event, native_id: int) -> Event:
+    async def import_event(self, event: Event, native_id: int, fingerprint: str) -> Event:
         """Create the event a member made in the tab, and remember which scheduled event it is, in one
         transaction: a crash cannot import it twice. Queued for the follow-up like every write."""
         event = event.validated()
@@ -269,8 +279,8 @@ class SqlNative:
             created = event_from_row(row)
             await queue_sync(db, created.guild_id, created.id, None, now)
             await db.execute(
-                "INSERT INTO native_events (native_id, guild_id, event_id, occurrence, imported) "
-                "VALUES (?, ?, ?, 0, 1)",
-                (native_id, created.guild_id, created.id),
+                "INSERT INTO native_events (native_id, guild_id, event_id, occurrence, imported, seen) "
+                "VALUES (?, ?, ?, 0, 1, ?)",
+                (native_id, created.guild_id, created.id, fingerprint),
             )
         return created

@@ -121,6 +121,16 @@ async def test_events_made_in_the_tab_become_calbot_events_and_follow_it(world):
     await world.env.advance_time(1)
     assert (await world.bot.store.events.get(world.guild.id, 1)).name == "Big picnic"
 
+    # Edited in calbot, the member's own scheduled event follows (unmarked: it stays theirs).
+    await world.admin.slash(world.general, "event edit", event="1", start="2026-01-03 13:00")
+    await world.env.advance_time(PASS)
+    [native] = natives(world)
+    assert (native.id, native.name) == (made.id, "Big picnic")
+    assert datetime.fromisoformat(native.scheduled_start_time) == datetime(2026, 1, 3, 13, tzinfo=UTC)
+    assert native.description == "Bring food" and read_marker(native.description) is None
+    await world.env.advance_time(3600)  # a pass later: each side as the other left it, nothing undone
+    assert (await world.bot.store.events.get(world.guild.id, 1)).starts == datetime(2026, 1, 3, 13, tzinfo=UTC)
+
     backend.edit_scheduled_event(world.guild.id, made.id, {"status": 4})  # cancelled in the tab
     await world.env.advance_time(1)
     assert (await world.bot.store.events.upcoming(world.guild.id, world.bot.now()))[1] == 0

@@ -77,10 +77,12 @@ async def test_links_imports_and_interest(store: Store):
     assert await store.native.link_of(GUILD + 1, 901) is None  # another guild's
 
     draft = Event(guild_id=GUILD, calendar_id=calendar.id, name="Picnic", starts=NOW + timedelta(days=1))
-    imported = await store.native.import_event(draft, 950)
+    imported = await store.native.import_event(draft, 950, "fp1")
     with pytest.raises(Conflict):
-        await store.native.import_event(draft, 950)  # once
+        await store.native.import_event(draft, 950, "fp1")  # once
     assert (await store.native.link_of(GUILD, 950)).imported
+    await store.native.saw(GUILD, 950, "fp2")
+    assert (await store.native.link_of(GUILD, 950)).seen == "fp2"
     assert [e.event_id for e in await store.sync.for_event(GUILD, imported.id)] == [imported.id]  # its follow-up
 
     await store.attendees.respond(GUILD, event.id, 0, 7, MAYBE, None)
@@ -91,4 +93,6 @@ async def test_links_imports_and_interest(store: Store):
     assert await store.attendees.withdraw(GUILD, event.id, 0, 7, MAYBE) is True
     assert [(a.user_id, a.status) for a in await store.attendees.list(GUILD, event.id, 0)] == [(8, GOING)]
     await store.events.delete(GUILD, event.id)
-    assert await store.native.links(GUILD) == [NativeLink(950, GUILD, imported.id, 0, True, None)]  # with its event
+    assert await store.native.links(GUILD) == [
+        NativeLink(950, GUILD, imported.id, 0, True, None, "fp2")
+    ]  # with its event

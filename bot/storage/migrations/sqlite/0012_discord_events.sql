@@ -31,6 +31,7 @@ CREATE TABLE native_events (
     occurrence INTEGER NOT NULL DEFAULT 0,
     imported   INTEGER NOT NULL DEFAULT 0,
     cover      TEXT,
+    seen       TEXT, -- an imported one: its fingerprint when calbot last matched it, to tell who changed
     UNIQUE (guild_id, event_id, occurrence)
 );
 
