@@ -6,7 +6,8 @@ routes, their validation, the 100 cap, their 429s and gateway events (tests/stan
 - Exactly once: SIGKILL the instant Discord created the scheduled event, before calbot stored its id; the
   restarted bot finds it by its marker and never creates a second one.
 - 429s on these routes are waited out, and every event arrives once; a member's "Interested" becomes a maybe
-  and an event a member makes in the tab becomes a calbot event.
+  (read again from the users route after a resume) and an event a member makes in the tab becomes a calbot
+  event.
 
 Start-up is measured in each test and budgets scale with it; about 10-20 s per test on two cores.
 """
@@ -192,6 +193,11 @@ async def test_429s_are_waited_out_interest_counts_and_tab_events_come_in(guild:
     await until(guild, lambda: guild.rows(answered) == [(MEMBER_ID, "interested")], budget, "no maybe recorded")
     standin.set_interested(guild.guild_id, int(first["id"]), MEMBER_ID, False)
     await until(guild, lambda: guild.rows(answered) == [], budget, "the maybe was not taken back")
+
+    # Interest Discord did not send on the gateway (as across a lost connection) is read after the resume.
+    standin.guilds[guild.guild_id].scheduled_users[int(first["id"])].add(ADMIN_ID)
+    await standin.drop_connection()  # the bot resumes
+    await until(guild, lambda: guild.rows(answered) == [(ADMIN_ID, "interested")], budget, "no catch-up on resume")
 
     start_at = (soon + timedelta(days=1)).replace(microsecond=0)
     made = standin.member_creates_scheduled_event(guild.guild_id, MEMBER_ID, {

@@ -172,7 +172,6 @@ class NativeEvents(commands.Cog):
         await self.bot.wait_until_ready()
         store = self.bot.store
         await store.native.mark_all(shards=self.shards)  # what changed (or crashed) while calbot was down
-        self._spawn(self._catch_up_interested(), "native-interested")
         while not self.bot.is_closed():
             self._marked = False
             # A mark wakes the worker (by the store's notification when another process made it, on PostgreSQL);
@@ -322,7 +321,9 @@ class NativeEvents(commands.Cog):
     ) -> None:  # fmt: skip
         body = mirror.payload(self._channel(mirror), card_link(event))
         link = links.get(native.id) if native is not None else None
-        cover = await self._cover(event.image) if event.image and (link is None or link.cover != event.image) else None
+        # A cover is fetched once per image address: one that cannot be had is not tried again until it changes.
+        attempt = bool(event.image) and (link is None or link.cover != event.image)
+        cover = await self._cover(event.image) if attempt else None
         if cover is not None:
             body["image"] = cover
         try:
@@ -346,7 +347,7 @@ class NativeEvents(commands.Cog):
             await record_problem(self.bot, guild_id, event.id, EVENTS_TAB, error)
             return
         self._sent[native_id] = body
-        sent = event.image if cover is not None else (link.cover if link is not None else None)
+        sent = event.image if attempt else (link.cover if link is not None else None)
         await self.bot.store.native.link(NativeLink(native_id, guild_id, event.id, mirror.key, False, sent))
         await clear_problems(self.bot, guild_id, event.id, EVENTS_TAB)
 
@@ -541,8 +542,9 @@ class NativeEvents(commands.Cog):
             event = await self.bot.store.events.get(guild_id, event_id)
             await update_card(self.bot, event, await self.bot.store.calendars.get(guild_id, event.calendar_id))
 
-    @commands.Cog.listener()
-    async def on_resumed(self) -> None:
+    @commands.Cog.listener("on_ready")  # at start-up, and after a connection that could not resume
+    @commands.Cog.listener("on_resumed")
+    async def _connected(self) -> None:
         self._spawn(self._catch_up_interested(), "native-interested")
 
     async def _catch_up_interested(self) -> None:

@@ -5,10 +5,16 @@ model recurrence_rule."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from bot.config import load_config
 from bot.domain.models import Event
 from bot.domain.native import read_marker
+from tests.channels import HttpReceiver
+from tests.conftest import QUIET_SYNC, write_config
 
 PASS = 5  # seconds of virtual time for a pass of the mirror to run
 
@@ -176,3 +182,49 @@ async def test_without_manage_events_the_refusal_is_shown_once_and_not_retried(w
     res = await world.admin.slash(world.general, "settings show")
     tab = next(f.value for f in res.response.embeds[0].fields if f.name == "Discord's Events tab")
     assert "lacks the Manage Events permission" in tab
+
+
+@pytest.fixture
+def http():
+    server = HttpReceiver()
+    server.start()
+    yield server
+    server.stop()
+
+
+def scheduled_posts(world) -> list[dict]:
+    return [r.json for r in world.env.http_requests if r.method == "POST" and r.path.endswith("/scheduled-events")]
+
+
+async def test_an_image_becomes_the_cover_fetched_behind_the_webhook_fence(world, http, tmp_path):
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    )
+    http.files["/cover.png"] = ("image/png", png)
+    await mirrored_calendar(world)
+    await world.admin.slash(world.general, "event create", name="Raid", start="tomorrow 18:00", calendar="General",
+                            image=http.url("/cover.png"))  # fmt: skip
+    await world.env.advance_time(PASS)
+    [sent] = scheduled_posts(world)
+    assert "image" not in sent  # 127.0.0.1 is a private address: refused by default, the event shown without
+    assert len(natives(world)) == 1
+
+    world.config = load_config(
+        str(write_config(tmp_path, QUIET_SYNC + "[broadcast]\nallow_private_targets = true\n")),
+        environ={"DISCORD_TOKEN": "t"},
+    )
+    await world.restart()  # a calbot whose operator allows private addresses (as the webhooks' own tests do)
+    await world.admin.slash(world.general, "event create", name="Raid 2", start="tomorrow 19:00", calendar="General",
+                            image=http.url("/cover.png"))  # fmt: skip
+    await world.env.advance_time(PASS)
+    assert scheduled_posts(world)[-1]["image"] == "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+async def test_an_event_in_a_voice_channel_is_a_voice_event_there(world):
+    voice = world.guild.create_voice_channel("Raid voice")
+    await mirrored_calendar(world)
+    await world.admin.slash(world.general, "event create", name="Raid", start="tomorrow 18:00", calendar="General",
+                            location=f"<#{voice.id}>")  # fmt: skip
+    await world.env.advance_time(PASS)
+    [native] = natives(world)
+    assert (native.entity_type, native.channel_id, native.entity_metadata) == (2, voice.id, None)
