@@ -220,7 +220,7 @@ class NativeEvents(commands.Cog):
 
     # ---------------------------------------------------------------- mirror out (and in, for what was missed)
 
-    async def mirror(self, guild_id: int) -> tuple[datetime, dict[int, int]]:
+    async def mirror(self, guild_id: int) -> tuple[datetime | None, dict[int, int]]:
         """One pass over the guild: the tab made to hold what calbot wants there. Returns when the next pass is
         due and how many events the cap left out, per calendar."""
         store, now, me = self.bot.store, self.bot.now(), self.bot.user.id
@@ -234,6 +234,9 @@ class NativeEvents(commands.Cog):
         for native in listed:
             link = links.get(native.id)
             if link is not None and link.imported:
+                if not await self._exists(link):  # deleted in calbot: it goes from the tab too
+                    await self._delete(guild_id, native, None)
+                    continue
                 foreign.append(native)
                 if link.seen != native.fingerprint():  # changed in the tab since calbot last matched it
                     await self._follow_import(link, native)
@@ -284,7 +287,16 @@ class NativeEvents(commands.Cog):
             await self._write(guild_id, mirror, events[mirror.event_id], ours.get((mirror.event_id, mirror.key)),
                               links, now)  # fmt: skip
         following = min([now + PASS_EVERY, *(m.ends for m in keep if m.ends > now)])
+        if not events and settings.import_calendar_id is None:
+            following = None  # nothing mirrored or imported any more: no pass until something changes
         return following, left_out
+
+    async def _exists(self, link: NativeLink) -> bool:
+        try:
+            await self.bot.store.events.get(link.guild_id, link.event_id)
+        except NotFound:
+            return False
+        return True
 
     async def _wanted(
         self, calendar: Calendar, now: datetime, window: timedelta, events: dict[int, Event], wanted: list[Mirror]

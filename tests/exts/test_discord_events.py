@@ -137,6 +137,19 @@ async def test_events_made_in_the_tab_become_calbot_events_and_follow_it(world):
     await world.env.advance_time(3600)  # a pass later: each side as the other left it, nothing undone
     assert (await world.bot.store.events.get(world.guild.id, 1)).starts == datetime(2026, 1, 3, 13, tzinfo=UTC)
 
+    # Deleted in calbot, it goes from the tab and is not brought in again.
+    second = backend.create_scheduled_event(
+        world.guild.id, name="Quiz", entity_type=3, creator_id=world.alice.id,
+        scheduled_start_time="2026-01-04T12:00:00+00:00", scheduled_end_time="2026-01-04T13:00:00+00:00",
+        entity_metadata={"location": "The pub"},
+    )  # fmt: skip
+    await world.env.advance_time(PASS)
+    assert (await world.bot.store.events.get(world.guild.id, 2)).name == "Quiz"
+    await world.admin.slash(world.general, "event delete", event="2")
+    await world.env.advance_time(PASS)
+    assert second.id not in [n.id for n in natives(world)]
+    assert (await world.bot.store.events.upcoming(world.guild.id, world.bot.now()))[1] == 1  # Picnic alone
+
     backend.edit_scheduled_event(world.guild.id, made.id, {"status": 4})  # cancelled in the tab
     await world.env.advance_time(1)
     assert (await world.bot.store.events.upcoming(world.guild.id, world.bot.now()))[1] == 0

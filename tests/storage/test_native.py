@@ -92,7 +92,7 @@ async def test_links_imports_and_interest(store: Store):
     assert await store.attendees.withdraw(GUILD, event.id, 0, 8, MAYBE) is False  # going stands
     assert await store.attendees.withdraw(GUILD, event.id, 0, 7, MAYBE) is True
     assert [(a.user_id, a.status) for a in await store.attendees.list(GUILD, event.id, 0)] == [(8, GOING)]
-    await store.events.delete(GUILD, event.id)
-    assert await store.native.links(GUILD) == [
-        NativeLink(950, GUILD, imported.id, 0, True, None, "fp2")
-    ]  # with its event
+    await store.events.delete(GUILD, event.id)  # the link stays: the next pass deletes its scheduled event
+    assert [link.native_id for link in await store.native.links(GUILD)] == [901, 950]
+    await store.native.unlink(GUILD, 901)
+    assert await store.native.interested(901) == set()  # with its link

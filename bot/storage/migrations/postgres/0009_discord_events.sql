@@ -27,7 +27,7 @@ CREATE INDEX native_guilds_due ON native_guilds (due_at);
 CREATE TABLE native_events (
     native_id  BIGINT PRIMARY KEY,
     guild_id   BIGINT NOT NULL,
-    event_id   BIGINT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id   BIGINT NOT NULL, -- kept when the event is deleted: the next pass deletes its scheduled event
     occurrence BIGINT NOT NULL DEFAULT 0,
     imported   INTEGER NOT NULL DEFAULT 0,
     cover      TEXT,

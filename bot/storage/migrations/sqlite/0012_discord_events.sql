@@ -27,7 +27,7 @@ CREATE INDEX native_guilds_due ON native_guilds (due_at);
 CREATE TABLE native_events (
     native_id  INTEGER PRIMARY KEY,
     guild_id   INTEGER NOT NULL,
-    event_id   INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id   INTEGER NOT NULL, -- kept when the event is deleted: the next pass deletes its scheduled event
     occurrence INTEGER NOT NULL DEFAULT 0,
     imported   INTEGER NOT NULL DEFAULT 0,
     cover      TEXT,
@@ -46,7 +46,7 @@ CREATE TABLE native_interested (
 -- A refused mirror (Discord's 403) is recorded against the event it failed on, like other background work.
 CREATE TABLE problems_new (
     guild_id   INTEGER NOT NULL,
-    event_id   INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    event_id   INTEGER NOT NULL, -- kept when the event is deleted: the next pass deletes its scheduled event
     what       TEXT NOT NULL CHECK (what IN ('series card', 'reminders', 'follow-up', 'delivery', 'events tab')),
     error      TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
