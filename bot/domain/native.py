@@ -96,10 +96,12 @@ class Mirror:
     def payload(self, channel: tuple[int, int] | None, link: str | None, *, marked: bool = True) -> dict[str, Any]:
         """The body for Discord. `channel`: (entity type, id) of the voice or stage channel the event names.
         Not `marked`: a member's own scheduled event (imported), which keeps its description as it is."""
-        tail = "\n\n" + (f"{link}\n" if link else "") + marker(self.event_id, self.key) if marked else ""
+        footer = "\n".join([*([link] if link else []), marker(self.event_id, self.key)]) if marked else ""
+        room = DESCRIPTION_MAX - len(footer) - 2
+        text = _cut(self.description.strip(), room) if marked else _cut(self.description, DESCRIPTION_MAX)
         body: dict[str, Any] = {
             "name": _cut(self.name, NAME_MAX),
-            "description": _cut(self.description, DESCRIPTION_MAX - len(tail)) + tail,
+            "description": "\n\n".join(part for part in (text, footer) if part) if marked else text,
             "scheduled_start_time": _iso(self.starts),
             "scheduled_end_time": _iso(self.ends),
             "privacy_level": 2,  # GUILD_ONLY, the only one there is
@@ -122,9 +124,9 @@ def differs(native: Native, body: dict[str, Any]) -> bool:
     location = (body.get("entity_metadata") or {}).get("location") or ""
     channel = int(body["channel_id"]) if body.get("channel_id") else None
     ends = _instant(body["scheduled_end_time"])
-    return (
-        native.name != body["name"]
-        or native.description != body["description"]
+    return (  # texts compared as Discord may keep them: without surrounding blanks
+        native.name.strip() != body["name"].strip()
+        or native.description.strip() != body["description"].strip()
         or native.starts != _instant(body["scheduled_start_time"])
         or (native.ends is not None and native.ends != ends)
         or native.entity_type != body["entity_type"]

@@ -106,6 +106,8 @@ def test_the_body_keeps_discords_limits_and_carries_the_marker():
     assert body["entity_type"] == EXTERNAL and len(body["entity_metadata"]["location"]) == 100
     assert body["scheduled_end_time"] == "2026-01-06T20:00:00+00:00"
     assert read_marker(body["description"]) == (12, 0)
+    bare = Mirror(12, 0, 1, START, START + timedelta(hours=1), "n", "  ", "l").payload(None, None)
+    assert bare["description"] == "calbot event #12"  # no blank lines Discord would trim, so no edit each pass
     voice = mirror.payload((VOICE, 555), None)
     assert (voice["entity_type"], voice["channel_id"], voice["entity_metadata"]) == (VOICE, "555", None)
     native = Native.of({**body, "id": "9", "creator_id": "1", "status": 1})
