@@ -8,7 +8,7 @@ A real discord.py client can be pointed at it with two URLs:
 
 The stand-in keeps a small world (guilds, channels, roles, members, DM
 channels), answers the REST routes a typical slash-command bot uses with
-Discord-shaped payloads and errors, speaks the gateway protocol (HELLO,
+Discord-shaped payloads and errors (guild scheduled events: _scheduled_events.py), speaks the gateway protocol (HELLO,
 IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME with replay, member chunks, shards) and
 can act as a user (slash commands, autocomplete, component clicks, modal
 submits, plain messages, reactions).  Everything runs on the current asyncio
