@@ -128,14 +128,13 @@ class NativeEvents(commands.Cog):
         self._parsers: dict[str, Any] = {}
         self._sent: dict[int, dict[str, Any]] = {}  # what calbot last wrote to each scheduled event: its echo
         self._locks: dict[int, asyncio.Lock] = {}  # one pass or gateway change at a time per guild
-        self._worker: asyncio.Task | None = None
 
     async def cog_load(self) -> None:
         parsers = self.bot._connection.parsers  # the raw payloads, before discord.py's cache drops them
         for name in WATCHED:
             self._parsers[name] = parsers[name]
             parsers[name] = functools.partial(self._raw, name, parsers[name])
-        self._worker = self._spawn(self._work(), "native-events")
+        self._spawn(self._work(), "native-events")
         await self.bot.store.subscribe(NATIVE_CHANNEL, self._on_notice)
 
     def _on_notice(self, payload: str) -> None:
@@ -573,7 +572,6 @@ class NativeEvents(commands.Cog):
                     await self._interest(guild_id, link.native_id, user_id, True)
                 for user_id in recorded - users:
                     await self._interest(guild_id, link.native_id, user_id, False)
-            await self.bot.store.native.users_checked(guild_id)
 
     async def _users(self, guild_id: int, native_id: int) -> set[int]:
         found: set[int] = set()

@@ -35,7 +35,6 @@ class NativeSettings:
     window_days: int = WINDOW_DAYS
     refused: str | None = None  # why Discord refused the last pass (no Manage Events), until the next change
     left_out: dict[int, int] = field(default_factory=dict)  # calendar id → events the 100 cap left out
-    users_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,6 @@ def _settings(guild_id: int, row: Row | None) -> NativeSettings:
         window_days=row["window_days"],
         refused=row["refused"],
         left_out={int(k): v for k, v in json.loads(row["left_out"]).items()},
-        users_checked_at=instant(row["users_checked_at"]),
     )
 
 
@@ -192,12 +190,6 @@ class SqlNative:
                 (),
             )
         return instant(row["due"]) if row is not None else None
-
-    async def users_checked(self, guild_id: int) -> None:
-        async with self._db.write() as db:
-            await db.execute(
-                "UPDATE native_guilds SET users_checked_at = ? WHERE guild_id = ?", (epoch(self._clock()), guild_id)
-            )
 
     async def guilds(self, *, shards: Shards | None = None) -> list[int]:
         """Every guild that mirrors or imports."""

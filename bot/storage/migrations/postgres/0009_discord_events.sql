@@ -16,8 +16,7 @@ CREATE TABLE native_guilds (
     attempts           BIGINT NOT NULL DEFAULT 0, -- failed passes in a row
     last_error         TEXT,
     refused            TEXT,                      -- Discord refused (403): why, no pass until the next change
-    left_out           TEXT NOT NULL DEFAULT '{}', -- JSON {calendar id: events not mirrored for the 100 cap}
-    users_checked_at   BIGINT                     -- when the Interested lists were last read
+    left_out           TEXT NOT NULL DEFAULT '{}'  -- JSON {calendar id: events not mirrored for the 100 cap}
 );
 CREATE INDEX native_guilds_due ON native_guilds (due_at);
 
