@@ -208,7 +208,8 @@ class NativeEvents(commands.Cog):
             await store.native.retry(claim, now + timedelta(seconds=limited.retry_after), describe(limited))
         except Exception as error:  # Discord down, a timeout, or a bug: back off, never spin
             pause = min(RETRY_LONGEST, RETRY_FIRST * 2 ** min(claim.attempts, 10))
-            if isinstance(error, discord.DiscordServerError | aiohttp.ClientError | TimeoutError | OSError):
+            limited = isinstance(error, discord.HTTPException) and error.status == 429  # discord.py gave up
+            if limited or isinstance(error, discord.DiscordServerError | aiohttp.ClientError | TimeoutError | OSError):
                 log.warning("The Events tab mirror of guild %s failed (%s); again in %s", claim.guild_id,
                             describe(error), pause)  # fmt: skip
             else:
