@@ -232,6 +232,17 @@ def mirrors(event: Event, changes: list[OccurrenceChange], now: datetime, window
     return [_mirror(o, o.key) for o in found]
 
 
+def enters(event: Event, changes: list[OccurrenceChange], now: datetime, window: timedelta) -> datetime | None:
+    """When the next occurrence of a series mirrored occurrence by occurrence comes into the window (the
+    window rolls on then); None for anything else."""
+    if event.recurrence is None or discord_rule(event, changes, now) is not None:
+        return None
+    edge = now + window
+    later = expand(event, changes, after=edge, before=edge + timedelta(days=366 * 5), limit=2)
+    # A second after it is at the window's edge: the window is [now, now + window).
+    return next((o.starts - window + timedelta(seconds=1) for o in later if o.starts >= edge), None)
+
+
 def nearest(wanted: list[Mirror], room: int) -> tuple[list[Mirror], dict[int, int]]:
     """The `room` nearest of `wanted`, and how many were left out, per calendar."""
     ordered = sorted(wanted, key=lambda m: (m.starts, m.event_id, m.key))

@@ -4,7 +4,8 @@ Mirror out. A calendar with `discord_events` on has its events in the tab. Work 
 one row per guild (bot/storage/native.py), leased like the reminder outbox: every write of an event of such
 a guild asks for a pass in its follow-up step (bot/exts/follow_up.py), a calendar switched on or off does in
 its own write, and each pass ends by saying when the next is due (when the nearest mirrored event ends, so
-the next one moves up into a freed place and a series' window rolls on; at the latest PASS_EVERY). A pass
+the next one moves up into a freed place, or a series' next occurrence comes into its window; at the latest
+PASS_EVERY). A pass
 lists the guild's scheduled events first and compares: what calbot wants there is created, edited back or
 deleted, and nothing else. Every description calbot writes carries its marker, so a scheduled event whose
 id a crash kept from being stored is found by that list and taken over, never created twice. A 429 is
@@ -48,6 +49,7 @@ from bot.domain.native import (
     Mirror,
     Native,
     differs,
+    enters,
     mirrors,
     named_channel,
     nearest,
@@ -267,9 +269,10 @@ class NativeEvents(commands.Cog):
         left_out: dict[int, int] = {}
         window = timedelta(days=settings.window_days)
         imported = {link.event_id for link in links.values() if link.imported}
+        wakes: list[datetime] = []  # when a series' window rolls on to its next occurrence
         for calendar in await store.calendars.list(guild_id):
             if calendar.discord_events:
-                beyond = await self._wanted(calendar, now, window, events, wanted)
+                beyond = await self._wanted(calendar, now, window, events, wanted, wakes)
                 if beyond:
                     left_out[calendar.id] = beyond
         wanted = [m for m in wanted if m.event_id not in imported]
@@ -286,7 +289,7 @@ class NativeEvents(commands.Cog):
         for mirror in keep:
             await self._write(guild_id, mirror, events[mirror.event_id], ours.get((mirror.event_id, mirror.key)),
                               links, now)  # fmt: skip
-        following = min([now + PASS_EVERY, *(m.ends for m in keep if m.ends > now)])
+        following = min([now + PASS_EVERY, *(m.ends for m in keep if m.ends > now), *wakes])
         if not events and settings.import_calendar_id is None:
             following = None  # nothing mirrored or imported any more: no pass until something changes
         return following, left_out
@@ -299,10 +302,11 @@ class NativeEvents(commands.Cog):
         return True
 
     async def _wanted(
-        self, calendar: Calendar, now: datetime, window: timedelta, events: dict[int, Event], wanted: list[Mirror]
-    ) -> int:
-        """Add what of the calendar belongs in the tab to `wanted`; return how many one-off events are beyond
-        the cap anyway (not even read)."""
+        self, calendar: Calendar, now: datetime, window: timedelta, events: dict[int, Event], wanted: list[Mirror],
+        wakes: list[datetime],
+    ) -> int:  # fmt: skip
+        """Add what of the calendar belongs in the tab to `wanted` (and when a series' window next rolls on to
+        `wakes`); return how many one-off events are beyond the cap anyway (not even read)."""
         store, guild_id = self.bot.store, calendar.guild_id
         one_offs, total = await store.events.upcoming(guild_id, now, calendar_id=calendar.id, limit=NATIVE_CAP)
         series = await store.events.series(guild_id, now + SERIES_AHEAD, calendar_id=calendar.id)
@@ -310,11 +314,14 @@ class NativeEvents(commands.Cog):
         for event in [*one_offs, *series]:
             try:
                 found = mirrors(event, changes.get(event.id, []), now, window)
+                wake = enters(event, changes.get(event.id, []), now, window)
             except Exception as error:  # a row that raises is recorded and skipped: the rest are mirrored
                 await record_problem(self.bot, guild_id, event.id, EVENTS_TAB, error)
                 continue
             events[event.id] = event
             wanted.extend(found)
+            if wake is not None:
+                wakes.append(wake)
         return total - len(one_offs)
 
     def _channel(self, mirror: Mirror) -> tuple[int, int] | None:

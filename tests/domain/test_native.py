@@ -18,6 +18,7 @@ from bot.domain.native import (
     differs,
     discord_rule,
     discord_starts,
+    enters,
     marker,
     mirrors,
     named_channel,
@@ -80,6 +81,17 @@ def test_rules_discord_cannot_say_are_mirrored_occurrence_by_occurrence(rule, zo
     found = mirrors(event, [], NOW, timedelta(days=40))
     assert found and all(m.rule is None and m.key == int(m.starts.timestamp()) for m in found)
     assert all(NOW < m.starts < NOW + timedelta(days=40) for m in found)
+
+
+def test_the_window_rolls_on_when_the_next_occurrence_comes_into_it():
+    twice = series(Recurrence("WEEKLY", by_day=("TU", "TH")))  # Tuesdays and Thursdays at 18:00
+    window = timedelta(days=7)
+    assert [m.starts for m in mirrors(twice, [], NOW, window)] == [START]  # within Thursday 1 to 8, 12:00
+    # Thursday 8 January 18:00 comes into the window on Thursday 1 January just after 18:00.
+    later = enters(twice, [], NOW, window)
+    assert later == datetime(2026, 1, 1, 18, 0, 1, tzinfo=UTC)
+    assert [m.starts for m in mirrors(twice, [], later, window)] == [START, START + timedelta(days=2)]
+    assert enters(series(Recurrence("WEEKLY")), [], NOW, window) is None  # Discord's rule repeats it itself
 
 
 def test_a_series_with_a_cancelled_occurrence_is_mirrored_without_it():

@@ -241,3 +241,18 @@ async def test_an_event_in_a_voice_channel_is_a_voice_event_there(world):
     await world.env.advance_time(PASS)
     [native] = natives(world)
     assert (native.entity_type, native.channel_id, native.entity_metadata) == (2, voice.id, None)
+
+
+async def test_a_series_discord_cannot_repeat_rolls_on_through_the_window(world):
+    await mirrored_calendar(world)
+    await world.admin.slash(world.general, "event create", name="Training", start="2026-01-06 18:00",
+                            repeat="FREQ=WEEKLY;BYDAY=TU,TH", calendar="General")  # fmt: skip
+    await world.env.advance_time(PASS)
+    starts = [datetime.fromisoformat(n.scheduled_start_time) for n in natives(world)]
+    assert starts == [datetime(2026, 1, 6, 18, tzinfo=UTC)]  # the 7-day window from Thursday 1 January 00:00
+    assert [n.name for n in natives(world)] == ["Training"] and read_marker(natives(world)[0].description) == (
+        1, int(datetime(2026, 1, 6, 18, tzinfo=UTC).timestamp()))  # fmt: skip
+
+    await world.env.advance_time(18 * 3600 + PASS)  # Thursday 8 January 18:00 is 7 days ahead now
+    starts = [datetime.fromisoformat(n.scheduled_start_time) for n in natives(world)]
+    assert starts == [datetime(2026, 1, 6, 18, tzinfo=UTC), datetime(2026, 1, 8, 18, tzinfo=UTC)]
