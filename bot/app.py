@@ -96,7 +96,7 @@ class CalBot(commands.Bot):
         self.metrics = metrics or Metrics()
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents(guilds=True),
+            intents=discord.Intents(guilds=True, guild_scheduled_events=True),  # the Events tab (exts/native.py)
             tree_cls=CalbotTree,
             help_command=None,
             # Nothing the bot sends pings anyone unless a send names who may be pinged.

@@ -102,6 +102,7 @@ class HttpReceiver:
         self.statuses: deque[int] = deque()
         self.secrets: dict[str, str] = {}
         self.redirect_to: str | None = None
+        self.files: dict[str, tuple[str, bytes]] = {}  # path -> (content type, body) served as they are
         self.port = 0
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -149,6 +150,9 @@ class HttpReceiver:
                 self.calls.append(call)
                 return web.json_response({"error": "bad signature"}, status=401)
         self.calls.append(call)
+        if request.path in self.files:
+            kind, data = self.files[request.path]
+            return web.Response(body=data, content_type=kind)
         if self.redirect_to is not None:
             raise web.HTTPFound(self.redirect_to)
         status = self.statuses.popleft() if self.statuses else 200

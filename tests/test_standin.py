@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -332,14 +334,76 @@ async def test_rest_faults_and_validation(standin: DiscordStandIn, world: dict[s
 
         # unknown routes are answered with 404 and recorded
         with pytest.raises(discord.NotFound):
-            await bot.http.request(discord.http.Route("GET", "/guilds/{guild_id}/scheduled-events", guild_id=guild))
-        assert standin.unknown_routes == [("GET", f"/guilds/{guild}/scheduled-events")]
+            await bot.http.request(discord.http.Route("GET", "/guilds/{guild_id}/emojis", guild_id=guild))
+        assert standin.unknown_routes == [("GET", f"/guilds/{guild}/emojis")]
 
         # slash helper refuses what a Discord client would not send
         with pytest.raises(StandInError):
             await standin.slash(guild, general, MEMBER_ID, "event", subcommand_path=["add"], options={"hours": 1})
         with pytest.raises(StandInError):
             await standin.slash(guild, general, MEMBER_ID, "nope")
+
+
+async def test_scheduled_events_are_validated_capped_rate_limited_and_sent_on_the_gateway(
+    standin: DiscordStandIn, world: dict[str, int]
+):
+    guild = world["guild"]
+    bot = TinyBot(guild)
+    soon = discord.utils.utcnow() + datetime.timedelta(days=1)
+    body = {
+        "name": "Raid", "entity_type": 3, "privacy_level": 2, "entity_metadata": {"location": "The nether"},
+        "scheduled_start_time": soon.isoformat(),
+        "scheduled_end_time": (soon + datetime.timedelta(hours=1)).isoformat(),
+    }  # fmt: skip
+    async with running(standin, bot):  # routes are made once it points at the stand-in
+        route = discord.http.Route("POST", "/guilds/{guild_id}/scheduled-events", guild_id=guild)
+        with pytest.raises(discord.Forbidden):  # Manage Events is not among the bot's defaults
+            await bot.http.request(route, json=body)
+        bot_role = standin.guilds[guild].bot_role_id
+        standin.guilds[guild].roles[bot_role]["permissions"] = str(Permissions.DEFAULT_BOT | Permissions.MANAGE_EVENTS)
+
+        refused = {
+            "no end": {**body, "scheduled_end_time": None},
+            "no location": {**body, "entity_metadata": {}},
+            "long name": {**body, "name": "x" * 101},
+            "empty name": {**body, "name": ""},
+            "long description": {**body, "description": "x" * 1001},
+            "in the past": {**body, "scheduled_start_time": "2020-01-01T00:00:00+00:00"},
+            "rule outside the subset": {**body, "recurrence_rule": {"frequency": 2, "interval": 3, "by_weekday": [1],
+                                                                    "start": body["scheduled_start_time"]}},
+            "voice without a channel": {**body, "entity_type": 2},
+        }  # fmt: skip
+        for why, wrong in refused.items():
+            with pytest.raises(discord.HTTPException) as exc:
+                await bot.http.request(route, json=wrong)
+            assert (exc.value.status, exc.value.code) == (400, 50035), why
+
+        weekly = {"frequency": 2, "interval": 1, "by_weekday": [soon.weekday()], "start": body["scheduled_start_time"]}
+        made = await bot.http.request(route, json={**body, "recurrence_rule": weekly})
+        assert made["recurrence_rule"] == weekly and made["creator_id"] == str(standin.bot_user_id)
+        for n in range(99):
+            await bot.http.request(route, json={**body, "name": f"Raid {n}"})
+        with pytest.raises(discord.HTTPException) as exc:  # the 101st uncompleted one
+            await bot.http.request(route, json=body)
+        assert (exc.value.status, exc.value.code) == (400, 30038)
+
+        one = discord.http.Route("PATCH", "/guilds/{guild_id}/scheduled-events/{id}", guild_id=guild, id=made["id"])
+        assert (await bot.http.request(one, json={"name": "Renamed"}))["name"] == "Renamed"
+        standin.set_interested(guild, int(made["id"]), MEMBER_ID)
+        users = discord.http.Route(
+            "GET", "/guilds/{guild_id}/scheduled-events/{id}/users", guild_id=guild, id=made["id"]
+        )
+        assert [u["user"]["id"] for u in await bot.http.request(users)] == [str(MEMBER_ID)]
+
+        standin.scheduled_event_rate = (2, 0.5)  # a bucket of its own: discord.py waits the 429s out
+        listing = discord.http.Route("GET", "/guilds/{guild_id}/scheduled-events", guild_id=guild)
+        for _ in range(4):
+            assert len(await bot.http.request(listing)) == 100
+        assert standin.scheduled_event_429s > 0
+
+        sent = [json.loads(text)["t"] for session in standin.sessions for _seq, text in session.buffer]
+        assert sent.count("GUILD_SCHEDULED_EVENT_CREATE") == 100
+        assert {"GUILD_SCHEDULED_EVENT_UPDATE", "GUILD_SCHEDULED_EVENT_USER_ADD"} <= set(sent)
 
 
 @pytest.mark.asyncio

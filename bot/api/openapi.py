@@ -458,13 +458,14 @@ EVENT = {
 
 CALENDAR = {
     "type": "object",
-    "required": ["id", "name", "description", "color", "label", "created_at", "updated_at"],
+    "required": ["id", "name", "description", "color", "label", "discord_events", "created_at", "updated_at"],
     "properties": {
         "id": ID,
         "name": STRING,
         "description": STRING,
         "color": {"type": "string", "enum": COLORS},
         "label": STRING,
+        "discord_events": {"type": "boolean", "description": "Its events are mirrored into Discord's Events tab."},
         "created_at": INSTANT,
         "updated_at": INSTANT,
     },
@@ -473,6 +474,12 @@ CALENDAR_FIELDS = {
     "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
     "description": nullable({"type": "string", "maxLength": CALENDAR_DESCRIPTION_MAX}),
     "color": nullable({"type": "string", "enum": COLORS}),
+    "discord_events": nullable(
+        {
+            "type": "boolean",
+            "description": "Mirror its events into Discord's Events tab (calbot needs Manage Events); null keeps it.",
+        }
+    ),
 }
 
 

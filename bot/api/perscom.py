@@ -236,6 +236,7 @@ def calendar_resource(calendar: Calendar) -> dict[str, Any]:
         "description": calendar.description,
         "color": calendar.color.name,
         "label": calendar.name,
+        "discord_events": calendar.discord_events,
         "created_at": iso(calendar.created_at),
         "updated_at": iso(calendar.updated_at),
     }
@@ -736,6 +737,9 @@ def read_calendar(data: dict[str, Any], *, guild_id: int, existing: Calendar | N
             changes["color"] = parse_color(color)
         except InvalidField as error:
             r.fail("color", error.reason)
+    discord_events = r.boolean("discord_events")  # mirrored into Discord's Events tab (bot/exts/native.py)
+    if isinstance(discord_events, bool):
+        changes["discord_events"] = discord_events
     errors.raise_if_any()
     calendar = existing or Calendar(guild_id=guild_id, name="", color=Color.NONE)
     try:

@@ -93,6 +93,7 @@ class Calendar:
     color: Color = Color.NONE
     channel_id: int | None = None
     ping_role_id: int | None = None  # mentioned by the calendar's public reminders
+    discord_events: bool = False  # its events are mirrored into Discord's Events tab (bot/exts/native.py)
     id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

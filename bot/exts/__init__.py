@@ -9,6 +9,7 @@ EXTENSIONS = (
     "bot.exts.notifications",
     "bot.exts.me",
     "bot.exts.sync",
+    "bot.exts.native",
     "bot.exts.api_tokens",
     "bot.exts.help",
     "bot.exts.setup",

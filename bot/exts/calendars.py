@@ -144,6 +144,7 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         clear_channel="Post its cards in the server's default channel instead of its own",
         ping_role="A role its channel reminders mention",
         clear_ping_role="Stop mentioning a role in its reminders",
+        discord_events="Show its events in Discord's own Events tab (calbot needs Manage Events)",
     )
     @app_commands.choices(color=COLOR_CHOICES)
     @manager_only()
@@ -158,8 +159,9 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         clear_channel: bool = False,
         ping_role: discord.Role | None = None,
         clear_ping_role: bool = False,
+        discord_events: bool | None = None,
     ) -> None:
-        """Change a calendar's name, description, colour, channel or ping role."""
+        """Change a calendar's name, description, colour, channel, ping role or Events tab mirroring."""
         changes = {}
         if name is not None:
             changes["name"] = name
@@ -180,11 +182,15 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
             changes["ping_role_id"] = pingable(interaction, ping_role)
         if clear_ping_role:
             changes["ping_role_id"] = None
+        if discord_events is not None:
+            changes["discord_events"] = discord_events
         if not changes:
             await respond(interaction, "Nothing to change: give at least one option.")
             return
         updated = await self.bot.store.calendars.update(dataclasses.replace(calendar, **changes))
-        await respond(interaction, f"Updated calendar **{updated.name}**.")
+        if discord_events is not None:
+            self.bot.dispatch("native_marked", interaction.guild_id)
+        await respond(interaction, f"Updated calendar **{updated.name}**.{mirroring_note(discord_events)}")
 
     @app_commands.command(name="delete")
     @app_commands.describe(calendar="The calendar to delete, with all its events")
@@ -292,6 +298,14 @@ def calendars_embed(calendars: Sequence[Calendar], counts: Mapping[int, int]) ->
             break
         embed.add_field(name=calendar.name, value=value, inline=False)
     return fit_embed(embed)
+
+
+def mirroring_note(discord_events: bool | None) -> str:
+    if discord_events is None:
+        return ""
+    if discord_events:
+        return " Its events now appear in Discord's Events tab (nearest first, 100 at most per server)."
+    return " Its events are leaving Discord's Events tab."
 
 
 async def retire(bot: CalBot, events: list[Event], calendar: Calendar) -> None:

@@ -1,6 +1,6 @@
 """The one Discord-side step after a write to an event, whichever road wrote it: plan its reminders,
-post or update its card (or mark it cancelled), DM the members the write moved off a waitlist, and tell
-the series-card roller.
+post or update its card (or mark it cancelled), DM the members the write moved off a waitlist, ask for a
+pass of the Events tab mirror (bot/exts/native.py) when the guild mirrors, and tell the series-card roller.
 
 Every write of an event queues an entry in the store's event_sync queue in its own transaction (see
 bot/storage/sync.py). A slash command completes its own event's entries at once, so it can reply with
@@ -67,6 +67,9 @@ class FollowUp:
                 outcome = await self._retire(deleted, calendar)
             else:
                 outcome = await self._bring_up_to_date(guild_id, event_id, calendar, promoted)
+            # Before the entries go, so a crash here leaves them to ask again: the Events tab follows the write.
+            if await self.bot.store.native.mark(guild_id, only_known=True):
+                self.bot.dispatch("native_marked", guild_id)
             await self.bot.store.sync.done([e.id for e in entries])
             if outcome.problem is None:  # reminders planned, card up to date: what failed before works now
                 await clear_problems(self.bot, guild_id, event_id, FOLLOW_UP, REMINDERS)

@@ -46,6 +46,7 @@ WHAT_LABELS = {
     "reminders": "its reminders cannot be planned",
     "follow-up": "a change cannot be applied on Discord",
     "delivery": "a reminder could not be handled",
+    "events tab": "it cannot be shown in Discord's Events tab",
 }
 
 

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.domain.errors import InvalidField
 from bot.domain.models import Calendar
+from bot.domain.native import WINDOW_MAX_DAYS
 from bot.domain.notifications import parse_intervals
 from bot.reminders import DeliveryError
 from bot.storage.database import Unavailable
@@ -30,6 +31,7 @@ from .common import (
     think,
 )
 from .messages import escape
+from .native import tab_summary
 
 if TYPE_CHECKING:
     from bot.app import CalBot
@@ -49,7 +51,11 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
     @app_commands.command(name="show")
     async def show(self, interaction: discord.Interaction) -> None:
         """Show this server's calendar settings."""
-        await respond(interaction, embed=settings_embed(await settings_for(interaction)))
+        embed = settings_embed(await settings_for(interaction))
+        embed.add_field(
+            name="Discord's Events tab", value=await tab_summary(self.bot, interaction.guild_id), inline=False
+        )
+        await respond(interaction, embed=embed)
 
     @app_commands.command(name="timezone")
     @app_commands.describe(timezone="An IANA time zone such as Europe/Berlin; times people type are read in it")
@@ -173,6 +179,30 @@ class Settings(commands.GroupCog, group_name="settings", group_description="How 
         return planned, failed
 
     # ---- outgoing webhooks: the broadcast channel (bot/reminders/webhooks.py)
+
+    @app_commands.command(name="discord-events")
+    @app_commands.describe(
+        import_="Events members make in Discord's Events tab become events of this calendar",
+        stop_import="Stop bringing events made in the Events tab into calbot",
+        window="Days ahead shown in the tab of series Discord cannot repeat itself (default 7)",
+    )
+    @app_commands.rename(import_="import")
+    @manager_only()
+    async def discord_events(
+        self,
+        interaction: discord.Interaction,
+        import_: app_commands.Transform[Calendar, CalendarOption] | None = None,
+        stop_import: bool = False,
+        window: app_commands.Range[int, 1, WINDOW_MAX_DAYS] | None = None,
+    ) -> None:
+        """Bring events made in Discord's Events tab into calbot, and set how far ahead series are shown there."""
+        if import_ is not None and stop_import:
+            raise InvalidField("stop_import", "give a calendar to import into or stop importing, not both")
+        current = await self.bot.store.native.settings(interaction.guild_id)
+        target = None if stop_import else (import_.id if import_ is not None else current.import_calendar_id)
+        await self.bot.store.native.configure(interaction.guild_id, import_calendar_id=target, window=window)
+        self.bot.dispatch("native_marked", interaction.guild_id)
+        await respond(interaction, await tab_summary(self.bot, interaction.guild_id))
 
     webhooks = app_commands.Group(name="webhooks", description="Send every notification to other systems")
 

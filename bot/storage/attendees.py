@@ -91,6 +91,18 @@ class SqlAttendees:
             decide: Decide = lambda rows: respond(rows, user_id, wanted, capacity)  # noqa: E731
             return await decide_answers(db, guild_id, event_id, occurrence, decide, epoch(self._clock()))
 
+    async def withdraw(self, guild_id: int, event_id: int, occurrence: int, user_id: int, status: str) -> bool:
+        """Remove the member's answer if it is still `status` (an Interested taken back in Discord's Events
+        tab removes the maybe it gave, never an answer given since). Returns whether one was removed."""
+        async with self._db.write() as db:
+            await db.serialize("answers", event_id)
+            removed = await db.execute(
+                "DELETE FROM attendees WHERE guild_id = ? AND event_id = ? AND occurrence = ? AND user_id = ? "
+                "AND status = ?",
+                (guild_id, event_id, occurrence, user_id, status),
+            )
+        return removed > 0
+
     async def set_dm_error(
         self, guild_id: int, event_id: int, occurrence: int, user_id: int, error: str | None
     ) -> None:

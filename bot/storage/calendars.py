@@ -11,6 +11,7 @@ from bot.domain.models import Calendar, Event
 
 from .database import (
     Clock,
+    Connection,
     Database,
     IntegrityError,
     Row,
@@ -20,6 +21,7 @@ from .database import (
     text_id,
 )
 from .events import event_from_row, queue_sync
+from .native import mark_guild
 
 if TYPE_CHECKING:
     pass
@@ -34,6 +36,7 @@ def _calendar(row: Row) -> Calendar:
         color=Color[row["color"]],
         channel_id=row["channel_id"],
         ping_role_id=row["ping_role_id"],
+        discord_events=bool(row["discord_events"]),
         created_at=instant(row["created_at"]),
         updated_at=instant(row["updated_at"]),
     )
@@ -41,6 +44,18 @@ def _calendar(row: Row) -> Calendar:
 
 def _name_taken(calendar: Calendar) -> Conflict:
     return Conflict("name", f"this server already has a calendar named {calendar.name!r}")
+
+
+async def _mirror(db: Connection, row: Row, mirrored: bool, now: int) -> Row | None:
+    """Turn the calendar's mirroring into Discord's Events tab on or off; a change asks for a pass over the
+    guild (bot/storage/native.py) in the same transaction. Returns the row as changed, if it changed."""
+    if bool(row["discord_events"]) == mirrored:
+        return None
+    changed = await db.one(
+        "UPDATE calendars SET discord_events = ? WHERE id = ? RETURNING *", (int(mirrored), row["id"])
+    )
+    await mark_guild(db, row["guild_id"], now)
+    return changed
 
 
 class SqlCalendars:
@@ -70,6 +85,7 @@ class SqlCalendars:
                         now,
                     ),
                 )
+                row = await _mirror(db, row, calendar.discord_events, now) or row
         except IntegrityError:
             raise _name_taken(calendar) from None
         return _calendar(row)
@@ -122,6 +138,8 @@ class SqlCalendars:
                         calendar.id,
                     ),
                 )
+                if row is not None:
+                    row = await _mirror(db, row, calendar.discord_events, epoch(self._clock())) or row
         except IntegrityError:
             raise _name_taken(calendar) from None
         if row is None:

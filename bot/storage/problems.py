@@ -27,7 +27,8 @@ SERIES_CARD = "series card"  # moving a series' card on to its next occurrence
 REMINDERS = "reminders"  # planning an event's reminders
 FOLLOW_UP = "follow-up"  # the Discord-side step after a write: reminders, card, DMs (the event_sync drain)
 DELIVERY = "delivery"  # handling one of its reminders when it fell due
-WHAT = (SERIES_CARD, REMINDERS, FOLLOW_UP, DELIVERY)
+EVENTS_TAB = "events tab"  # mirroring it into Discord's Events tab (bot/exts/native.py)
+WHAT = (SERIES_CARD, REMINDERS, FOLLOW_UP, DELIVERY, EVENTS_TAB)
 
 ERROR_MAX = 200  # characters of the error kept
 

@@ -8,6 +8,7 @@ from .calendars import SqlCalendars
 from .contacts import SqlContacts, SqlDmChannels
 from .database import Clock, Database
 from .events import SqlEvents, SqlOccurrenceChanges
+from .native import SqlNative
 from .outbox import SqlReminders
 from .prefs import SqlReminderPrefs
 from .problems import SqlProblems
@@ -39,3 +40,4 @@ class SqlStore:
         self.webhooks = SqlWebhooks(db, clock)
         self.reminder_prefs = SqlReminderPrefs(db, clock)
         self.stream = SqlNotificationStream(db, clock)
+        self.native = SqlNative(db, clock)

@@ -34,6 +34,9 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("dm_channels", ("user_id",)),
     ("reminder_prefs", ("user_id",)),
     ("notification_stream", ("guild_id", "seq")),
+    ("native_guilds", ("guild_id",)),
+    ("native_events", ("native_id",)),
+    ("native_interested", ("native_id", "user_id")),
 )
 PAGE = 5000
 

@@ -42,6 +42,19 @@ async def test_deleting_a_calendar_deletes_its_events_and_the_bot_cancels_their_
     assert [entry.deleted.name for entry in await store.sync.take()] == ["Raid"]
 
 
+async def test_discord_events_turns_the_events_tab_mirror_on_and_asks_the_bot_for_a_pass(writer, store):
+    created = (await (await writer.post("/v2/calendars", {"name": "Raids"})).json())["data"]
+    assert created["discord_events"] is False
+    assert await store.native.guilds() == []  # nothing mirrored: the bot has nothing to do
+    changed = await writer.patch(f"/v2/calendars/{created['id']}", {"discord_events": True})
+    assert (await changed.json())["data"]["discord_events"] is True
+    assert (await store.calendars.get(GUILD, created["id"])).discord_events is True
+    assert await store.native.guilds() == [GUILD]
+    assert await store.native.next_due() is not None  # a pass over the guild is due, from the same write
+    again = await writer.patch(f"/v2/calendars/{created['id']}", {"name": "Raid nights"})
+    assert (await again.json())["data"]["discord_events"] is True  # kept when not given
+
+
 @pytest.mark.parametrize(
     ("body", "errors"),
     [
@@ -50,6 +63,7 @@ async def test_deleting_a_calendar_deletes_its_events_and_the_bot_cancels_their_
         ({"name": "x" * 101}, {"name"}),
         ({"name": "Ok", "color": "PLAID"}, {"color"}),
         ({"name": "Ok", "description": 5}, {"description"}),
+        ({"name": "Ok", "discord_events": "yes"}, {"discord_events": ["must be true or false, not a string"]}),
         ({"name": "raids"}, {"name": ["this server already has a calendar named 'raids'"]}),
     ],
 )

@@ -8,6 +8,7 @@ same exception types it would raise against the real API.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -439,3 +440,115 @@ def validate_command(errors: ErrorList, cmd: Any, path: Path = ()) -> None:
     else:
         if not isinstance(name, str) or not 1 <= len(name) <= 32:
             errors.append(((*path, "name"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length."))
+
+
+SCHEDULED_NAME_MAX = 100
+SCHEDULED_DESCRIPTION_MAX = 1000
+SCHEDULED_LOCATION_MAX = 100
+STAGE_INSTANCE, VOICE, EXTERNAL = 1, 2, 3
+GUILD_VOICE, GUILD_STAGE_VOICE = 2, 13
+# Discord's recurrence subset ("System limitations"): weekdays 0 = Monday; DAILY takes these sets (or none).
+DAILY_WEEKDAY_SETS = ({0, 1, 2, 3, 4}, {1, 2, 3, 4, 5}, {6, 0, 1, 2, 3}, {4, 5}, {5, 6}, {6, 0})
+
+
+def _iso_instant(errors: ErrorList, path: Path, value: Any) -> Any:
+    try:
+        moment = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        errors.append((path, "DATE_TIME_TYPE_PARSE", "Could not parse the date-time. Should be ISO8601."))
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def validate_recurrence_rule(errors: ErrorList, rule: dict[str, Any], start: Any) -> None:
+    """Discord's recurrence_rule, within the subset it supports."""
+    path: Path = ("recurrence_rule",)
+    frequency, interval = rule.get("frequency"), rule.get("interval", 1)
+    for key in ("end", "count", "by_year_day"):
+        if rule.get(key) is not None:
+            errors.append(((*path, key), "GUILD_SCHEDULED_EVENT_RECURRENCE_RULE_READ_ONLY", f"{key} cannot be set."))
+    if frequency not in (0, 1, 2, 3):
+        errors.append(((*path, "frequency"), "BASE_TYPE_CHOICES", "Value must be one of (0, 1, 2, 3)."))
+        return
+    weekdays = rule.get("by_weekday") or []
+    nth = rule.get("by_n_weekday") or []
+    months, month_days = rule.get("by_month") or [], rule.get("by_month_day") or []
+    ok = {
+        3: interval == 1
+        and not nth
+        and not months
+        and not month_days
+        and (not weekdays or set(weekdays) in DAILY_WEEKDAY_SETS),
+        2: interval in (1, 2) and len(weekdays) == 1 and not nth and not months and not month_days,
+        1: interval == 1
+        and len(nth) == 1
+        and 1 <= nth[0].get("n", 0) <= 5
+        and not weekdays
+        and not months
+        and not month_days,
+        0: interval == 1 and len(months) == 1 and len(month_days) == 1 and not weekdays and not nth,
+    }[frequency]
+    if not ok:
+        errors.append((path, "GUILD_SCHEDULED_EVENT_RECURRENCE_RULE_INVALID", "This recurrence rule is not supported."))
+    if rule.get("start") is None or start is None or _iso_instant(errors, (*path, "start"), rule["start"]) != start:
+        errors.append(((*path, "start"), "GUILD_SCHEDULED_EVENT_RECURRENCE_RULE_START",
+                       "The recurrence start must be the event's scheduled start time."))  # fmt: skip
+
+
+def validate_scheduled_event(
+    body: dict[str, Any], existing: dict[str, Any] | None, channel_types: dict[int, int]
+) -> None:
+    """Raise DiscordError for a guild scheduled event Discord would refuse (create when `existing` is None,
+    else an edit of it): name 1-100, description up to 1000, EXTERNAL needs entity_metadata.location (1-100)
+    and an end and no channel, STAGE/VOICE need a channel of that type, the end after the start, a start in
+    the future when set, privacy_level 2, a recurrence_rule within Discord's subset."""
+    errors: ErrorList = []
+    merged = {**(existing or {}), **body}
+    if existing is None or "name" in body:
+        _required_text(errors, ("name",), body.get("name"), SCHEDULED_NAME_MAX)
+    _max_len(errors, ("description",), body.get("description"), SCHEDULED_DESCRIPTION_MAX)
+    if body.get("privacy_level", 2) != 2:
+        errors.append((("privacy_level",), "BASE_TYPE_CHOICES", "Value must be one of (2,)."))
+    entity_type = merged.get("entity_type")
+    if entity_type not in (STAGE_INSTANCE, VOICE, EXTERNAL):
+        errors.append((("entity_type",), "BASE_TYPE_CHOICES", "Value must be one of (1, 2, 3)."))
+    start = end = None
+    if existing is None and body.get("scheduled_start_time") is None:
+        errors.append((("scheduled_start_time",), "BASE_TYPE_REQUIRED", "This field is required"))
+    if merged.get("scheduled_start_time") is not None:
+        start = _iso_instant(errors, ("scheduled_start_time",), merged["scheduled_start_time"])
+    if merged.get("scheduled_end_time") is not None:
+        end = _iso_instant(errors, ("scheduled_end_time",), merged["scheduled_end_time"])
+    now = datetime.datetime.now(datetime.UTC)
+    if "scheduled_start_time" in body and start is not None and start <= now:
+        errors.append((("scheduled_start_time",), "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST",
+                       "Cannot schedule event in the past."))  # fmt: skip
+    if start is not None and end is not None and end <= start:
+        errors.append((("scheduled_end_time",), "GUILD_SCHEDULED_EVENT_END_BEFORE_START",
+                       "Cannot schedule event to end before starting."))  # fmt: skip
+    if entity_type == EXTERNAL:
+        location = (merged.get("entity_metadata") or {}).get("location")
+        _required_text(errors, ("entity_metadata", "location"), location, SCHEDULED_LOCATION_MAX)
+        if end is None:
+            errors.append((("scheduled_end_time",), "BASE_TYPE_REQUIRED", "This field is required"))
+        if body.get("channel_id"):
+            errors.append((("channel_id",), "GUILD_SCHEDULED_EVENT_CHANNEL", "Must be null for external events."))
+    elif entity_type in (STAGE_INSTANCE, VOICE):
+        wanted = GUILD_STAGE_VOICE if entity_type == STAGE_INSTANCE else GUILD_VOICE
+        channel = merged.get("channel_id")
+        if channel is None or channel_types.get(int(channel)) != wanted:
+            errors.append((("channel_id",), "GUILD_SCHEDULED_EVENT_CHANNEL",
+                           "Must be a voice or stage channel of this guild matching entity_type."))  # fmt: skip
+    image = body.get("image")
+    if image is not None and not str(image).startswith("data:image/"):
+        errors.append((("image",), "IMAGE_INVALID", "Invalid image data"))
+    rule = body.get("recurrence_rule")
+    if rule is not None:
+        validate_recurrence_rule(errors, rule, start)
+    unknown = set(body) - {"name", "description", "privacy_level", "entity_type", "scheduled_start_time",
+                           "scheduled_end_time", "entity_metadata", "channel_id", "image", "status",
+                           "recurrence_rule"}  # fmt: skip
+    for key in sorted(unknown):
+        errors.append(((key,), "UNKNOWN_FIELD", "This field is not allowed."))
+    if errors:
+        raise form_error(errors)

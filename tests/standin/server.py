@@ -8,7 +8,7 @@ A real discord.py client can be pointed at it with two URLs:
 
 The stand-in keeps a small world (guilds, channels, roles, members, DM
 channels), answers the REST routes a typical slash-command bot uses with
-Discord-shaped payloads and errors, speaks the gateway protocol (HELLO,
+Discord-shaped payloads and errors (guild scheduled events: _scheduled_events.py), speaks the gateway protocol (HELLO,
 IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME with replay, member chunks, shards) and
 can act as a user (slash commands, autocomplete, component clicks, modal
 submits, plain messages, reactions).  Everything runs on the current asyncio
@@ -34,6 +34,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from ._scheduled_events import GUILD_SCHEDULED_EVENTS_INTENT, ScheduledEventsMixin
 from ._validate import (
     DiscordError,
     form_error,
@@ -138,6 +139,7 @@ class Intents:
     DIRECT_MESSAGES = 1 << 12
     DIRECT_MESSAGE_REACTIONS = 1 << 13
     MESSAGE_CONTENT = 1 << 15
+    GUILD_SCHEDULED_EVENTS = GUILD_SCHEDULED_EVENTS_INTENT
     PRIVILEGED = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 
 
@@ -264,6 +266,8 @@ class _Guild:
         self.bot_role_id: int | None = None
         self.joined_at = _now_iso()
         self.system_channel_id: int | None = None
+        self.scheduled_events: dict[int, dict[str, Any]] = {}  # see _scheduled_events.py
+        self.scheduled_users: dict[int, set[int]] = {}  # scheduled event → members interested
 
 
 class _Conn:
@@ -401,7 +405,7 @@ class _Req:
         self.files = files
 
 
-class DiscordStandIn:
+class DiscordStandIn(ScheduledEventsMixin):
     """Local Discord stand-in (REST + gateway) for end-to-end bot tests.
 
     Observation attributes:
@@ -503,6 +507,8 @@ class DiscordStandIn:
         self.resumes = 0
         self.identifies = 0
         self.gateway_received: list[tuple[int, Any]] = []
+
+        self._init_scheduled_events()
 
         self._add_user(self.bot_user_id, bot_name, bot=True)
         self._add_user(self.app_owner_id, "app-owner")
@@ -897,7 +903,7 @@ class DiscordStandIn:
             presences=[],
             voice_states=[],
             stage_instances=[],
-            guild_scheduled_events=[],
+            guild_scheduled_events=[self._event_payload(g, e) for e in g.scheduled_events.values()],
             soundboard_sounds=[],
         )
         return payload
@@ -1448,6 +1454,12 @@ class DiscordStandIn:
             ("GET", r"/guilds/(?P<gid>\d+)/members", self._r_guild_members, True),
             ("GET", r"/guilds/(?P<gid>\d+)/members/search", self._r_search_members, True),
             ("GET", r"/guilds/(?P<gid>\d+)/members/(?P<uid>\d+)", self._r_guild_member, True),
+            ("GET", r"/guilds/(?P<gid>\d+)/scheduled-events", self._r_list_scheduled, True),
+            ("POST", r"/guilds/(?P<gid>\d+)/scheduled-events", self._r_create_scheduled, True),
+            ("GET", r"/guilds/(?P<gid>\d+)/scheduled-events/(?P<eid>\d+)", self._r_get_scheduled, True),
+            ("PATCH", r"/guilds/(?P<gid>\d+)/scheduled-events/(?P<eid>\d+)", self._r_edit_scheduled, True),
+            ("DELETE", r"/guilds/(?P<gid>\d+)/scheduled-events/(?P<eid>\d+)", self._r_delete_scheduled, True),
+            ("GET", r"/guilds/(?P<gid>\d+)/scheduled-events/(?P<eid>\d+)/users", self._r_scheduled_users, True),
             ("POST", r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", self._r_interaction_callback, False),
             ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._r_followup, False),
             (
