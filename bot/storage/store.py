@@ -11,6 +11,7 @@ from .events import SqlEvents, SqlOccurrenceChanges
 from .outbox import SqlReminders
 from .problems import SqlProblems
 from .settings import SqlMeta, SqlSettings, SqlUsers
+from .subscriptions import SqlSubscriptions
 from .sync import SqlEventSync
 from .tokens import SqlApiTokens
 from .webhooks import SqlWebhooks
@@ -35,3 +36,4 @@ class SqlStore:
         self.contacts = SqlContacts(db, clock)
         self.dm_channels = SqlDmChannels(db, clock)
         self.webhooks = SqlWebhooks(db, clock)
+        self.subscriptions = SqlSubscriptions(db, clock)
