@@ -360,7 +360,8 @@ def _digested(item: FeedItem) -> FeedItem:
 
 def summary(parsed: ParsedFeed, written: int, removed: int) -> str:
     """A poll's result in words, for /calendar show."""
-    text = f"{len(parsed.items)} events read, {written} written, {removed} removed"
+    read = len(parsed.items)
+    text = f"{read} event{'' if read == 1 else 's'} read, {written} written, {removed} removed"
     if parsed.skipped:
         shown = "; ".join(parsed.skipped[:SKIPPED_SHOWN])
         more = f" and {len(parsed.skipped) - SKIPPED_SHOWN} more" if len(parsed.skipped) > SKIPPED_SHOWN else ""

@@ -162,8 +162,10 @@ class FeedPoller:
         clock: Callable[[], datetime],
         settings: Callable[[int], Awaitable[GuildSettings]],
         lease: timedelta = LEASE,
+        batch: int = BATCH,
     ) -> None:
-        self.store, self.config, self.clock, self.settings, self.lease = store, config, clock, settings, lease
+        self.store, self.config, self.clock, self.settings = store, config, clock, settings
+        self.lease, self.batch = lease, batch
         self.fetcher = FeedFetcher(config)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
@@ -197,9 +199,9 @@ class FeedPoller:
     async def poll_due(self) -> list[PollResult]:
         """Claim the feeds due and poll each (a few at once); what each poll did."""
         results: list[PollResult] = []
-        while claimed := await self.store.subscriptions.claim(self.clock(), self.worker, self.lease, BATCH):
+        while claimed := await self.store.subscriptions.claim(self.clock(), self.worker, self.lease, self.batch):
             results += await asyncio.gather(*(self.poll(s) for s in claimed))
-            if len(claimed) < BATCH:
+            if len(claimed) < self.batch:
                 break
         return results
 
