@@ -16,10 +16,12 @@ body and the store (bot/storage/subscriptions.py) writes what this returns, thro
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import warnings
+import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -160,10 +162,32 @@ def zone_name(tzid: str | None, value: datetime | date | None = None) -> str | N
     for name in filter(None, candidates):
         name = WINDOWS_TO_OLSON.get(name, name)
         try:
-            return str(resolve_zone(name))
+            zone = resolve_zone(name)
         except InvalidField:
             continue
+        # A VTIMEZONE may define its TZID otherwise than the IANA zone of that name does, and the zones icalendar
+        # calls equivalent agree only on some dates: the IANA zone must keep the VTIMEZONE's offsets all year.
+        if isinstance(value, datetime) and info is not None and not _agrees(value, zone):
+            continue
+        return str(zone)
+    if isinstance(value, datetime) and info is not None:
+        return _zone_like(info, value.year)
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _zone_like(info: tzinfo, year: int) -> str | None:
+    """An IANA zone that keeps the offsets of a VTIMEZONE nobody named (a TZID of its author's own) all year."""
+    sample = datetime(year, 1, 15, 12, tzinfo=info)
+    names = sorted(n for n in zoneinfo.available_timezones() if "/" in n)
+    return next((name for name in names if _agrees(sample, zoneinfo.ZoneInfo(name))), None)
+
+
+def _agrees(value: datetime, zone: tzinfo) -> bool:
+    seasons = [value.replace(tzinfo=None) + timedelta(days=days) for days in range(0, 366, 61)]
+    return all(
+        wall.replace(tzinfo=zone).utcoffset() == wall.replace(tzinfo=value.tzinfo).utcoffset() for wall in seasons
+    )
 
 
 def _calendar_zone(calendar: icalendar.Calendar, fallback: str) -> str:
@@ -192,9 +216,13 @@ def _when(prop: Any, zone: str) -> tuple[datetime, str, bool, datetime | None]:
     return wall_to_utc(wall, resolve_zone(named)), named, False, wall
 
 
-def _instant(value: datetime | date, zone: str, tzid: str | None = None) -> datetime:
+def _instant(value: datetime | date, zone: str, tzid: str | None = None, *, day: bool = False) -> datetime:
+    """The instant a DATE or DATE-TIME value names. `day`: it names an occurrence of an all-day event, which is
+    its date (Outlook writes an all-day RECURRENCE-ID as midnight in its own zone)."""
     if isinstance(value, tuple):
         value = value[0]
+    if day and isinstance(value, datetime):
+        value = value.date()
     if not isinstance(value, datetime):
         return local_midnight(value, resolve_zone(zone))
     if value.tzinfo is None:
@@ -217,13 +245,21 @@ def _end(vevent: icalendar.Event, starts: datetime, zone: str, all_day: bool) ->
     return ends if ends > starts else None
 
 
-def _dates(vevent: icalendar.Event, name: str, zone: str) -> list[datetime]:
-    found = []
+def _dates(vevent: icalendar.Event, name: str, event: Event) -> dict[datetime, datetime | None]:
+    """The EXDATE or RDATE instants of a VEVENT, each with its end (an RDATE PERIOD's) or None."""
+    found: dict[datetime, datetime | None] = {}
     values = vevent.get(name)
     for value in values if isinstance(values, list) else [values] if values is not None else []:
         tzid = value.params.get("TZID") if hasattr(value, "params") else None
         for item in getattr(value, "dts", []):
-            found.append(_instant(item.dt, zone, tzid or item.params.get("TZID")))
+            tzid = tzid or item.params.get("TZID")
+            when = _instant(item.dt, event.timezone, tzid, day=event.all_day)
+            end = item.dt[1] if isinstance(item.dt, tuple) else None
+            if isinstance(end, timedelta):
+                end = when + end
+            elif end is not None:
+                end = _instant(end, event.timezone, tzid)
+            found[when] = end if end is not None and end > when else None
     return found
 
 
@@ -288,45 +324,51 @@ def _rule_text(vevent: icalendar.Event, event: Event) -> str | None:
 
 
 def _items(key: str, vevent: icalendar.Event, overrides: list[icalendar.Event], defaults: Defaults) -> list[FeedItem]:
+    """The events one UID gives: the VEVENT (a series or a one-off), and one-offs for its extra dates."""
     if _cancelled(vevent):
         return []
     draft = _base(vevent, defaults)
+    first = draft.validated()
     rule_text = _rule_text(vevent, draft)
-    if rule_text is None:
-        one_off = next((o for o in overrides if _instant(o["RECURRENCE-ID"].dt, draft.timezone) == draft.starts), None)
-        if one_off is not None:  # the event itself, changed (some servers publish it so)
-            return [] if _cancelled(one_off) else [FeedItem(key, _base(one_off, defaults).validated())]
-        return [FeedItem(key, draft.validated())]
-    event = dataclasses.replace(draft, recurrence=parse_rrule(rule_text, "repeat")).validated()
+    event = first if rule_text is None else dataclasses.replace(draft, recurrence=parse_rrule(rule_text)).validated()
+
+    def in_series(when: datetime) -> bool:
+        return when == event.starts if event.recurrence is None else is_original(event, when)
+
     length = event.ends - event.starts if event.ends else None
-    excluded = set(_dates(vevent, "EXDATE", event.timezone))
-    extras = [d for d in _dates(vevent, "RDATE", event.timezone) if not is_original(event, d)]
-    if event.starts != draft.validated().starts:  # DTSTART off the rule: still the first occurrence
-        extras.insert(0, draft.validated().starts)
+    excluded = _dates(vevent, "EXDATE", event)
+    extras = {when: end for when, end in _dates(vevent, "RDATE", event).items() if not in_series(when)}
+    if event.starts != first.starts:  # DTSTART off the rule: RFC 5545 counts it as the first occurrence still
+        extras = {first.starts: first.ends, **extras}
     changes: dict[datetime, OccurrenceChange] = {
-        when: OccurrenceChange(event.guild_id, 0, when, cancelled=True) for when in excluded if is_original(event, when)
+        when: OccurrenceChange(event.guild_id, 0, when, cancelled=True) for when in excluded if in_series(when)
     }
     moved: dict[datetime, icalendar.Event] = {}
     for override in overrides:
-        original = _instant(override["RECURRENCE-ID"].dt, event.timezone, override["RECURRENCE-ID"].params.get("TZID"))
+        recurrence_id = override["RECURRENCE-ID"]
+        original = _instant(recurrence_id.dt, event.timezone, recurrence_id.params.get("TZID"), day=event.all_day)
         if original in excluded:
             continue
-        if is_original(event, original):
+        if event.recurrence is not None and in_series(original):
             changes[original] = _change(event, original, override, length, defaults)
         else:
             moved[original] = override
-    items = [FeedItem(key, event, tuple(c for _, c in sorted(changes.items())))]
-    for when in dict.fromkeys(extras):
-        if when in excluded:
+    items = []
+    if event.recurrence is not None:
+        items.append(FeedItem(key, event, tuple(c for _, c in sorted(changes.items()))))
+    elif event.starts not in excluded:  # a one-off, maybe republished changed (some servers do)
+        extras = {event.starts: event.ends, **extras}
+    for when, end in extras.items():
+        extra_key = key if event.recurrence is None and when == event.starts else f"{key}\x1f{int(when.timestamp())}"
+        if when in excluded or (when in moved and _cancelled(moved[when])):
             continue
         if when in moved:
-            if not _cancelled(moved[when]):
-                items.append(FeedItem(f"{key}\x1f{int(when.timestamp())}", _base(moved[when], defaults).validated()))
-            continue
-        one_off = dataclasses.replace(
-            draft, starts=when, ends=event.ends_if_starting(when), anchor=None, recurrence=None
-        ).validated()
-        items.append(FeedItem(f"{key}\x1f{int(when.timestamp())}", one_off))
+            one_off = _base(moved[when], defaults)
+        else:
+            one_off = dataclasses.replace(
+                draft, starts=when, ends=end or event.ends_if_starting(when), anchor=None, recurrence=None
+            )
+        items.append(FeedItem(extra_key, one_off.validated()))
     return items
 
 
