@@ -159,6 +159,7 @@ class SubscriptionsConfig:
     max_redirects: int
     max_events: int  # VEVENTs in one feed
     failure_threshold: int  # failed polls in a row that pause a feed
+    poll_seconds: float  # how often each process looks for feeds due
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +265,7 @@ class Config:
             f"max_redirects = {self.subscriptions.max_redirects}",
             f"max_events = {self.subscriptions.max_events}",
             f"failure_threshold = {self.subscriptions.failure_threshold}",
+            f"poll_seconds = {self.subscriptions.poll_seconds}",
         ]
         return "\n".join(lines)
 
@@ -551,6 +553,7 @@ _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
         "max_redirects": (_number(0, 20), 5),
         "max_events": (_number(1, 100_000), 20_000),
         "failure_threshold": (_number(1, 1000), 10),
+        "poll_seconds": (_number(1, 3600, whole=False), 30.0),
     },
 }
 # Checks across the keys of one section, run once each key is valid on its own.

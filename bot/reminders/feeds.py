@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # longer than a fetch and an import take
 BATCH = 10  # feeds claimed at once by one process
-TICK = 30.0  # seconds between looks for feeds due
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 65_536
 
@@ -168,33 +167,37 @@ class FeedPoller:
         self.lease, self.batch = lease, batch
         self.fetcher = FeedFetcher(config)
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._wake = asyncio.Event()
+        self.tick = config.poll_seconds
         self._task: asyncio.Task[None] | None = None
+        self._soon: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="feed poller")
 
     def wake(self) -> None:
-        """Look for feeds due now (a feed was just subscribed)."""
-        self._wake.set()
+        """Poll what is due now, not at the next tick (a feed was just subscribed)."""
+        if self._soon is None or self._soon.done():
+            self._soon = asyncio.get_running_loop().create_task(self._pass(), name="feed poller, woken")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._soon):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._soon = None
         await self.fetcher.close()
 
     async def _run(self) -> None:
         while True:
-            try:
-                await self.poll_due()
-            except Exception:  # the database away for a moment: the next tick tries again
-                log.exception("A pass of the feed poller failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), TICK)
-            self._wake.clear()
+            await self._pass()
+            await asyncio.sleep(self.tick)
+
+    async def _pass(self) -> None:
+        try:
+            await self.poll_due()
+        except Exception:  # the database away for a moment: the next tick tries again
+            log.exception("A pass of the feed poller failed")
 
     async def poll_due(self) -> list[PollResult]:
         """Claim the feeds due and poll each (a few at once); what each poll did."""

@@ -25,7 +25,7 @@ GUILD = 1
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OPEN = SubscriptionsConfig(
     allow_private_targets=True, trusted_networks=(), timeout_seconds=10, max_body_bytes=10_485_760,
-    max_redirects=5, max_events=20_000, failure_threshold=3,
+    max_redirects=5, max_events=20_000, failure_threshold=3, poll_seconds=30,
 )  # fmt: skip
 # The fence on, with the test server's one address trusted: every other private address is refused.
 FENCED = dataclasses.replace(
