@@ -364,6 +364,9 @@ def _items(key: str, vevent: icalendar.Event, overrides: list[icalendar.Event], 
             continue
         if when in moved:
             one_off = _base(moved[when], defaults)
+        elif event.recurrence is None and when == event.starts:
+            items.append(FeedItem(extra_key, first))  # validated already
+            continue
         else:
             one_off = dataclasses.replace(
                 draft, starts=when, ends=end or event.ends_if_starting(when), anchor=None, recurrence=None

@@ -201,11 +201,18 @@ class SqlSubscriptions:
             for key in stored.keys() - wanted.keys():
                 await delete_event(db, subscription.guild_id, stored[key][0], now)  # its feed_items row goes with it
                 removed += 1
+            added = []
             for key, item in wanted.items():
                 if key in stored and stored[key][1] == item.digest:
                     continue
-                await _write_item(db, subscription, item, stored.get(key, (None, None))[0], now)
+                event_id = await _write_item(db, subscription, item, stored.get(key, (None, None))[0], now)
+                if key not in stored:
+                    added.append((subscription.id, key, event_id, item.digest))
                 written += 1
+            if added:
+                await db.execute_many(
+                    "INSERT INTO feed_items (subscription_id, key, event_id, digest) VALUES (?, ?, ?, ?)", added
+                )
             result = summary(parsed, written, removed)
             state = {"etag": etag, "last_modified": last_modified, "body_hash": body_hash}
             if not await _finished(db, subscription, worker, next_poll, result, now, **state):
@@ -246,25 +253,21 @@ async def _finished(
 
 async def _write_item(
     db: Connection, subscription: Subscription, item: FeedItem, event_id: int | None, now: int
-) -> None:
-    """Create or update the item's event, and make its series' occurrence changes the feed's."""
-    event = item.event
+) -> int:
+    """Create or update the item's event, and make its series' occurrence changes the feed's; its id."""
     if event_id is None:
-        stored = await insert_event(db, event, now)
-        await db.execute(
-            "INSERT INTO feed_items (subscription_id, key, event_id, digest) VALUES (?, ?, ?, ?)",
-            (subscription.id, item.key, stored.id, item.digest),
-        )
+        stored = await insert_event(db, item.event, now)
     else:
         old = event_from_row(await db.one("SELECT * FROM events WHERE id = ?", (event_id,)))
         kept = {"id": event_id, "card_channel_id": old.card_channel_id, "card_message_id": old.card_message_id}
-        stored = await update_event(db, dataclasses.replace(event, **kept), now)
+        stored = await update_event(db, dataclasses.replace(item.event, **kept), now)
         await db.execute(
             "UPDATE feed_items SET digest = ? WHERE subscription_id = ? AND key = ?",
             (item.digest, subscription.id, item.key),
         )
-    await db.execute(
-        "DELETE FROM occurrence_changes WHERE guild_id = ? AND event_id = ?", (subscription.guild_id, stored.id)
-    )
+        await db.execute(
+            "DELETE FROM occurrence_changes WHERE guild_id = ? AND event_id = ?", (subscription.guild_id, event_id)
+        )
     for change in item.changes:
         await write_change(db, dataclasses.replace(change, event_id=stored.id), now)
+    return stored.id
