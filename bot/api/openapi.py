@@ -465,12 +465,38 @@ CALENDAR = {
         "label": STRING,
         "created_at": INSTANT,
         "updated_at": INSTANT,
+        "subscription": {
+            **nullable(
+                {
+                    "type": "object",
+                    "required": ["url", "every_minutes", "last_poll", "last_result", "next_poll", "paused"],
+                    "properties": {
+                        "url": {"type": "string", "description": "Its scheme and host only: the rest may be a secret."},
+                        "every_minutes": {"type": "integer", "minimum": 5, "maximum": 1440},
+                        "last_poll": nullable(INSTANT),
+                        "last_result": nullable(STRING),
+                        "next_poll": INSTANT,
+                        "paused": {"type": "boolean"},
+                    },
+                }
+            ),
+            "description": "The outside ICS feed the calendar follows (its events are read-only); null: none. "
+            "On the /calendars routes.",
+        },
     },
 }
 CALENDAR_FIELDS = {
     "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
     "description": nullable({"type": "string", "maxLength": CALENDAR_DESCRIPTION_MAX}),
     "color": nullable({"type": "string", "enum": COLORS}),
+    "subscription_url": {
+        **nullable({"type": "string", "maxLength": 2048}),
+        "description": "An ICS feed for the calendar to follow (https://, webcal://); null: stop following one.",
+    },
+    "subscription_every": {
+        **nullable({"type": "string", "maxLength": 20}),
+        "description": "How often to poll the feed: 5m to 1d, e.g. 15m, 1h, PT30M (default 15m).",
+    },
 }
 
 

@@ -447,6 +447,12 @@ def poll_every(text: str | None, field: str = "every") -> timedelta:
     return every
 
 
+def shown_url(url: str) -> str:
+    """A feed's address as calbot shows it: its scheme and host only (a Google "secret address" is a password)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}/…"
+
+
 def feed_url(text: str, field: str = "url") -> str:
     """A feed's address as fetched: https:// or http:// (webcal:// and webcals:// are https://), a host,
     no user info, at most 2048 characters."""

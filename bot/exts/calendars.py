@@ -8,7 +8,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import discord
@@ -17,7 +16,7 @@ from discord.ext import commands
 
 from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
-from bot.domain.feeds import feed_url, poll_every
+from bot.domain.feeds import feed_url, poll_every, shown_url
 from bot.domain.models import Calendar, Event
 from bot.net import check_host
 from bot.storage.subscriptions import Subscription
@@ -342,9 +341,7 @@ def pingable(interaction: discord.Interaction, role: discord.Role | None) -> int
 
 
 def masked(url: str) -> str:
-    """A feed's address as shown: its scheme and host only (a Google "secret address" is a password)."""
-    parts = urlsplit(url)
-    return f"`{parts.scheme}://{parts.hostname}/…`"
+    return f"`{shown_url(url)}`"
 
 
 def words(interval: timedelta) -> str:
