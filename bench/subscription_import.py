@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import statistics
 import sys
@@ -26,18 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.reminder_common import rss_kib
-from bot.config import SubscriptionsConfig
 from bot.domain.models import GuildSettings
 from bot.reminders.feeds import FeedPoller, PollResult
 from bot.storage import open_store
-from tests.feeds import FeedServer, vcalendar
+from tests.feeds import OPEN, FeedServer, vcalendar
 
 GUILD_ID = 1_000_000_000_000_000_001
 START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-CONFIG = SubscriptionsConfig(
-    allow_private_targets=True, trusted_networks=(), timeout_seconds=60, max_body_bytes=10_485_760,
-    max_redirects=5, max_events=20_000, failure_threshold=10, poll_seconds=30,
-)  # fmt: skip
+CONFIG = dataclasses.replace(OPEN, failure_threshold=10, timeout_seconds=60)
 
 
 def feed(events: int, series: int) -> str:

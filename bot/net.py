@@ -62,6 +62,13 @@ class PublicOnlyResolver(AbstractResolver):
         await self._inner.close()
 
 
+def check_literal(url: str, trusted: Iterable[Network] = (), field: str = "url") -> None:
+    """Refuse (InvalidField) a URL whose host is an IP address that is not public (nor in `trusted`); a name is
+    checked when it is resolved, at each connection."""
+    if not literal_is_public(url, trusted):
+        raise InvalidField(field, f"{urlsplit(url).hostname} is an address that is not public; calbot does not call it")
+
+
 async def check_host(url: str, trusted: Iterable[Network] = (), field: str = "url") -> None:
     """Refuse (InvalidField) a URL whose host is, or resolves to, an address that is not public (nor in
     `trusted`), or does not resolve: what is checked when a user gives an address, before it is stored."""

@@ -8,13 +8,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import icalendar
 import recurring_ical_events
 from aiohttp import web
 
+from bot.config import SubscriptionsConfig
+from tests.channels import LocalHttpServer
+
+# The fence off (the server is on loopback); everything else as configured by default, but a threshold of 3.
+OPEN = SubscriptionsConfig(
+    allow_private_targets=True, trusted_networks=(), timeout_seconds=30, max_body_bytes=10_485_760,
+    max_redirects=5, max_events=20_000, failure_threshold=3, poll_seconds=30,
+)  # fmt: skip
 ICALENDAR_CALENDARS = Path(icalendar.__file__).parent / "tests" / "calendars"
 RECURRING_CALENDARS = Path(recurring_ical_events.__file__).parent / "test" / "calendars"
 
@@ -36,22 +44,14 @@ class Seen:
     status: int = 0
 
 
-@dataclass
-class FeedServer:
-    routes: dict[str, Route] = field(default_factory=dict)
-    seen: list[Seen] = field(default_factory=list)
-    running: dict[str, int] = field(default_factory=dict)  # requests under way, by path
-    most_at_once: dict[str, int] = field(default_factory=dict)
-    port: int = 0
-
-    def __post_init__(self) -> None:
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+class FeedServer(LocalHttpServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.routes: dict[str, Route] = {}
+        self.seen: list[Seen] = []
+        self.running: dict[str, int] = {}  # requests under way, by path
+        self.most_at_once: dict[str, int] = {}
         self._lock = threading.Lock()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
 
     def serve(self, path: str, body: bytes | str, **options) -> str:
         self.routes[path] = Route(body.encode() if isinstance(body, str) else body, **options)
@@ -59,33 +59,6 @@ class FeedServer:
 
     def requests(self, path: str) -> list[Seen]:
         return [s for s in self.seen if s.path == path]
-
-    def start(self) -> FeedServer:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._loop.run_until_complete(self._serve())
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        self._ready.set()
-        await self._stop.wait()
-        await runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         seen = Seen(request.path, dict(request.headers))

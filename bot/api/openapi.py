@@ -485,17 +485,18 @@ CALENDAR = {
         },
     },
 }
+FEED_ADDRESS = r"^([Hh][Tt][Tt][Pp][Ss]?|[Ww][Ee][Bb][Cc][Aa][Ll][Ss]?)://[^\s/?#@]+\S*$"
 CALENDAR_FIELDS = {
     "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
     "description": nullable({"type": "string", "maxLength": CALENDAR_DESCRIPTION_MAX}),
     "color": nullable({"type": "string", "enum": COLORS}),
     "subscription_url": {
-        **nullable({"type": "string", "maxLength": 2048}),
+        **nullable({"type": "string", "maxLength": 2048, "pattern": FEED_ADDRESS}),
         "description": "An ICS feed for the calendar to follow (https://, webcal://); null: stop following one.",
     },
-    "subscription_every": {
-        **nullable({"type": "string", "maxLength": 20}),
-        "description": "How often to poll the feed: 5m to 1d, e.g. 15m, 1h, PT30M (default 15m).",
+    "subscription_every_minutes": {
+        **nullable({"type": "integer", "minimum": 5, "maximum": 1440}),
+        "description": "How often to poll the feed, in minutes: 5 to 1440 (default 15).",
     },
 }
 

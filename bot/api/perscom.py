@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.domain.colors import Color, parse_color
 from bot.domain.edits import with_changes
 from bot.domain.errors import Conflict, InvalidField, NotFound
-from bot.domain.feeds import DEFAULT_EVERY, feed_url, poll_every, shown_url
+from bot.domain.feeds import DEFAULT_EVERY, MAX_EVERY, feed_url, shown_url, within_poll_bounds
 from bot.domain.models import MAX_CAPACITY, Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.permissions import Actor
@@ -34,7 +34,7 @@ from bot.domain.search import FIELDS as SEARCH_FIELDS
 from bot.domain.search import MAX_CONDITIONS, MAX_DEPTH, Condition, EventQuery, Group, Sort
 from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
 from bot.domain.timezones import resolve_zone
-from bot.net import check_host
+from bot.net import check_literal
 from bot.storage.subscriptions import Subscription
 from bot.storage.tokens import ApiToken
 
@@ -761,15 +761,21 @@ def read_calendar(data: dict[str, Any], *, guild_id: int, existing: Calendar | N
         raise invalid({error.field: [error.reason]}) from None
 
 
+MAX_EVERY_MINUTES = int(MAX_EVERY.total_seconds() // 60)
+
+
 def read_subscription(data: dict[str, Any]) -> tuple[Any, Any]:
-    """`subscription_url` (null: follow no feed) and `subscription_every` of a calendar's body, each MISSING when
-    not given; checked as `/calendar subscribe` checks them."""
+    """`subscription_url` (null: follow no feed) and `subscription_every_minutes` of a calendar's body, each MISSING
+    when not given; checked as `/calendar subscribe` checks them."""
     errors = FieldErrors()
     r = Reader(data, errors)
-    url, every = r.string("subscription_url"), r.string("subscription_every")
+    url = r.string("subscription_url")
+    minutes = r.integer("subscription_every_minutes", nullable=True, minimum=1, maximum=MAX_EVERY_MINUTES)
     try:
         url = feed_url(url, "subscription_url") if isinstance(url, str) else url
-        every = poll_every(every, "subscription_every") if isinstance(every, str) else every
+        every = minutes
+        if isinstance(minutes, int):
+            every = within_poll_bounds(timedelta(minutes=minutes), "subscription_every_minutes")
     except InvalidField as error:
         r.fail(error.field, error.reason)
     errors.raise_if_any()
@@ -789,14 +795,14 @@ async def _follow(api: Api, calendar: Calendar, url: Any, every: Any, existing: 
     await api.store.subscriptions.subscribe(calendar.guild_id, calendar.id, url, interval, created_by=None)
 
 
-async def _checked_subscription(api: Api, data: dict[str, Any], existing: Subscription | None) -> tuple[Any, Any]:
+def _checked_subscription(api: Api, data: dict[str, Any], existing: Subscription | None) -> tuple[Any, Any]:
     """The body's subscription fields, refused (before anything is written) where they cannot be followed."""
     url, every = read_subscription(data)
     if url is MISSING and isinstance(every, timedelta) and existing is None:
-        raise invalid({"subscription_every": ["the calendar follows no feed: give subscription_url too"]})
+        raise invalid({"subscription_every_minutes": ["the calendar follows no feed: give subscription_url too"]})
     settings = api.config.subscriptions
-    if isinstance(url, str) and not settings.allow_private_targets:
-        await check_host(url, settings.trusted_networks, "subscription_url")
+    if isinstance(url, str) and not settings.allow_private_targets:  # a name is checked at each poll
+        check_literal(url, settings.trusted_networks, "subscription_url")
     return url, every
 
 
@@ -824,7 +830,7 @@ async def create_calendar(request: web.Request) -> web.Response:
     (await api.actor(token)).check_manage()
     data = await api.object_body(request)
     calendar = read_calendar(data, guild_id=token.guild_id)
-    url, every = await _checked_subscription(api, data, None)
+    url, every = _checked_subscription(api, data, None)
     try:
         created = await api.store.calendars.create(calendar)
     except Conflict as error:
@@ -848,7 +854,7 @@ async def update_calendar(request: web.Request) -> web.Response:
     data = await api.object_body(request)
     calendar = read_calendar(data, guild_id=token.guild_id, existing=existing)
     subscription = await api.store.subscriptions.get(token.guild_id, existing.id)
-    url, every = await _checked_subscription(api, data, subscription)
+    url, every = _checked_subscription(api, data, subscription)
     try:
         updated = await api.store.calendars.update(calendar)
     except Conflict as error:

@@ -441,7 +441,10 @@ def poll_every(text: str | None, field: str = "every") -> timedelta:
     """How often a feed is polled, as typed ("15m", "1h", "PT30M"): from MIN_EVERY to MAX_EVERY."""
     if not text or not text.strip():
         return DEFAULT_EVERY
-    every = parse_duration(text, field)
+    return within_poll_bounds(parse_duration(text, field), field)
+
+
+def within_poll_bounds(every: timedelta, field: str = "every") -> timedelta:
     if not MIN_EVERY <= every <= MAX_EVERY:
         raise InvalidField(field, "must be from 5 minutes to 1 day (e.g. 15m, 1h)")
     return every
@@ -463,8 +466,12 @@ def feed_url(text: str, field: str = "url") -> str:
     for scheme in ("webcals://", "webcal://"):
         if lowered.startswith(scheme):
             url = "https://" + url[len(scheme) :]
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # "http://[::1/": a bracket never closed
+        raise InvalidField(field, "is not a web address") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
         raise InvalidField(field, "must be an https:// or webcal:// address of an ICS feed")
     if parts.username or parts.password:
         raise InvalidField(field, "must not carry a user name or password")

@@ -18,7 +18,7 @@ from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
 from bot.domain.feeds import feed_url, poll_every, shown_url
 from bot.domain.models import Calendar, Event
-from bot.net import check_host
+from bot.net import check_literal
 from bot.storage.subscriptions import Subscription
 
 from .common import (
@@ -254,10 +254,9 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
     ) -> None:
         """Make a calendar follow an outside ICS feed: its events become calbot events, with cards and reminders."""
         address, interval = feed_url(url), poll_every(every)
-        await think(interaction)
         subscriptions = self.bot.config.subscriptions
-        if not subscriptions.allow_private_targets:
-            await check_host(address, subscriptions.trusted_networks)
+        if not subscriptions.allow_private_targets:  # a name is checked as it is resolved, at each poll
+            check_literal(address, subscriptions.trusted_networks)
         subscription = await self.bot.store.subscriptions.subscribe(
             interaction.guild_id, calendar.id, address, interval, created_by=interaction.user.id
         )

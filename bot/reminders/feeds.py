@@ -48,6 +48,7 @@ LEASE = timedelta(minutes=5)  # longer than a fetch and an import take
 BATCH = 10  # feeds claimed at once by one process
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 65_536
+IDLE = 300.0  # the longest a poller sleeps: a feed subscribed through another process waits at most this
 
 
 class FeedError(Exception):
@@ -191,7 +192,20 @@ class FeedPoller:
     async def _run(self) -> None:
         while True:
             await self._pass()
-            await asyncio.sleep(self.tick)
+            await asyncio.sleep(await self._until_next())
+
+    async def _until_next(self) -> float:
+        """Seconds to sleep: until the next feed falls due, at least `tick` and at most IDLE (or `tick` if longer):
+        a feed another process subscribed is polled within that; that long with no feed to follow."""
+        try:
+            due = await self.store.subscriptions.next_due()
+        except Exception:  # the database away for a moment: look again soon
+            log.exception("Could not read when the next feed is due")
+            return self.tick
+        longest = max(IDLE, self.tick)
+        if due is None:
+            return longest
+        return min(max((due - self.clock()).total_seconds(), self.tick), longest)
 
     async def _pass(self) -> None:
         try:

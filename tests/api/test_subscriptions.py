@@ -1,16 +1,15 @@
-"""The API's calendar fields for an outside ICS feed (`subscription_url`, `subscription_every`, and the read-only
-`subscription`), the same rules as `/calendar subscribe`; and the API's writes of a subscribed event refused with
-a pointer to the source, as the slash commands' are."""
+"""The API's calendar fields for an outside ICS feed (`subscription_url`, `subscription_every_minutes`, and the
+read-only `subscription`), the same rules as `/calendar subscribe`; and the API's writes of a subscribed event
+refused with a pointer to the source, as the slash commands' are."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.config import SubscriptionsConfig
 from bot.domain.models import GuildSettings
 from bot.reminders.feeds import FeedPoller
 from tests.api.conftest import GUILD
-from tests.feeds import FeedServer, vcalendar
+from tests.feeds import OPEN, FeedServer, vcalendar
 
 FEED = "https://calendar.example.org/private-4f1c9e/basic.ics"
 
@@ -23,11 +22,9 @@ async def test_a_calendar_follows_a_feed_through_the_api(writer, store):
     assert response.status == 422 and "not public" in body["errors"]["subscription_url"][0]
     assert await store.calendars.list(GUILD) == []  # refused before anything was written
 
-    response = await writer.post("/v2/calendars", {"name": "Club", "subscription_every": "30m"})
-    assert (
-        response.status == 422
-        and "give subscription_url too" in (await response.json())["errors"]["subscription_every"][0]
-    )
+    response = await writer.post("/v2/calendars", {"name": "Club", "subscription_every_minutes": 30})
+    errors = (await response.json())["errors"]
+    assert response.status == 422 and "give subscription_url too" in errors["subscription_every_minutes"][0]
 
     created = await writer.post("/v2/calendars", {"name": "Club"})
     calendar = (await created.json())["data"]
@@ -35,11 +32,11 @@ async def test_a_calendar_follows_a_feed_through_the_api(writer, store):
     for bad, says in (("ftp://x/y", "https:// or webcal://"), ("https://u:p@x.org/c", "user name or password")):
         response = await writer.patch(f"/v2/calendars/{calendar['id']}", {"subscription_url": bad})
         assert response.status == 422 and says in (await response.json())["errors"]["subscription_url"][0]
-    response = await writer.patch(f"/v2/calendars/{calendar['id']}", {"subscription_every": "1m"})
+    response = await writer.patch(f"/v2/calendars/{calendar['id']}", {"subscription_every_minutes": 4})
     assert response.status == 422
 
     stored = await store.subscriptions.subscribe(GUILD, calendar["id"], FEED, timedelta(hours=1), created_by=None)
-    response = await writer.patch(f"/v2/calendars/{calendar['id']}", {"subscription_every": "2h"})
+    response = await writer.patch(f"/v2/calendars/{calendar['id']}", {"subscription_every_minutes": 120})
     shown = (await response.json())["data"]["subscription"]
     assert shown == {
         "url": "https://calendar.example.org/…",  # the path may be the feed's secret: never shown
@@ -62,15 +59,11 @@ async def test_the_api_cannot_change_a_subscribed_event(writer, store, tmp_path)
         calendar = await store.calendars.get_or_create(GUILD, "Club")
         url = server.serve("/club.ics", vcalendar("UID:a@x\nDTSTART:20260301T180000Z\nSUMMARY:Quiz night"))
         await store.subscriptions.subscribe(GUILD, calendar.id, url, timedelta(minutes=15), created_by=None)
-        open_fence = SubscriptionsConfig(
-            allow_private_targets=True, trusted_networks=(), timeout_seconds=10, max_body_bytes=1_048_576,
-            max_redirects=5, max_events=100, failure_threshold=3, poll_seconds=30,
-        )  # fmt: skip
 
         async def settings(guild_id: int) -> GuildSettings:
             return GuildSettings(guild_id)
 
-        poller = FeedPoller(store, open_fence, clock=lambda: datetime.now(UTC), settings=settings)  # the store's
+        poller = FeedPoller(store, OPEN, clock=lambda: datetime.now(UTC), settings=settings)  # the store's
         await poller.poll_due()
         await poller.stop()
     finally:

@@ -22,9 +22,7 @@ from bot.domain.feeds import UNTITLED
 from bot.domain.models import GuildSettings
 from bot.reminders.feeds import FeedPoller
 from bot.storage import Store, open_store
-from tests.feeds import ICALENDAR_CALENDARS, RECURRING_CALENDARS, FeedServer
-
-from .test_feeds import OPEN
+from tests.feeds import ICALENDAR_CALENDARS, OPEN, RECURRING_CALENDARS, FeedServer
 
 GUILD_ZONE = "UTC"
 WINDOW = timedelta(days=800)

@@ -12,21 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import SubscriptionsConfig
 from bot.domain.errors import Conflict
 from bot.domain.models import GuildSettings, OccurrenceChange
 from bot.domain.rsvp import GOING
 from bot.reminders.feeds import FeedPoller
 from bot.storage import Store, open_store
-from tests.feeds import FeedServer, vcalendar
+from tests.feeds import OPEN, FeedServer, vcalendar
 from tests.storage.raw import raw
 
 GUILD = 1
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-OPEN = SubscriptionsConfig(
-    allow_private_targets=True, trusted_networks=(), timeout_seconds=10, max_body_bytes=10_485_760,
-    max_redirects=5, max_events=20_000, failure_threshold=3, poll_seconds=30,
-)  # fmt: skip
 # The fence on, with the test server's one address trusted: every other private address is refused.
 FENCED = dataclasses.replace(
     OPEN, allow_private_targets=False, trusted_networks=(ipaddress.ip_network("127.0.0.1/32"),)
