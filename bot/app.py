@@ -191,7 +191,7 @@ class CalBot(commands.Bot):
         )
         await self._reminders.start()
         self.feeds = FeedPoller(self.store, self.config.subscriptions, clock=self.clock, settings=self.guild_settings)
-        self.feeds.start()
+        await self.feeds.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)  # runs the module's code: synchronous, tens of ms each
             await asyncio.sleep(0)  # so /healthz, the reminders and the API are served between them

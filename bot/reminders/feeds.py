@@ -40,6 +40,7 @@ from bot.domain.models import GuildSettings
 from bot.net import PrivateTarget, PublicOnlyResolver, literal_is_public
 from bot.storage import Store
 from bot.storage.database import Unavailable
+from bot.storage.interface import FEEDS_CHANNEL
 from bot.storage.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ LEASE = timedelta(minutes=5)  # longer than a fetch and an import take
 BATCH = 10  # feeds claimed at once by one process
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 65_536
-IDLE = 300.0  # the longest a poller sleeps: a feed subscribed through another process waits at most this
+IDLE = 3600.0  # the longest a poller sleeps (a notification of a feed subscribed wakes it sooner)
 
 
 class FeedError(Exception):
@@ -172,7 +173,8 @@ class FeedPoller:
         self._task: asyncio.Task[None] | None = None
         self._soon: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        await self.store.subscribe(FEEDS_CHANNEL, lambda _guild: self.wake())
         self._task = asyncio.get_running_loop().create_task(self._run(), name="feed poller")
 
     def wake(self) -> None:
@@ -195,8 +197,8 @@ class FeedPoller:
             await asyncio.sleep(await self._until_next())
 
     async def _until_next(self) -> float:
-        """Seconds to sleep: until the next feed falls due, at least `tick` and at most IDLE (or `tick` if longer):
-        a feed another process subscribed is polled within that; that long with no feed to follow."""
+        """Seconds to sleep: until the next feed falls due (at least `tick`, at most IDLE, or `tick` if longer);
+        IDLE with no feed to follow. A feed subscribed meanwhile wakes the poller (`wake`, FEEDS_CHANNEL)."""
         try:
             due = await self.store.subscriptions.next_due()
         except Exception:  # the database away for a moment: look again soon
@@ -226,7 +228,7 @@ class FeedPoller:
         """Poll one claimed feed. Never raises for the feed's own faults: they are recorded on it."""
         try:
             fetched = await self.fetcher.fetch(subscription.url, subscription.etag, subscription.last_modified)
-            digest = fetched.body and await asyncio.to_thread(_digest, fetched.body)
+            digest = None if fetched.body is None else await asyncio.to_thread(_digest, fetched.body)
             now = self.clock()
             if fetched.body is None or digest == subscription.body_hash:
                 result = "not modified" if fetched.body is None else "unchanged"

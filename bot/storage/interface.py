@@ -40,6 +40,7 @@ class SyncEntry:
 # What other processes are told through `Store.subscribe` (PostgreSQL's LISTEN/NOTIFY).
 REMINDERS_CHANNEL = "reminders"  # payload: the earliest due time written, epoch seconds
 SYNC_CHANNEL = "sync"  # payload: the guild whose event waits in event_sync
+FEEDS_CHANNEL = "feeds"  # payload: the guild of a feed just subscribed (polled at once)
 
 
 class SettingsRepository(Protocol):
@@ -272,6 +273,7 @@ class Store(Protocol):
     subscriptions: SubscriptionRepository
 
     async def subscribe(self, channel: str, callback: Callable[[str], None]) -> None:
-        """Call `callback(payload)` when another process notifies `channel` (REMINDERS_CHANNEL, SYNC_CHANNEL)."""
+        """Call `callback(payload)` when another process notifies `channel` (REMINDERS_CHANNEL, SYNC_CHANNEL,
+        FEEDS_CHANNEL)."""
 
     async def close(self) -> None: ...

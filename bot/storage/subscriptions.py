@@ -10,11 +10,12 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.errors import Conflict, NotFound
+from bot.domain.errors import NotFound
 from bot.domain.feeds import FeedItem, ParsedFeed, summary
 
 from .database import Clock, Connection, Database, IntegrityError, Row, epoch, instant
 from .events import delete_event, event_from_row, insert_event, update_event, write_change
+from .interface import FEEDS_CHANNEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,10 @@ def _subscription(row: Row) -> Subscription:
     )
 
 
+class _LeaseLost(Exception):
+    """Another process took the feed over (its lease ran out): what this one would write is dropped."""
+
+
 @dataclass(frozen=True, slots=True)
 class Imported:
     written: int  # events created or changed
@@ -96,6 +101,7 @@ class SqlSubscriptions:
                 )  # fmt: skip
             except IntegrityError:
                 raise NotFound("calendar", calendar_id) from None
+            await db.notify(FEEDS_CHANNEL, str(guild_id))  # a poller in another process polls it now
         return _subscription(row)
 
     async def unsubscribe(self, guild_id: int, calendar_id: int) -> Subscription:
@@ -185,38 +191,41 @@ class SqlSubscriptions:
         lease was lost: another process polls the feed now, and nothing was written."""
         now = epoch(self._clock())
         written = removed = 0
-        async with self._db.write() as db:
-            held = await db.one(
-                "SELECT 1 FROM subscriptions WHERE id = ? AND claimed_by = ?", (subscription.id, worker)
-            )
-            if held is None:
-                return None
-            stored = {
-                r["key"]: (r["event_id"], r["digest"])
-                for r in await db.all(
-                    "SELECT key, event_id, digest FROM feed_items WHERE subscription_id = ?", (subscription.id,)
+        try:
+            async with self._db.write() as db:
+                held = await db.one(
+                    "SELECT 1 FROM subscriptions WHERE id = ? AND claimed_by = ?", (subscription.id, worker)
                 )
-            }
-            wanted = {item.key: item for item in parsed.items}
-            for key in stored.keys() - wanted.keys():
-                await delete_event(db, subscription.guild_id, stored[key][0], now)  # its feed_items row goes with it
-                removed += 1
-            added = []
-            for key, item in wanted.items():
-                if key in stored and stored[key][1] == item.digest:
-                    continue
-                event_id = await _write_item(db, subscription, item, stored.get(key, (None, None))[0], now)
-                if key not in stored:
-                    added.append((subscription.id, key, event_id, item.digest))
-                written += 1
-            if added:
-                await db.execute_many(
-                    "INSERT INTO feed_items (subscription_id, key, event_id, digest) VALUES (?, ?, ?, ?)", added
-                )
-            result = summary(parsed, written, removed)
-            state = {"etag": etag, "last_modified": last_modified, "body_hash": body_hash}
-            if not await _finished(db, subscription, worker, next_poll, result, now, **state):
-                raise Conflict("subscription", "lost its lease while importing")  # rolls the import back
+                if held is None:
+                    raise _LeaseLost
+                stored = {
+                    r["key"]: (r["event_id"], r["digest"])
+                    for r in await db.all(
+                        "SELECT key, event_id, digest FROM feed_items WHERE subscription_id = ?", (subscription.id,)
+                    )
+                }
+                wanted = {item.key: item for item in parsed.items}
+                for key in stored.keys() - wanted.keys():  # each one's feed_items row goes with its event
+                    await delete_event(db, subscription.guild_id, stored[key][0], now)
+                    removed += 1
+                added = []
+                for key, item in wanted.items():
+                    if key in stored and stored[key][1] == item.digest:
+                        continue
+                    event_id = await _write_item(db, subscription, item, stored.get(key, (None, None))[0], now)
+                    if key not in stored:
+                        added.append((subscription.id, key, event_id, item.digest))
+                    written += 1
+                if added:
+                    await db.execute_many(
+                        "INSERT INTO feed_items (subscription_id, key, event_id, digest) VALUES (?, ?, ?, ?)", added
+                    )
+                result = summary(parsed, written, removed)
+                state = {"etag": etag, "last_modified": last_modified, "body_hash": body_hash}
+                if not await _finished(db, subscription, worker, next_poll, result, now, **state):
+                    raise _LeaseLost  # rolls the import back
+        except _LeaseLost:
+            return None
         return Imported(written, removed)
 
     async def paused(self, guild_id: int) -> list[Subscription]:

@@ -341,3 +341,22 @@ async def test_two_processes_never_poll_the_same_feed_at_once(postgres_url, serv
             await poller.stop()
         for store in stores:
             await store.close()
+
+
+async def test_a_feed_subscribed_in_another_process_is_polled_at_once(postgres_url, server, clock):
+    """An idle poller sleeps up to an hour; the subscription's notification (PostgreSQL's NOTIFY) wakes it."""
+    polling, subscribing = await open_store(postgres_url, clock=clock), await open_store(postgres_url, clock=clock)
+    poller = FeedPoller(polling, OPEN, clock=clock, settings=settings)
+    try:
+        await poller.start()
+        await asyncio.sleep(0.2)  # its first pass found nothing to follow: it sleeps
+        calendar_id = await subscribed(subscribing, server.serve("/feed.ics", vcalendar(ALL_DAY)))
+        for _ in range(200):
+            if (await subscribing.subscriptions.get(GUILD, calendar_id)).last_poll is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert [n for n, _ in await occurrences(subscribing, calendar_id)] == ["Holiday"]
+    finally:
+        await poller.stop()
+        await polling.close()
+        await subscribing.close()
