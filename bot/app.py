@@ -31,6 +31,7 @@ from bot.exts.follow_up import FollowUp
 from bot.exts.tree import CalbotTree
 from bot.metrics import Metrics, OpsServer, Readiness, outbox_backlog
 from bot.reminders import ByChannel, ReminderEngine
+from bot.reminders.feeds import FeedPoller
 from bot.reminders.mail import MailSender
 from bot.reminders.sms import SmsSender
 from bot.reminders.webhooks import WebhookSender
@@ -120,6 +121,7 @@ class CalBot(commands.Bot):
         self.mail: MailSender | None = None
         self.sms: SmsSender | None = None
         self.webhooks: WebhookSender | None = None
+        self.feeds: FeedPoller | None = None  # polls the outside feeds calendars subscribe to; from setup_hook
         self.follow_up = FollowUp(self)  # what every write of an event is followed by on Discord's side
         route_to(self, config.discord.api_base_url, config.discord.gateway_url)
 
@@ -188,6 +190,8 @@ class CalBot(commands.Bot):
             self.store, self._senders(), clock=self.clock, shards=self.own_shards, metrics=self.metrics
         )
         await self._reminders.start()
+        self.feeds = FeedPoller(self.store, self.config.subscriptions, clock=self.clock, settings=self.guild_settings)
+        await self.feeds.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)  # runs the module's code: synchronous, tens of ms each
             await asyncio.sleep(0)  # so /healthz, the reminders and the API are served between them
@@ -263,6 +267,9 @@ class CalBot(commands.Bot):
             if self._api is not None:
                 await self._api.stop()
                 self._api = None
+            if self.feeds is not None:
+                await self.feeds.stop()
+                self.feeds = None
             if self._reminders is not None:
                 await self._reminders.stop()
                 self._reminders = None

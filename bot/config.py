@@ -9,6 +9,7 @@ processes can share one config file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -148,6 +149,20 @@ class BroadcastConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionsConfig:
+    """Calendars that follow an outside ICS feed (bot/reminders/feeds.py)."""
+
+    allow_private_targets: bool  # true only for tests and trusted local feeds: SSRF protection off
+    trusted_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]  # fetched although not public
+    timeout_seconds: float  # for a whole fetch, every redirect included
+    max_body_bytes: int
+    max_redirects: int
+    max_events: int  # VEVENTs in one feed
+    failure_threshold: int  # failed polls in a row that pause a feed
+    poll_seconds: float  # how often each process looks for feeds due
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str
     format: str = "text"  # "json": one JSON object per line, for log collectors
@@ -171,6 +186,7 @@ class Config:
     mail: MailConfig
     sms: SmsConfig
     broadcast: BroadcastConfig
+    subscriptions: SubscriptionsConfig
     source: str  # the file read, or a note that none was
 
     def require_token(self) -> str:
@@ -240,6 +256,16 @@ class Config:
             f"timeout_seconds = {self.broadcast.timeout_seconds}",
             f"max_response_bytes = {self.broadcast.max_response_bytes}",
             f"failure_threshold = {self.broadcast.failure_threshold}",
+            "",
+            "[subscriptions]",
+            f"allow_private_targets = {str(self.subscriptions.allow_private_targets).lower()}",
+            f"trusted_networks = {_toml([str(n) for n in self.subscriptions.trusted_networks])}",
+            f"timeout_seconds = {self.subscriptions.timeout_seconds}",
+            f"max_body_bytes = {self.subscriptions.max_body_bytes}",
+            f"max_redirects = {self.subscriptions.max_redirects}",
+            f"max_events = {self.subscriptions.max_events}",
+            f"failure_threshold = {self.subscriptions.failure_threshold}",
+            f"poll_seconds = {self.subscriptions.poll_seconds}",
         ]
         return "\n".join(lines)
 
@@ -304,6 +330,15 @@ def _guild_ids(key: str, value: Any) -> tuple[int, ...]:
             raise ConfigError(key, f"{item!r} is not a guild ID (a positive integer)")
         ids.append(item)
     return tuple(ids)
+
+
+def _networks(key: str, value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(key, f'expected a list of networks such as "192.168.1.0/24", got {_kind(value)}')
+    try:
+        return tuple(ipaddress.ip_network(v.strip()) for v in value)
+    except ValueError as error:
+        raise ConfigError(key, f'{error}; write networks as "192.168.1.0/24" or "fd00::/8"') from None
 
 
 def _boolean(key: str, value: Any) -> bool:
@@ -510,6 +545,16 @@ _SCHEMA: dict[str, dict[str, tuple[Callable[[str, Any], Any], Any]]] = {
         "max_response_bytes": (_number(1024, 10_485_760), 65536),
         "failure_threshold": (_number(1, 1000), 10),
     },
+    "subscriptions": {
+        "allow_private_targets": (_boolean, False),
+        "trusted_networks": (_networks, []),
+        "timeout_seconds": (_number(1, 300, whole=False), 30.0),
+        "max_body_bytes": (_number(1024, 104_857_600), 10_485_760),
+        "max_redirects": (_number(0, 20), 5),
+        "max_events": (_number(1, 100_000), 20_000),
+        "failure_threshold": (_number(1, 1000), 10),
+        "poll_seconds": (_number(1, 3600, whole=False), 30.0),
+    },
 }
 # Checks across the keys of one section, run once each key is valid on its own.
 _CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -555,6 +600,7 @@ _SECTIONS = {
     "mail": MailConfig,
     "sms": SmsConfig,
     "broadcast": BroadcastConfig,
+    "subscriptions": SubscriptionsConfig,
 }
 
 

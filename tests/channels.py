@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Self
 
 from aiohttp import web
 from aiosmtpd.controller import Controller
@@ -93,16 +94,10 @@ class Call:
     verified: object = None  # the payload, when the signature checked out
 
 
-class HttpReceiver:
-    """An HTTP server on 127.0.0.1 recording every request. `statuses` queues answers for the next requests;
-    `secrets` (path -> whsec_...) makes it verify Standard Webhooks signatures on those paths (a bad one: 401)."""
+class LocalHttpServer:
+    """An aiohttp server on 127.0.0.1, on a thread and event loop of its own; subclasses answer in `_handle`."""
 
     def __init__(self) -> None:
-        self.calls: list[Call] = []
-        self.statuses: deque[int] = deque()
-        self.secrets: dict[str, str] = {}
-        self.redirect_to: str | None = None
-        self.files: dict[str, tuple[str, bytes]] = {}  # path -> (content type, body) served as they are
         self.port = 0
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -111,9 +106,10 @@ class HttpReceiver:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def start(self) -> None:
+    def start(self) -> Self:
         self._thread.start()
         self._ready.wait(10)
+        return self
 
     def stop(self) -> None:
         if self._loop is not None:
@@ -136,6 +132,22 @@ class HttpReceiver:
         self._ready.set()
         await self._stop.wait()
         await runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        raise NotImplementedError
+
+
+class HttpReceiver(LocalHttpServer):
+    """An HTTP server on 127.0.0.1 recording every request. `statuses` queues answers for the next requests;
+    `secrets` (path -> whsec_...) makes it verify Standard Webhooks signatures on those paths (a bad one: 401)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[Call] = []
+        self.statuses: deque[int] = deque()
+        self.secrets: dict[str, str] = {}
+        self.redirect_to: str | None = None
+        self.files: dict[str, tuple[str, bytes]] = {}  # path -> (content type, body) served as they are
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()

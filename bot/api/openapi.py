@@ -468,8 +468,27 @@ CALENDAR = {
         "discord_events": {"type": "boolean", "description": "Its events are mirrored into Discord's Events tab."},
         "created_at": INSTANT,
         "updated_at": INSTANT,
+        "subscription": {
+            **nullable(
+                {
+                    "type": "object",
+                    "required": ["url", "every_minutes", "last_poll", "last_result", "next_poll", "paused"],
+                    "properties": {
+                        "url": {"type": "string", "description": "Its scheme and host only: the rest may be a secret."},
+                        "every_minutes": {"type": "integer", "minimum": 5, "maximum": 1440},
+                        "last_poll": nullable(INSTANT),
+                        "last_result": nullable(STRING),
+                        "next_poll": INSTANT,
+                        "paused": {"type": "boolean"},
+                    },
+                }
+            ),
+            "description": "The outside ICS feed the calendar follows (its events are read-only); null: none. "
+            "On the /calendars routes.",
+        },
     },
 }
+FEED_ADDRESS = r"^([Hh][Tt][Tt][Pp][Ss]?|[Ww][Ee][Bb][Cc][Aa][Ll][Ss]?)://[^\s/?#@]+\S*$"
 CALENDAR_FIELDS = {
     "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
     "description": nullable({"type": "string", "maxLength": CALENDAR_DESCRIPTION_MAX}),
@@ -480,6 +499,14 @@ CALENDAR_FIELDS = {
             "description": "Mirror its events into Discord's Events tab (calbot needs Manage Events); null keeps it.",
         }
     ),
+    "subscription_url": {
+        **nullable({"type": "string", "maxLength": 2048, "pattern": FEED_ADDRESS}),
+        "description": "An ICS feed for the calendar to follow (https://, webcal://); null: stop following one.",
+    },
+    "subscription_every_minutes": {
+        **nullable({"type": "integer", "minimum": 5, "maximum": 1440}),
+        "description": "How often to poll the feed, in minutes: 5 to 1440 (default 15).",
+    },
 }
 
 

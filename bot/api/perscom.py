@@ -16,7 +16,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.domain.colors import Color, parse_color
 from bot.domain.edits import with_changes
 from bot.domain.errors import Conflict, InvalidField, NotFound
+from bot.domain.feeds import DEFAULT_EVERY, MAX_EVERY, feed_url, shown_url, within_poll_bounds
 from bot.domain.models import MAX_CAPACITY, Calendar, Event, GuildSettings
 from bot.domain.notifications import parse_channels, parse_intervals
 from bot.domain.permissions import Actor
@@ -33,6 +34,8 @@ from bot.domain.search import FIELDS as SEARCH_FIELDS
 from bot.domain.search import MAX_CONDITIONS, MAX_DEPTH, Condition, EventQuery, Group, Sort
 from bot.domain.timeparse import EARLIEST_YEAR, LATEST_YEAR
 from bot.domain.timezones import resolve_zone
+from bot.net import check_literal
+from bot.storage.subscriptions import Subscription
 from bot.storage.tokens import ApiToken
 
 from .context import API_KEY, Api, json_response
@@ -239,6 +242,20 @@ def calendar_resource(calendar: Calendar) -> dict[str, Any]:
         "discord_events": calendar.discord_events,
         "created_at": iso(calendar.created_at),
         "updated_at": iso(calendar.updated_at),
+    }
+
+
+def subscription_resource(subscription: Subscription | None) -> dict[str, Any] | None:
+    """The outside feed a calendar follows (its address shown by scheme and host only: it may be a secret)."""
+    if subscription is None:
+        return None
+    return {
+        "url": shown_url(subscription.url),
+        "every_minutes": int(subscription.every.total_seconds() // 60),
+        "last_poll": iso(subscription.last_poll),
+        "last_result": subscription.last_result,
+        "next_poll": iso(subscription.next_poll),
+        "paused": subscription.paused,
     }
 
 
@@ -748,32 +765,89 @@ def read_calendar(data: dict[str, Any], *, guild_id: int, existing: Calendar | N
         raise invalid({error.field: [error.reason]}) from None
 
 
+MAX_EVERY_MINUTES = int(MAX_EVERY.total_seconds() // 60)
+
+
+def read_subscription(data: dict[str, Any]) -> tuple[Any, Any]:
+    """`subscription_url` (null: follow no feed) and `subscription_every_minutes` of a calendar's body, each MISSING
+    when not given; checked as `/calendar subscribe` checks them."""
+    errors = FieldErrors()
+    r = Reader(data, errors)
+    url = r.string("subscription_url")
+    minutes = r.integer("subscription_every_minutes", nullable=True, minimum=1, maximum=MAX_EVERY_MINUTES)
+    try:
+        url = feed_url(url, "subscription_url") if isinstance(url, str) else url
+        every = minutes
+        if isinstance(minutes, int):
+            every = within_poll_bounds(timedelta(minutes=minutes), "subscription_every_minutes")
+    except InvalidField as error:
+        r.fail(error.field, error.reason)
+    errors.raise_if_any()
+    return url, every
+
+
+async def _follow(api: Api, calendar: Calendar, url: Any, every: Any, existing: Subscription | None) -> None:
+    """Make the calendar follow the feed `url` (None: no feed) every `every`, as the body asked."""
+    if url is None:
+        if existing is not None:
+            await api.store.subscriptions.unsubscribe(calendar.guild_id, calendar.id)
+        return
+    if url is MISSING and not isinstance(every, timedelta):
+        return
+    url = existing.url if url is MISSING else url
+    interval = every if isinstance(every, timedelta) else existing.every if existing else DEFAULT_EVERY
+    await api.store.subscriptions.subscribe(calendar.guild_id, calendar.id, url, interval, created_by=None)
+
+
+def _checked_subscription(api: Api, data: dict[str, Any], existing: Subscription | None) -> tuple[Any, Any]:
+    """The body's subscription fields, refused (before anything is written) where they cannot be followed."""
+    url, every = read_subscription(data)
+    if url is MISSING and isinstance(every, timedelta) and existing is None:
+        raise invalid({"subscription_every_minutes": ["the calendar follows no feed: give subscription_url too"]})
+    settings = api.config.subscriptions
+    if isinstance(url, str) and not settings.allow_private_targets:  # a name is checked at each poll
+        check_literal(url, settings.trusted_networks, "subscription_url")
+    return url, every
+
+
+async def _with_subscription(api: Api, calendar: Calendar) -> dict[str, Any]:
+    subscription = await api.store.subscriptions.get(calendar.guild_id, calendar.id)
+    return calendar_resource(calendar) | {"subscription": subscription_resource(subscription)}
+
+
 async def list_calendars(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=False)
     page, limit = paging(request)
     calendars = sorted(await api.store.calendars.list(token.guild_id), key=lambda c: c.id)
-    shown = calendars[(page - 1) * limit : page * limit]
-    return json_response(paginated(request, [calendar_resource(c) for c in shown], len(calendars), page, limit))
+    subscriptions = {s.calendar_id: s for s in await api.store.subscriptions.list(token.guild_id)}
+    shown = [
+        calendar_resource(c) | {"subscription": subscription_resource(subscriptions.get(c.id))}
+        for c in calendars[(page - 1) * limit : page * limit]
+    ]
+    return json_response(paginated(request, shown, len(calendars), page, limit))
 
 
 async def create_calendar(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=True)
     (await api.actor(token)).check_manage()
-    calendar = read_calendar(await api.object_body(request), guild_id=token.guild_id)
+    data = await api.object_body(request)
+    calendar = read_calendar(data, guild_id=token.guild_id)
+    url, every = _checked_subscription(api, data, None)
     try:
         created = await api.store.calendars.create(calendar)
     except Conflict as error:
         raise invalid({error.field: [error.reason]}) from None
-    return json_response({"data": calendar_resource(created)}, status=201)
+    await _follow(api, created, url, every, None)
+    return json_response({"data": await _with_subscription(api, created)}, status=201)
 
 
 async def show_calendar(request: web.Request) -> web.Response:
     api = request.app[API_KEY]
     token = await api.authenticate(request, write=False)
     calendar = await api.store.calendars.get(token.guild_id, _calendar_id(request))
-    return json_response({"data": calendar_resource(calendar)})
+    return json_response({"data": await _with_subscription(api, calendar)})
 
 
 async def update_calendar(request: web.Request) -> web.Response:
@@ -781,12 +855,16 @@ async def update_calendar(request: web.Request) -> web.Response:
     token = await api.authenticate(request, write=True)
     (await api.actor(token)).check_manage()
     existing = await api.store.calendars.get(token.guild_id, _calendar_id(request))
-    calendar = read_calendar(await api.object_body(request), guild_id=token.guild_id, existing=existing)
+    data = await api.object_body(request)
+    calendar = read_calendar(data, guild_id=token.guild_id, existing=existing)
+    subscription = await api.store.subscriptions.get(token.guild_id, existing.id)
+    url, every = _checked_subscription(api, data, subscription)
     try:
         updated = await api.store.calendars.update(calendar)
     except Conflict as error:
         raise invalid({error.field: [error.reason]}) from None
-    return json_response({"data": calendar_resource(updated)})
+    await _follow(api, updated, url, every, subscription)
+    return json_response({"data": await _with_subscription(api, updated)})
 
 
 async def delete_calendar(request: web.Request) -> web.Response:

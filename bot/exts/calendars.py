@@ -1,10 +1,12 @@
-"""/calendar: create, list, edit and delete a guild's calendars, and give their ICS feed address."""
+"""/calendar: create, list, show, edit and delete a guild's calendars, give their ICS feed address, and make one
+follow an outside ICS feed (subscribe, unsubscribe)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,10 @@ from discord.ext import commands
 
 from bot.domain.colors import Color
 from bot.domain.errors import InvalidField
+from bot.domain.feeds import feed_url, poll_every, shown_url
 from bot.domain.models import Calendar, Event
+from bot.net import check_literal
+from bot.storage.subscriptions import Subscription
 
 from .common import (
     COLOR_CHOICES,
@@ -25,8 +30,9 @@ from .common import (
     respond,
     settings_for,
     think,
+    timestamp,
 )
-from .messages import EMBED_TOTAL, FIELDS, fit_embed, shorten
+from .messages import EMBED_TOTAL, FIELDS, escape, fit_embed, shorten
 from .tree import ReportingView
 from .view import show_view
 
@@ -238,6 +244,64 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
             day = (await read_time(interaction, week, "week", require_time=False)).astimezone(ZoneInfo(zone)).date()
         await show_view(interaction, calendar, month, day)
 
+    @app_commands.command(name="subscribe")
+    @app_commands.describe(
+        calendar="The calendar that follows the feed (its events come from the feed, read-only)",
+        url="The feed's address: https:// or webcal:// (Google's secret iCal address, Outlook's ICS link...)",
+        every="How often to look for changes, e.g. 15m, 1h (5m to 1d; default 15m)",
+    )
+    @manager_only()
+    async def subscribe(
+        self,
+        interaction: discord.Interaction,
+        calendar: app_commands.Transform[Calendar, CalendarOption],
+        url: app_commands.Range[str, 1, 2048],
+        every: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        """Make a calendar follow an outside ICS feed: its events become calbot events, with cards and reminders."""
+        address, interval = feed_url(url), poll_every(every)
+        subscriptions = self.bot.config.subscriptions
+        if not subscriptions.allow_private_targets:  # a name is checked as it is resolved, at each poll
+            check_literal(address, subscriptions.trusted_networks)
+        subscription = await self.bot.store.subscriptions.subscribe(
+            interaction.guild_id, calendar.id, address, interval, created_by=interaction.user.id
+        )
+        if self.bot.feeds is not None:
+            self.bot.feeds.wake()
+        await respond(
+            interaction,
+            f"**{calendar.name}** now follows {masked(subscription.url)}, polled every {words(interval)}. "
+            "Its events arrive in a moment, with their cards and reminders; members answer them as usual, and "
+            "changes are made at the source. `/calendar show` tells how the last poll went.",
+        )
+
+    @app_commands.command(name="unsubscribe")
+    @app_commands.describe(calendar="The calendar to stop following its feed (its events stay, editable)")
+    @manager_only()
+    async def unsubscribe(
+        self, interaction: discord.Interaction, calendar: app_commands.Transform[Calendar, CalendarOption]
+    ) -> None:
+        """Stop following a calendar's outside feed; the events it brought stay as ordinary events."""
+        subscription = await self.bot.store.subscriptions.get(interaction.guild_id, calendar.id)
+        if subscription is None:
+            raise InvalidField("calendar", f"{calendar.name} follows no feed")
+        await self.bot.store.subscriptions.unsubscribe(interaction.guild_id, calendar.id)
+        await respond(
+            interaction,
+            f"**{calendar.name}** no longer follows {masked(subscription.url)}. The events it brought stay, and "
+            "can now be edited here.",
+        )
+
+    @app_commands.command(name="show")
+    @app_commands.describe(calendar="The calendar to show")
+    async def show(
+        self, interaction: discord.Interaction, calendar: app_commands.Transform[Calendar, CalendarOption]
+    ) -> None:
+        """Show a calendar: its channel, events, and the feed it follows (last poll, its result, the next)."""
+        count = await self.bot.store.calendars.count_events(interaction.guild_id, calendar.id)
+        subscription = await self.bot.store.subscriptions.get(interaction.guild_id, calendar.id)
+        await respond(interaction, embed=calendar_embed(calendar, count, subscription))
+
     @app_commands.command(name="feed")
     @app_commands.describe(
         calendar="The calendar to subscribe to",
@@ -279,6 +343,40 @@ def pingable(interaction: discord.Interaction, role: discord.Role | None) -> int
     if role.is_default() or role.managed:
         raise InvalidField("ping_role", f"{role.mention} cannot be a ping role; pick a role members can join")
     return role.id
+
+
+def masked(url: str) -> str:
+    return f"`{shown_url(url)}`"
+
+
+def words(interval: timedelta) -> str:
+    minutes = int(interval.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes} minutes"
+    return "hour" if minutes == 60 else f"{minutes // 60} hours"
+
+
+def calendar_embed(calendar: Calendar, count: int, subscription: Subscription | None) -> discord.Embed:
+    """/calendar show: the calendar, and the feed it follows."""
+    embed = discord.Embed(title=calendar.name, description=shorten(calendar.description, DESCRIPTION_SHOWN) or None)
+    embed.add_field(name="Events", value=str(count))
+    embed.add_field(name="Cards", value=f"<#{calendar.channel_id}>" if calendar.channel_id else "default channel")
+    if subscription is None:
+        embed.add_field(name="Feed", value="none: its events are kept here", inline=False)
+        return fit_embed(embed)
+    lines = [f"{masked(subscription.url)} · every {words(subscription.every)}"]
+    if subscription.last_poll is None:
+        lines.append("Not polled yet.")
+    else:
+        ok = "⚠️" if subscription.failures else "✅"
+        result = shorten(subscription.last_result or "", 600)
+        lines.append(f"Last poll {timestamp(subscription.last_poll, 'R')}: {ok} {escape(result)}")
+    if subscription.paused:
+        lines.append(f"⏸️ Paused after {subscription.failures} failed polls; `/calendar subscribe` again resumes it.")
+    else:
+        lines.append(f"Next poll {timestamp(subscription.next_poll, 'R')}")
+    embed.add_field(name="Feed (read-only: change events at the source)", value="\n".join(lines), inline=False)
+    return fit_embed(embed)
 
 
 def calendars_embed(calendars: Sequence[Calendar], counts: Mapping[int, int]) -> discord.Embed:

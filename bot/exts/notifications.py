@@ -18,6 +18,7 @@ from bot.domain.errors import NotFound
 from bot.domain.permissions import Standing
 from bot.domain.reminders import Reminder, parse_interval
 from bot.storage.problems import WHAT, Problem
+from bot.storage.subscriptions import Subscription
 from bot.storage.webhooks import Webhook
 
 from .common import respond, standing_of, timestamp
@@ -72,9 +73,16 @@ class Notifications(commands.Cog):
         if await _manages(interaction):
             problems = await self.bot.store.problems.for_guild(interaction.guild_id)
             disabled = [w for w in await self.bot.store.webhooks.list(interaction.guild_id) if not w.enabled]
-            if problems or disabled:
-                embeds.insert(0, attention(problems, disabled, budget=EMBED_TOTAL - len(embed)))
+            paused = await self._paused_feeds(interaction.guild_id)
+            if problems or disabled or paused:
+                embeds.insert(0, attention(problems, disabled, paused, budget=EMBED_TOTAL - len(embed)))
         await respond(interaction, embeds=embeds)
+
+    async def _paused_feeds(self, guild_id: int) -> list[tuple[str, Subscription]]:
+        """The guild's feeds paused for failing, with their calendars' names."""
+        calendars = {c.id: c.name for c in await self.bot.store.calendars.list(guild_id)}
+        paused = await self.bot.store.subscriptions.paused(guild_id)
+        return [(calendars.get(s.calendar_id, f"calendar #{s.calendar_id}"), s) for s in paused]
 
     async def _event_name(self, reminder: Reminder) -> str:
         try:
@@ -96,10 +104,16 @@ def _cut(text: str, limit: int) -> str:
     return escape(shorten(text, limit))
 
 
-def attention(problems: list[Problem], disabled: list[Webhook] = (), *, budget: int = EMBED_TOTAL) -> discord.Embed:
-    """The "Needs attention" embed, in at most `budget` characters: a line per webhook disabled for failing,
-    then a line per event, the most recently failing first, with what failed for it, since when, and its
-    latest error."""
+def attention(
+    problems: list[Problem],
+    disabled: list[Webhook] = (),
+    paused: list[tuple[str, Subscription]] = (),
+    *,
+    budget: int = EMBED_TOTAL,
+) -> discord.Embed:
+    """The "Needs attention" embed, in at most `budget` characters: a line per webhook disabled for failing and
+    per subscribed feed paused for failing (with its calendar's name), then a line per event, the most recently
+    failing first, with what failed for it, since when, and its latest error."""
     by_event: dict[int, list[Problem]] = {}
     for problem in problems:  # most recently seen first
         by_event.setdefault(problem.event_id, []).append(problem)
@@ -109,6 +123,11 @@ def attention(problems: list[Problem], disabled: list[Webhook] = (), *, budget: 
         f"🔕 **webhook #{w.id}** was disabled: {_cut(w.disabled_reason or '', ERROR_SHOWN)} · "
         "`/settings webhooks test` it, or remove it and add it again"
         for w in disabled
+    ]
+    lines += [
+        f"⏸️ **the feed of {_cut(name, NAME_SHOWN)}** was paused after {s.failures} failed polls: "
+        f"{_cut(s.paused_reason or '', ERROR_SHOWN)} · `/calendar subscribe` again resumes it"
+        for name, s in paused
     ]
     for index, (event_id, its) in enumerate(by_event.items()):
         name = f"**event #{event_id}**"

@@ -13,10 +13,8 @@ request has a timeout and at most `max_response_bytes` of the answer is read. A 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import logging
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from standardwebhooks.webhooks import Webhook as Signer
 
@@ -33,6 +30,7 @@ from bot.domain.broadcast import broadcast_payload
 from bot.domain.errors import InvalidField, NotFound
 from bot.domain.occurrences import Occurrence
 from bot.domain.reminders import Reminder, Verdict
+from bot.net import PrivateTarget, PublicOnlyResolver, check_host, is_public, literal_is_public  # noqa: F401 - is_public: as before
 from bot.storage import Store
 from bot.storage.webhooks import Webhook
 
@@ -43,42 +41,6 @@ log = logging.getLogger(__name__)
 URL_MAX = 2048
 IMAGE_MAX = 8 * 1024 * 1024  # bytes of a cover image read at most
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
-
-
-def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def _literal_is_public(url: str) -> bool:
-    """False for a URL whose host is a non-public IP address; a name is left to the resolver."""
-    host = urlsplit(url).hostname or ""
-    try:
-        return is_public(host)
-    except ValueError:
-        return True
-
-
-class PrivateTarget(OSError):
-    """A webhook's name resolved to an address calbot does not call."""
-
-
-class PublicOnlyResolver(AbstractResolver):
-    """aiohttp's resolver, refusing a name any of whose addresses is not public."""
-
-    def __init__(self) -> None:
-        self._inner = DefaultResolver()
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
-        found: list[ResolveResult] = await self._inner.resolve(host, port, family)
-        if not found or not all(is_public(r["host"]) for r in found):
-            raise PrivateTarget(f"{host} resolves to an address that is not public; calbot does not call it")
-        return found
-
-    async def close(self) -> None:
-        await self._inner.close()
 
 
 def parse_target(text: str) -> str:
@@ -119,16 +81,7 @@ class WebhookSender:
         url = parse_target(url)
         if self.config.allow_private_targets:
             return url
-        host = urlsplit(url).hostname or ""
-        resolver = PublicOnlyResolver()
-        try:
-            await resolver.resolve(host, 0, socket.AF_UNSPEC)
-        except PrivateTarget as error:
-            raise InvalidField("url", str(error)) from None
-        except OSError:
-            raise InvalidField("url", f"{host} cannot be resolved") from None
-        finally:
-            await resolver.close()
+        await check_host(url)
         return url
 
     async def fetch_image(self, url: str, limit: int = IMAGE_MAX) -> str:
@@ -167,7 +120,7 @@ class WebhookSender:
 
     async def post(self, webhook: Webhook, message_id: str, body: dict[str, Any]) -> int:
         """POST `body` signed; returns the status. Raises RetryLater (timeouts, 429, 5xx) or Undeliverable."""
-        if not self.config.allow_private_targets and not _literal_is_public(webhook.url):
+        if not self.config.allow_private_targets and not literal_is_public(webhook.url):
             # aiohttp connects to an address written in the URL without asking the resolver
             raise Undeliverable("the webhook's address is not public")
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.colors import Color
 from bot.domain.edits import timing
-from bot.domain.errors import InvalidField, NotFound
+from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import LONGEST_EVENT, Event, OccurrenceChange
 from bot.domain.occurrences import Occurrence, Slot, expand, occurrence_at, remap, slots
 from bot.domain.recurrence import parse_rrule
@@ -194,6 +194,7 @@ class SqlEvents:
         head, tail = head.validated(), tail.validated()
         now = epoch(self._clock())
         async with self._db.write() as db:
+            await refuse_subscribed(db, head.guild_id, [head.id])
             await db.serialize("answers", head.id)
             updated = await db.one(
                 "UPDATE events SET recurrence = ?, updated_at = ? WHERE guild_id = ? AND id = ? RETURNING *",
@@ -529,16 +530,8 @@ class SqlEvents:
         and stores nothing."""
         events = [e.validated() for e in events]
         now = epoch(self._clock())
-        created = []
         async with self._db.write() as db:
-            for event in events:
-                try:
-                    row = await db.one(INSERT, event_params(event) | {"created_at": now, "updated_at": now})
-                except IntegrityError:  # the (guild, calendar) foreign key
-                    raise NotFound("calendar", event.calendar_id) from None
-                created.append(event_from_row(row))
-                await queue_sync(db, event.guild_id, created[-1].id, None, now)
-        return created
+            return [await insert_event(db, event, now) for event in events]
 
     async def update_many(self, events: list[Event]) -> list[Event]:
         """Update `events` (each of its own guild) in one transaction: one missing event or calendar raises
@@ -549,43 +542,92 @@ class SqlEvents:
         by set_card: an edit that read the event before its card was posted must not erase it."""
         events = [e.validated() for e in events]
         now = epoch(self._clock())
-        unchanged = ("guild_id", "card_channel_id", "card_message_id")
-        assignments = ", ".join(f"{c} = :{c}" for c in (*EVENT_COLUMNS, "updated_at") if c not in unchanged)
-        statement = f"UPDATE events SET {assignments} WHERE guild_id = :guild_id AND id = :id RETURNING *"
-        updated = []
         async with self._db.write() as db:
             for event in events:
-                if event.id is None or not storable(event.id):
-                    raise NotFound("event", event.id)
-                await db.serialize("answers", event.id)
-                old = await db.one("SELECT * FROM events WHERE guild_id = ? AND id = ?", (event.guild_id, event.id))
-                if old is None:
-                    raise NotFound("event", event.id)
-                try:
-                    row = await db.one(statement, event_params(event) | {"updated_at": now, "id": event.id})
-                except IntegrityError:
-                    raise NotFound("calendar", event.calendar_id) from None
-                updated.append(event_from_row(row))
-                promoted = await _follow(db, event_from_row(old), updated[-1], now)
-                await queue_sync(db, event.guild_id, event.id, None, now, promoted)
-        return updated
+                await refuse_subscribed(db, event.guild_id, [event.id] if event.id is not None else [])
+            return [await update_event(db, event, now) for event in events]
 
     async def delete_many(self, guild_id: int, event_ids: list[int]) -> list[Event]:
         """Delete the guild's events `event_ids` in one transaction; one missing id raises NotFound and
         deletes nothing. Each deleted event is queued for the bot with its last state (its card is marked
         cancelled, its reminders cancelled)."""
         now = epoch(self._clock())
-        deleted = []
         async with self._db.write() as db:
-            for event_id in event_ids:
-                if not storable(event_id):
-                    raise NotFound("event", event_id)
-                row = await db.one("DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id))
-                if row is None:
-                    raise NotFound("event", event_id)
-                deleted.append(salvaged(row))
-                await queue_sync(db, guild_id, event_id, deleted[-1], now)
-        return deleted
+            await refuse_subscribed(db, guild_id, [i for i in event_ids if storable(i)])
+            return [await delete_event(db, guild_id, event_id, now) for event_id in event_ids]
+
+
+# ---- the writes of one event, inside the caller's transaction: every road comes through these (the repository
+# above, and a feed's import in bot/storage/subscriptions.py)
+
+
+async def insert_event(db: Connection, event: Event, now: int) -> Event:
+    """Insert the validated `event`, queued for the bot's follow-up (card, reminders) in the same transaction,
+    so no crash can leave it without them. A calendar missing from its guild raises NotFound."""
+    try:
+        row = await db.one(INSERT, event_params(event) | {"created_at": now, "updated_at": now})
+    except IntegrityError:  # the (guild, calendar) foreign key
+        raise NotFound("calendar", event.calendar_id) from None
+    created = event_from_row(row)
+    await queue_sync(db, event.guild_id, created.id, None, now)
+    return created
+
+
+_UNCHANGED = ("guild_id", "card_channel_id", "card_message_id")
+_UPDATE = (
+    f"UPDATE events SET {', '.join(f'{c} = :{c}' for c in (*EVENT_COLUMNS, 'updated_at') if c not in _UNCHANGED)} "
+    "WHERE guild_id = :guild_id AND id = :id RETURNING *"
+)
+
+
+async def update_event(db: Connection, event: Event, now: int) -> Event:
+    """Update the validated `event` and what changes with it (`_follow`), queued for the bot's follow-up with
+    the members promoted. The card's place is written only by set_card: an edit that read the event before
+    its card was posted must not erase it."""
+    if event.id is None or not storable(event.id):
+        raise NotFound("event", event.id)
+    await db.serialize("answers", event.id)
+    old = await db.one("SELECT * FROM events WHERE guild_id = ? AND id = ?", (event.guild_id, event.id))
+    if old is None:
+        raise NotFound("event", event.id)
+    try:
+        row = await db.one(_UPDATE, event_params(event) | {"updated_at": now, "id": event.id})
+    except IntegrityError:
+        raise NotFound("calendar", event.calendar_id) from None
+    updated = event_from_row(row)
+    promoted = await _follow(db, event_from_row(old), updated, now)
+    await queue_sync(db, event.guild_id, event.id, None, now, promoted)
+    return updated
+
+
+async def delete_event(db: Connection, guild_id: int, event_id: int, now: int) -> Event:
+    """Delete the event, queued for the bot with its last state (its card is marked cancelled, its reminders
+    cancelled)."""
+    if not storable(event_id):
+        raise NotFound("event", event_id)
+    row = await db.one("DELETE FROM events WHERE guild_id = ? AND id = ? RETURNING *", (guild_id, event_id))
+    if row is None:
+        raise NotFound("event", event_id)
+    deleted = salvaged(row)
+    await queue_sync(db, guild_id, event_id, deleted, now)
+    return deleted
+
+
+SUBSCRIBED = "comes from this calendar's subscribed feed: change it at the source, and calbot follows at its next poll"
+
+
+async def refuse_subscribed(db: Connection, guild_id: int, event_ids: list[int]) -> None:
+    """Events imported from a feed are read-only (RSVPs to them are not writes of the event): a change here
+    would be undone by the next poll. Raises Conflict naming the first such event."""
+    if not event_ids:
+        return
+    row = await db.one(
+        "SELECT e.id, e.name FROM feed_items f JOIN events e ON e.id = f.event_id "
+        f"WHERE e.guild_id = ? AND f.event_id IN ({','.join('?' * len(event_ids))}) LIMIT 1",
+        (guild_id, *event_ids),
+    )
+    if row is not None:
+        raise Conflict("event", f"{row['name'][:60]!r} {SUBSCRIBED}")
 
 
 async def _follow(db: Connection, old: Event, new: Event, now: int) -> dict[int, list[int]]:
@@ -693,21 +735,26 @@ class SqlOccurrenceChanges:
                 is None
             ):
                 raise NotFound("event", change.event_id)
-            await db.execute("""
-                INSERT INTO occurrence_changes (guild_id, event_id, occurrence, cancelled, starts, ends, name,
-                                                description, location, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (event_id, occurrence) DO UPDATE SET
-                    cancelled = excluded.cancelled, starts = excluded.starts, ends = excluded.ends,
-                    name = excluded.name, description = excluded.description, location = excluded.location,
-                    updated_at = excluded.updated_at
-                """,
-                (change.guild_id, change.event_id, epoch(change.occurrence), int(change.cancelled),
-                 epoch(change.starts), epoch(change.ends), change.name, change.description, change.location,
-                 epoch(self._clock())),
-            )  # fmt: skip
+            await refuse_subscribed(db, change.guild_id, [change.event_id])
+            await write_change(db, change, epoch(self._clock()))
             await queue_sync(db, change.guild_id, change.event_id, None, epoch(self._clock()))
         return change
+
+
+async def write_change(db: Connection, change: OccurrenceChange, now: int) -> None:
+    """Store one validated occurrence change (its event's follow-up is queued by the caller)."""
+    await db.execute("""
+        INSERT INTO occurrence_changes (guild_id, event_id, occurrence, cancelled, starts, ends, name,
+                                        description, location, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (event_id, occurrence) DO UPDATE SET
+            cancelled = excluded.cancelled, starts = excluded.starts, ends = excluded.ends,
+            name = excluded.name, description = excluded.description, location = excluded.location,
+            updated_at = excluded.updated_at
+        """,
+        (change.guild_id, change.event_id, epoch(change.occurrence), int(change.cancelled),
+         epoch(change.starts), epoch(change.ends), change.name, change.description, change.location, now),
+    )  # fmt: skip
 
 
 def _conditions(items: tuple[Condition | Group, ...], params: dict[str, Any]) -> str:

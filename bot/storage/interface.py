@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.domain.contacts import Contact
+from bot.domain.feeds import ParsedFeed
 from bot.domain.models import Calendar, Event, GuildSettings, OccurrenceChange, UserSettings
 from bot.domain.occurrences import Occurrence, Slot
 from bot.domain.reminders import Outcome, PlannedReminder, Reminder, ReminderPrefs
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from bot.domain.shards import Shards
 
     from .native import Claim, NativeLink, NativeSettings
+    from .subscriptions import Imported, Subscription  # it writes events through events.py, which imports this
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class SyncEntry:
 REMINDERS_CHANNEL = "reminders"  # payload: the earliest due time written, epoch seconds
 SYNC_CHANNEL = "sync"  # payload: the guild whose event waits in event_sync
 # STREAM_CHANNEL (storage/stream.py), payload: the guild whose notification stream grew
+FEEDS_CHANNEL = "feeds"  # payload: the guild of a feed just subscribed (polled at once)
 
 
 class SettingsRepository(Protocol):
@@ -273,6 +276,36 @@ class NativeRepository(Protocol):
     async def saw(self, guild_id: int, native_id: int, fingerprint: str) -> None: ...
 
 
+class SubscriptionRepository(Protocol):
+    """Calendars that follow an outside ICS feed, and the polls' lease (bot/storage/subscriptions.py)."""
+
+    async def subscribe(
+        self, guild_id: int, calendar_id: int, url: str, every: timedelta, *, created_by: int | None
+    ) -> Subscription: ...
+    async def unsubscribe(self, guild_id: int, calendar_id: int) -> Subscription: ...
+    async def get(self, guild_id: int, calendar_id: int) -> Subscription | None: ...
+    async def list(self, guild_id: int) -> list[Subscription]: ...
+    async def paused(self, guild_id: int) -> list[Subscription]: ...
+    async def is_subscribed(self, guild_id: int, event_id: int) -> bool: ...
+    async def claim(self, now: datetime, worker: str, lease: timedelta, limit: int) -> list[Subscription]: ...
+    async def next_due(self) -> datetime | None: ...
+    async def unchanged(self, subscription: Subscription, worker: str, next_poll: datetime, result: str) -> bool: ...
+    async def failed(
+        self, subscription: Subscription, worker: str, next_poll: datetime, error: str, *, pause_after: int
+    ) -> Subscription | None: ...
+    async def apply(
+        self,
+        subscription: Subscription,
+        worker: str,
+        parsed: ParsedFeed,
+        *,
+        next_poll: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str,
+    ) -> Imported | None: ...
+
+
 class MetaRepository(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str) -> None: ...
@@ -296,8 +329,10 @@ class Store(Protocol):
     reminder_prefs: ReminderPrefsRepository
     stream: NotificationStreamRepository
     native: NativeRepository
+    subscriptions: SubscriptionRepository
 
     async def subscribe(self, channel: str, callback: Callable[[str], None]) -> None:
-        """Call `callback(payload)` when another process notifies `channel` (REMINDERS_CHANNEL, SYNC_CHANNEL)."""
+        """Call `callback(payload)` when another process notifies `channel` (REMINDERS_CHANNEL, SYNC_CHANNEL,
+        FEEDS_CHANNEL)."""
 
     async def close(self) -> None: ...

@@ -14,6 +14,7 @@ from .prefs import SqlReminderPrefs
 from .problems import SqlProblems
 from .settings import SqlMeta, SqlSettings, SqlUsers
 from .stream import SqlNotificationStream
+from .subscriptions import SqlSubscriptions
 from .sync import SqlEventSync
 from .tokens import SqlApiTokens
 from .webhooks import SqlWebhooks
@@ -41,3 +42,4 @@ class SqlStore:
         self.reminder_prefs = SqlReminderPrefs(db, clock)
         self.stream = SqlNotificationStream(db, clock)
         self.native = SqlNative(db, clock)
+        self.subscriptions = SqlSubscriptions(db, clock)

@@ -70,7 +70,8 @@ def test_the_document_states_every_limit_with_the_constants_enforced():
         "url": 65535,
         "image": 2048,
     }  # fmt: skip  PERSCOM's EventRequest bounds; the image is calbot's own
-    assert {name: limit for name, limit, _ in bounded_strings("CalendarCreate")} == {"name": 100, "description": 1000}
+    calendar_lengths = {name: limit for name, limit, _ in bounded_strings("CalendarCreate")}
+    assert calendar_lengths == {"name": 100, "description": 1000, "subscription_url": 2048}
     for path, item in DOC["paths"].items():
         for method, operation in item.items():
             if "security" not in operation or operation["security"]:

@@ -32,6 +32,8 @@ async def _close_stores(bots: list[CalBot]):
     # SimCord never calls bot.close(); this fixture is set up first, so it is torn down last.
     yield
     for bot in bots:
+        if bot.feeds is not None:
+            await bot.feeds.stop()
         await bot.close_senders()
         if bot._store is not None:
             await bot._store.close()
