@@ -57,6 +57,7 @@ from bot.domain.native import (
 )
 from bot.domain.occurrences import next_occurrence
 from bot.domain.rsvp import MAYBE, ONE_OFF, RegistrationClosed
+from bot.locks import KeyedLocks
 from bot.storage.native import NATIVE_CHANNEL, Claim, NativeLink
 from bot.storage.problems import EVENTS_TAB, describe
 
@@ -129,7 +130,7 @@ class NativeEvents(commands.Cog):
         self._tasks: set[asyncio.Task] = set()
         self._parsers: dict[str, Any] = {}
         self._sent: dict[int, dict[str, Any]] = {}  # what calbot last wrote to each scheduled event: its echo
-        self._locks: dict[int, asyncio.Lock] = {}  # one pass or gateway change at a time per guild
+        self._locks = KeyedLocks()  # one pass or gateway change at a time per guild
 
     async def cog_load(self) -> None:
         parsers = self.bot._connection.parsers  # the raw payloads, before discord.py's cache drops them
@@ -159,9 +160,6 @@ class NativeEvents(commands.Cog):
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None and not self.bot.is_closed():
             log.error("%s failed", task.get_name(), exc_info=task.exception())
-
-    def _lock(self, guild_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(guild_id, asyncio.Lock())
 
     @commands.Cog.listener()
     async def on_native_marked(self, _guild_id: int) -> None:
@@ -199,7 +197,7 @@ class NativeEvents(commands.Cog):
     async def _pass(self, claim: Claim) -> None:
         store, now = self.bot.store, self.bot.now()
         try:
-            async with self._lock(claim.guild_id):
+            async with self._locks.hold(claim.guild_id):
                 following, left_out = await self.mirror(claim.guild_id)
         except _Refused as refused:
             log.warning("Discord refused the Events tab mirror of guild %s: %s", claim.guild_id, refused)
@@ -488,7 +486,7 @@ class NativeEvents(commands.Cog):
         if native.creator_id == self.bot.user.id and read_marker(native.description) is not None:
             await self._own_changed(guild_id, name, native)
             return
-        async with self._lock(guild_id):
+        async with self._locks.hold(guild_id):
             link = await self.bot.store.native.link_of(guild_id, native.id)
             if link is not None and link.imported:
                 if name.endswith("DELETE"):
