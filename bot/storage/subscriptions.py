@@ -187,7 +187,8 @@ class SqlSubscriptions:
         """Bring the calendar in line with the feed, in one transaction (all or nothing): each item new or
         changed since the last poll is written through the events' own writes, with its series' occurrence
         changes replaced by the feed's; each item gone from the feed deletes its event (its card is marked
-        cancelled and its reminders cancelled). Items whose digest is unchanged cost no write. None when the
+        cancelled and its reminders cancelled), keeping its answers for the item should it come back. Items
+        whose digest is unchanged cost no write. None when the
         lease was lost: another process polls the feed now, and nothing was written."""
         now = epoch(self._clock())
         written = removed = 0
@@ -206,6 +207,7 @@ class SqlSubscriptions:
                 }
                 wanted = {item.key: item for item in parsed.items}
                 for key in stored.keys() - wanted.keys():  # each one's feed_items row goes with its event
+                    await _keep_answers(db, subscription.id, key, stored[key][0])
                     await delete_event(db, subscription.guild_id, stored[key][0], now)
                     removed += 1
                 added = []
@@ -215,6 +217,7 @@ class SqlSubscriptions:
                     event_id = await _write_item(db, subscription, item, stored.get(key, (None, None))[0], now)
                     if key not in stored:
                         added.append((subscription.id, key, event_id, item.digest))
+                        await _restore_answers(db, subscription.id, key, event_id)
                     written += 1
                 if added:
                     await db.execute_many(
@@ -258,6 +261,29 @@ async def _finished(
          **state},
     )  # fmt: skip
     return changed == 1
+
+
+async def _keep_answers(db: Connection, subscription_id: int, key: str, event_id: int) -> None:
+    """Set aside the answers to the event of a feed item that is gone: a feed that drops an event for a poll
+    (an export window, a calendar briefly unshared) and gives it back gives its members' answers back too."""
+    await db.execute(
+        "INSERT INTO feed_answers (subscription_id, key, guild_id, occurrence, user_id, status, seq, updated_at) "
+        "SELECT ?, ?, guild_id, occurrence, user_id, status, seq, updated_at FROM attendees WHERE event_id = ? "
+        "ON CONFLICT (subscription_id, key, occurrence, user_id) DO UPDATE SET status = excluded.status, "
+        "seq = excluded.seq, updated_at = excluded.updated_at",
+        (subscription_id, key, event_id),
+    )
+
+
+async def _restore_answers(db: Connection, subscription_id: int, key: str, event_id: int) -> None:
+    """The answers `_keep_answers` set aside for `key`, on the event the item has become again."""
+    await db.execute(
+        "INSERT INTO attendees (guild_id, event_id, occurrence, user_id, status, seq, updated_at) "
+        "SELECT guild_id, ?, occurrence, user_id, status, seq, updated_at FROM feed_answers "
+        "WHERE subscription_id = ? AND key = ?",
+        (event_id, subscription_id, key),
+    )
+    await db.execute("DELETE FROM feed_answers WHERE subscription_id = ? AND key = ?", (subscription_id, key))
 
 
 async def _write_item(

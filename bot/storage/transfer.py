@@ -37,6 +37,9 @@ TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("native_guilds", ("guild_id",)),
     ("native_events", ("native_id",)),
     ("native_interested", ("native_id", "user_id")),
+    ("subscriptions", ("id",)),
+    ("feed_items", ("subscription_id", "key")),
+    ("feed_answers", ("subscription_id", "key", "occurrence", "user_id")),
 )
 PAGE = 5000
 

@@ -169,6 +169,31 @@ async def test_a_change_a_removal_and_a_cancellation_between_polls_follow_the_fe
     assert (await store.subscriptions.get(GUILD, calendar_id)).last_result == "1 event read, 1 written, 2 removed"
 
 
+async def test_answers_to_an_event_the_feed_drops_come_back_with_it(store, poller, server, clock):
+    url = server.serve("/club.ics", vcalendar(WEEKLY, OUTLOOK))
+    calendar_id = await subscribed(store, url)
+    await poller.poll_due()
+    by_name = {e.name: e for e in (await store.events.page(GUILD, calendar_id=calendar_id))[0]}
+    second = int(berlin(9, 18).timestamp())
+    await store.attendees.respond(GUILD, by_name["Practice"].id, second, 42, GOING, None)
+    await store.attendees.respond(GUILD, by_name["Outlook meeting"].id, 0, 43, GOING, None)
+
+    # The series is gone for a poll and the meeting cancelled: both events go (their cards are marked cancelled)...
+    server.serve("/club.ics", vcalendar(OUTLOOK + "\nSTATUS:CANCELLED"))
+    await poll(poller, clock)
+    assert await occurrences(store, calendar_id) == []
+    # ...and come back the next: new events, with the answers members gave.
+    server.serve("/club.ics", vcalendar(WEEKLY, OUTLOOK))
+    [result] = await poll(poller, clock)
+    assert result.outcome == "imported"
+    back = {e.name: e for e in (await store.events.page(GUILD, calendar_id=calendar_id))[0]}
+    assert back["Practice"].id != by_name["Practice"].id
+    assert [(a.user_id, a.status) for a in await store.attendees.list(GUILD, back["Practice"].id, second)] == [
+        (42, GOING)
+    ]
+    assert [a.user_id for a in await store.attendees.list(GUILD, back["Outlook meeting"].id, 0)] == [43]
+
+
 async def test_an_unchanged_feed_costs_one_request_and_no_write(store, store_url, poller, server, clock):
     with_etag = await subscribed(store, server.serve("/etag.ics", vcalendar(WEEKLY)), "With ETag")
     without = await subscribed(store, server.serve("/plain.ics", vcalendar(ALL_DAY), etag=False), "Without")
