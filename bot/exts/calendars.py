@@ -19,6 +19,7 @@ from bot.domain.errors import InvalidField
 from bot.domain.feeds import feed_url, poll_every, shown_url
 from bot.domain.models import Calendar, Event
 from bot.net import check_literal
+from bot.storage.native import NativeSettings
 from bot.storage.subscriptions import Subscription
 
 from .common import (
@@ -33,6 +34,7 @@ from .common import (
     timestamp,
 )
 from .messages import EMBED_TOTAL, FIELDS, escape, fit_embed, shorten
+from .native import CAP_NOTE, refused_note
 from .tree import ReportingView
 from .view import show_view
 
@@ -300,7 +302,8 @@ class Calendars(commands.GroupCog, group_name="calendar", group_description="Kee
         """Show a calendar: its channel, events, and the feed it follows (last poll, its result, the next)."""
         count = await self.bot.store.calendars.count_events(interaction.guild_id, calendar.id)
         subscription = await self.bot.store.subscriptions.get(interaction.guild_id, calendar.id)
-        await respond(interaction, embed=calendar_embed(calendar, count, subscription))
+        tab = await self.bot.store.native.settings(interaction.guild_id)
+        await respond(interaction, embed=calendar_embed(calendar, count, subscription, tab))
 
     @app_commands.command(name="feed")
     @app_commands.describe(
@@ -356,11 +359,23 @@ def words(interval: timedelta) -> str:
     return "hour" if minutes == 60 else f"{minutes // 60} hours"
 
 
-def calendar_embed(calendar: Calendar, count: int, subscription: Subscription | None) -> discord.Embed:
-    """/calendar show: the calendar, and the feed it follows."""
+def calendar_embed(
+    calendar: Calendar, count: int, subscription: Subscription | None, tab: NativeSettings
+) -> discord.Embed:
+    """/calendar show: the calendar, whether Discord's Events tab shows it (and what the cap left out), and the
+    feed it follows."""
     embed = discord.Embed(title=calendar.name, description=shorten(calendar.description, DESCRIPTION_SHOWN) or None)
     embed.add_field(name="Events", value=str(count))
     embed.add_field(name="Cards", value=f"<#{calendar.channel_id}>" if calendar.channel_id else "default channel")
+    if calendar.discord_events:
+        tab_lines = ["Its events are shown there."]
+        if tab.left_out.get(calendar.id):
+            tab_lines.append(f"{tab.left_out[calendar.id]} not shown: {CAP_NOTE}")
+        if tab.refused:
+            tab_lines.append(refused_note(tab.refused))
+    else:
+        tab_lines = ["Not shown there (`/calendar edit discord_events:True`)."]
+    embed.add_field(name="Discord's Events tab", value="\n".join(tab_lines), inline=False)
     if subscription is None:
         embed.add_field(name="Feed", value="none: its events are kept here", inline=False)
         return fit_embed(embed)

@@ -112,14 +112,20 @@ async def tab_summary(bot: CalBot, guild_id: int) -> str:
     lines.append(f"Series Discord cannot repeat itself are shown {settings.window_days} days ahead.")
     left = {k: v for k, v in settings.left_out.items() if k in names and v}
     if left:
-        counts = ", ".join(f"{v} of {names[k]}" for k, v in left.items())
-        lines.append(
-            f"Not shown: {counts}. Discord allows {NATIVE_CAP} scheduled events per server, so the nearest are "
-            "shown and the rest follow as earlier ones pass."
-        )
+        lines.append(f"Not shown: {', '.join(f'{v} of {names[k]}' for k, v in left.items())}. {CAP_NOTE}")
     if settings.refused:
-        lines.append(f"⚠️ {settings.refused}: give it that permission; the next change tries again.")
+        lines.append(refused_note(settings.refused))
     return shorten("\n".join(lines), FIELD_VALUE)
+
+
+CAP_NOTE = (
+    f"Discord allows {NATIVE_CAP} scheduled events per server, so the nearest are shown and the rest follow as "
+    "earlier ones pass."
+)
+
+
+def refused_note(refused: str) -> str:
+    return f"⚠️ {refused}: give it that permission; the next change tries again."
 
 
 class NativeEvents(commands.Cog):

@@ -173,6 +173,9 @@ async def test_a_guild_with_150_events_shows_the_nearest_100_and_the_rest_as_ear
     res = await world.admin.slash(world.general, "settings show")
     tab = next(f.value for f in res.response.embeds[0].fields if f.name == "Discord's Events tab")
     assert "Not shown: 50 of **General**" in tab and "100 scheduled events per server" in tab
+    res = await world.admin.slash(world.general, "calendar show", calendar="General")
+    tab = next(f.value for f in res.response.embeds[0].fields if f.name == "Discord's Events tab")
+    assert tab.startswith("Its events are shown there.\n50 not shown: Discord allows 100 scheduled events")
 
     # Match 0 ends at 01:30: its place goes to Match 100.
     await world.env.advance_time((first + timedelta(minutes=31) - world.bot.now()).total_seconds() + PASS)
@@ -193,6 +196,9 @@ async def test_without_manage_events_the_refusal_is_shown_once_and_not_retried(w
     attention = res.response.embeds[0].description
     assert "Discord's Events tab" in attention and "Manage Events" in attention
     res = await world.admin.slash(world.general, "settings show")
+    tab = next(f.value for f in res.response.embeds[0].fields if f.name == "Discord's Events tab")
+    assert "lacks the Manage Events permission" in tab
+    res = await world.admin.slash(world.general, "calendar show", calendar="General")
     tab = next(f.value for f in res.response.embeds[0].fields if f.name == "Discord's Events tab")
     assert "lacks the Manage Events permission" in tab
 
