@@ -17,20 +17,10 @@ from bot.domain.reminders import Reminder, ReminderPrefs, Verdict
 from bot.domain.rsvp import GOING, MAYBE, NOT_GOING, ONE_OFF
 from bot.reminders import ReminderEngine, RetryLater, Undeliverable
 from bot.storage import Store, open_store
+from tests.clock import Clock
 
 GUILD = 1
 START = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, instant: datetime) -> None:
-        self.now = instant
 
 
 class RecordingSender:

@@ -17,6 +17,7 @@ from bot.domain.models import GuildSettings, OccurrenceChange
 from bot.domain.rsvp import GOING
 from bot.reminders.feeds import FeedPoller
 from bot.storage import Store, open_store
+from tests.clock import Clock
 from tests.feeds import OPEN, FeedServer, vcalendar
 from tests.storage.raw import raw
 
@@ -48,17 +49,9 @@ DTEND;TZID=W. Europe Standard Time:20260325T100000
 SUMMARY:Outlook meeting"""
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

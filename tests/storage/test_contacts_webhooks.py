@@ -16,6 +16,7 @@ from bot.domain.reminders import PlannedReminder
 from bot.domain.shards import Shards
 from bot.storage import Store, open_store
 from bot.storage.stream import STREAM_RETENTION
+from tests.clock import Clock
 
 from .raw import raw
 
@@ -24,17 +25,9 @@ GUILD, OTHER = 1 << 22, 2 << 22  # shards 1 and 0 of 2
 ALICE, BOB = 11, 12
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

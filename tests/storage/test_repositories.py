@@ -14,23 +14,14 @@ from bot.domain.errors import Conflict, InvalidField, NotFound
 from bot.domain.models import Calendar, Event, GuildSettings
 from bot.domain.recurrence import parse_rrule
 from bot.storage import Store, open_store
+from tests.clock import Clock
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from bot.domain.errors import InvalidField, NotFound
 from bot.domain.models import Calendar
 from bot.storage import Store, open_store
 from bot.storage.tokens import parse_token
+from tests.clock import Clock
 
 from .raw import raw
 
@@ -18,17 +19,9 @@ GUILD, OTHER = 101, 202
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
