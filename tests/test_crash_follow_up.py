@@ -24,7 +24,6 @@ import contextlib
 import math
 import signal
 import sqlite3
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +38,6 @@ from tests.standin.process import BotProcess
 
 ADMIN_ID = 3_200_000_000_000_000_001
 NAME = "Raid night"
-READY = "Logged in as"  # bot.app logs it on READY, after the commands are synced and the reminders started
 SYNC_SECONDS = 2.0  # the drain's default period ([api] sync_seconds)
 FIRST_START = 60.0  # seconds the first start may take, before anything is measured
 SETTLE = 2.0  # seconds to watch for a second card or reminder once everything arrived
@@ -68,16 +66,7 @@ async def guild(standin: DiscordStandIn, tmp_path: Path):
 
 async def start(place: Guild, budget: float) -> float:
     """Start the bot and wait until it is logged in; return how long that took."""
-    bot, standin = place.bot, place.standin
-    started = time.monotonic()
-    await bot.start(standin.token)
-    with contextlib.suppress(StandInTimeout):  # told apart below
-        await standin.wait_for(
-            lambda: READY in bot.output() or bot.process.returncode is not None, timeout=budget, interval=0.05
-        )
-    if READY not in bot.output():
-        raise AssertionError(f"the bot did not start within {budget:.0f} s:\n{bot.output()}")
-    return time.monotonic() - started
+    return await place.bot.start_ready(place.standin, budget)
 
 
 async def sigkill(bot: BotProcess) -> str:

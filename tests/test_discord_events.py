@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +30,6 @@ from tests.standin.process import BotProcess
 
 ADMIN_ID = 3_300_000_000_000_000_001
 MEMBER_ID = 3_300_000_000_000_000_002
-READY = "Logged in as"
 FIRST_START = 60.0
 
 
@@ -72,16 +70,8 @@ async def guild(standin: DiscordStandIn, tmp_path: Path):
 
 
 async def start(place: Guild, budget: float) -> float:
-    bot, standin = place.bot, place.standin
-    started = time.monotonic()
-    await bot.start(standin.token)
-    with contextlib.suppress(StandInTimeout):
-        await standin.wait_for(
-            lambda: READY in bot.output() or bot.process.returncode is not None, timeout=budget, interval=0.05
-        )
-    if READY not in bot.output():
-        raise AssertionError(f"the bot did not start within {budget:.0f} s:\n{bot.output()}")
-    return time.monotonic() - started
+    """Start the bot and wait until it is logged in; return how long that took."""
+    return await place.bot.start_ready(place.standin, budget)
 
 
 async def until(place: Guild, check, budget: float, what: str) -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 
-from .server import DiscordStandIn
+from .server import DiscordStandIn, StandInTimeout
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHUTDOWN_LIMIT = 5.0  # seconds a signalled bot may take to exit
+READY = "Logged in as"  # bot.app logs it on READY, after the commands are synced and the reminders started
 
 
 class BotProcess:
@@ -70,6 +72,19 @@ class BotProcess:
                 sys.executable, "-m", "bot", "run", "--config", str(self.config),
                 cwd=REPOSITORY, env=env, stdout=log, stderr=log,
             )  # fmt: skip
+
+    async def start_ready(self, standin: DiscordStandIn, budget: float) -> float:
+        """Start against `standin` and wait until the bot is logged in (READY, commands synced, reminders started);
+        how long that took. Fails with the bot's log if it is not within `budget` seconds, or if it exits."""
+        started = time.monotonic()
+        await self.start(standin.token)
+        with contextlib.suppress(StandInTimeout):  # told apart below
+            await standin.wait_for(
+                lambda: READY in self.output() or self.process.returncode is not None, timeout=budget, interval=0.05
+            )
+        if READY not in self.output():
+            raise AssertionError(f"the bot did not start within {budget:.0f} s:\n{self.output()}")
+        return time.monotonic() - started
 
     async def stop(self, signum: int) -> tuple[int, float]:
         started = time.monotonic()
