@@ -4,7 +4,7 @@ field's path and goes on, so one 422 names every bad field. Pure helpers; no aio
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -42,6 +42,12 @@ class Reader:
 
     def __init__(self, data: Mapping[str, Any], errors: FieldErrors, prefix: str = "") -> None:
         self.data, self.errors, self.prefix = data, errors, prefix
+        self.seen: set[str] = set()  # the keys of `data` something was read from: the others went unread
+
+    def unread(self, shown_only: Iterable[str] = ()) -> list[str]:
+        """The keys of `data` nothing read, besides `shown_only` (what a client may send back as it read it), with
+        the prefix: a misspelt field, or one this resource does not have."""
+        return [self.prefix + key for key in sorted(set(self.data) - self.seen - set(shown_only))]
 
     def fail(self, key: str, message: str) -> Any:
         self.errors.add(self.prefix + key, message)
@@ -51,6 +57,7 @@ class Reader:
         """(the spelling used, its value); MISSING if none of the spellings is there."""
         for name in (key, *aliases):
             if name in self.data:
+                self.seen.add(name)
                 return name, self.data[name]
         return key, MISSING
 

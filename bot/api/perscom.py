@@ -71,10 +71,16 @@ EVENT_FIELDS = {
 # ---- reading an event
 
 
+# What an event's resource shows but a write does not take: a client may send them back as it read them.
+MAX_IGNORED_SHOWN = 20  # field names a warning lists; a body of a thousand unknown keys gets a short answer
+SHOWN_ONLY = ("id", "label", "created_at", "updated_at", "calendar", "author", "attachments", "comments", "tags")
+
+
 @dataclasses.dataclass(slots=True)
 class Draft:
     event: Event
     default_calendar: bool  # no calendar_id given on create: the guild's default calendar, found once valid
+    ignored: list[str] = dataclasses.field(default_factory=list)  # fields sent that events do not have
 
 
 def read_event(
@@ -191,7 +197,7 @@ def read_event(
     event = validate(with_changes(event, changes), errors, EVENT_FIELDS, prefix)
     if event is None or failed:
         return None
-    return Draft(event, default_calendar=existing is None and "calendar_id" not in changes)
+    return Draft(event, existing is None and "calendar_id" not in changes, r.unread(SHOWN_ONLY))
 
 
 def _schedule_types(schedule: dict[str, Any], errors: FieldErrors, prefix: str) -> bool:
@@ -437,7 +443,7 @@ async def create_event(request: web.Request) -> web.Response:
     [event] = await api.store.events.create_many(await _place(api, request, [draft], actor))
     api.saved(request, f"event {event.id}")
     calendars = await _calendars_if(api, token, includes)
-    answer = await _written(api, token, {"data": event_resource(event, includes, calendars)}, [event])
+    answer = await _written(api, token, {"data": event_resource(event, includes, calendars)}, [event], [draft])
     return json_response(answer, status=201)
 
 
@@ -445,9 +451,17 @@ def _events(what: str, events: list[Event]) -> str:
     return f"{what} {', '.join(str(e.id) for e in events)}"
 
 
-async def _written(api: Api, token: ApiToken, answer: dict[str, Any], events: list[Event]) -> dict[str, Any]:
-    """A write's answer, with `warnings` when an event's card has nowhere to go."""
+async def _written(
+    api: Api, token: ApiToken, answer: dict[str, Any], events: list[Event], drafts: Iterable[Draft | None]
+) -> dict[str, Any]:
+    """A write's answer, with `warnings` when an event's card has nowhere to go, and naming the fields sent that
+    events do not have (a misspelt one would otherwise be dropped without a word)."""
     warnings = await api.card_warnings(token.guild_id, events)
+    ignored = [field for draft in drafts if draft is not None for field in draft.ignored]
+    if ignored:
+        fields = ", ".join(f"`{field}`" for field in ignored[:MAX_IGNORED_SHOWN])
+        more = f" and {len(ignored) - MAX_IGNORED_SHOWN} more" if len(ignored) > MAX_IGNORED_SHOWN else ""
+        warnings.append(f"Ignored {fields}{more}: events have no such field, so nothing of it was stored.")
     return {**answer, "warnings": warnings} if warnings else answer
 
 
@@ -485,7 +499,8 @@ async def update_event(request: web.Request) -> web.Response:
     [event] = await api.store.events.update_many([draft.event])
     api.saved(request, f"the change to event {event.id}")
     calendars = await _calendars_if(api, token, includes)
-    return json_response(await _written(api, token, {"data": event_resource(event, includes, calendars)}, [event]))
+    answer = {"data": event_resource(event, includes, calendars)}
+    return json_response(await _written(api, token, answer, [event], [draft]))
 
 
 async def delete_event(request: web.Request) -> web.Response:
@@ -660,7 +675,7 @@ async def create_batch(request: web.Request) -> web.Response:
     api.saved(request, _events("events", created))
     calendars = await _calendars_if(api, token, includes)
     answer = {"data": [event_resource(e, includes, calendars) for e in created]}
-    return json_response(await _written(api, token, answer, created))
+    return json_response(await _written(api, token, answer, created, drafts))
 
 
 async def update_batch(request: web.Request) -> web.Response:
@@ -671,7 +686,7 @@ async def update_batch(request: web.Request) -> web.Response:
     resources = _resources(await api.object_body(request), dict)
     settings, calendars = await _context(api, token)
     errors = FieldErrors()
-    events = []
+    drafts: list[Draft] = []
     for key, resource in resources.items():
         path = f"resources.{key}"
         event_id = row_id(key)
@@ -692,13 +707,13 @@ async def update_batch(request: web.Request) -> web.Response:
         )  # fmt: skip
         if draft is not None:
             actor.check_edit(existing, draft.event)
-            events.append(draft.event)
+            drafts.append(draft)
     errors.raise_if_any()
-    updated = await api.store.events.update_many(events)
+    updated = await api.store.events.update_many([draft.event for draft in drafts])
     api.saved(request, _events("the changes to events", updated))
     calendars = await _calendars_if(api, token, includes)
     answer = {"data": [event_resource(e, includes, calendars) for e in updated]}
-    return json_response(await _written(api, token, answer, updated))
+    return json_response(await _written(api, token, answer, updated, drafts))
 
 
 async def delete_batch(request: web.Request) -> web.Response:

@@ -331,3 +331,26 @@ async def test_meta_links_are_laravels(writer):
 def test_many_pages_are_windowed_as_laravel_does(page, shown):
     assert page_window(page, 20) == shown
     assert page_window(page if page <= 13 else 13, 13) == list(range(1, 14))  # few pages: all of them
+
+
+def ignored(answer: dict) -> list[str]:
+    """The answer's warnings about fields it ignored (the others say the calendar has no channel for cards)."""
+    return [w for w in answer.get("warnings", []) if w.startswith("Ignored")]
+
+
+async def test_a_field_events_do_not_have_is_named_in_the_answers_warnings(writer, store, calendar):
+    response = await writer.post("/v2/events", event(calendar_id=calendar.id, colour="RED", nmae="Typo"))
+    assert response.status == 201
+    body = await response.json()
+    assert ignored(body) == ["Ignored `colour`, `nmae`: events have no such field, so nothing of it was stored."]
+    assert (await store.events.get(GUILD, body["data"]["id"])).color.name != "RED"
+    # A resource sent back as it was read (with ?include=) warns of nothing: every field is the event's own.
+    read = await (await writer.get(f"/v2/events/{body['data']['id']}?include=calendar,author,schedule,tags")).json()
+    again = await writer.put(f"/v2/events/{body['data']['id']}", {**read["data"], "name": "Renamed"})
+    assert again.status == 200 and ignored(await again.json()) == []
+    # In a batch, each field is named by its place.
+    batch = {"resources": {str(body["data"]["id"]): {"name": "Again", "startz": "2026-03-05T18:00:00Z"}}}
+    patched = await (await writer.patch("/v2/events/batch", batch)).json()
+    assert ignored(patched) == [
+        f"Ignored `resources.{body['data']['id']}.startz`: events have no such field, so nothing of it was stored."
+    ]
