@@ -539,6 +539,8 @@ class NativeEvents(commands.Cog):
                 await store.native.set_interested(native_id, user_id, False)
                 if not await store.attendees.withdraw(guild_id, link.event_id, key, user_id, MAYBE):
                     return  # answered otherwise on the card since: that answer stands
+                with contextlib.suppress(NotFound):  # the member's own reminders, if any, go with the answer
+                    await self.bot.reminders.answered(await store.events.get(guild_id, link.event_id), [user_id])
             else:
                 return  # an answer given on the card stands
         except (RegistrationClosed, NotFound) as error:

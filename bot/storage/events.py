@@ -543,8 +543,9 @@ class SqlEvents:
         events = [e.validated() for e in events]
         now = epoch(self._clock())
         async with self._db.write() as db:
-            for event in events:
-                await refuse_subscribed(db, event.guild_id, [event.id] if event.id is not None else [])
+            for guild_id in {event.guild_id for event in events}:  # one look per guild, not per event
+                ids = [e.id for e in events if e.guild_id == guild_id and e.id is not None]
+                await refuse_subscribed(db, guild_id, ids)
             return [await update_event(db, event, now) for event in events]
 
     async def delete_many(self, guild_id: int, event_ids: list[int]) -> list[Event]:

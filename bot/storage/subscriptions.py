@@ -238,16 +238,6 @@ class SqlSubscriptions:
             )
         return [_subscription(r) for r in rows]
 
-    async def is_subscribed(self, guild_id: int, event_id: int) -> bool:
-        """Whether the event came from a feed (and so is read-only)."""
-        async with self._db.read() as db:
-            row = await db.one(
-                "SELECT 1 FROM feed_items f JOIN subscriptions s ON s.id = f.subscription_id "
-                "WHERE s.guild_id = ? AND f.event_id = ?",
-                (guild_id, event_id),
-            )
-        return row is not None
-
 
 async def _finished(
     db: Connection, subscription: Subscription, worker: str, next_poll: datetime, result: str, now: int, **state

@@ -92,6 +92,27 @@ async def test_interested_in_the_tab_is_a_maybe_that_leaves_going_and_the_waitli
     assert await attendees(world) == {world.bob.id: "going"}  # only the answer the tab gave is taken back
 
 
+async def test_a_members_own_reminder_comes_and_goes_with_interested(world):
+    await mirrored_calendar(world)
+    await world.alice.slash(world.general, "me reminders", intervals="2h", channels="dm")
+    await world.admin.slash(world.general, "event create", name="Raid", start="tomorrow 18:00", calendar="General",
+                            reminders="pt15m", channels="both")  # fmt: skip
+    await world.env.advance_time(PASS)
+    [native] = natives(world)
+
+    async def planned() -> set[tuple[str, str]]:
+        return {(r.interval, r.channel) for r in await world.bot.store.reminders.for_event(world.guild.id, 1)
+                if r.state == "pending"}  # fmt: skip
+
+    assert ("pt2h", "discord_private") not in await planned()
+    world.env.backend.set_scheduled_event_subscription(world.guild.id, native.id, world.alice.id, True)
+    await world.env.advance_time(1)
+    assert ("pt2h", "discord_private") in await planned()  # alice is a maybe: her own 2 hours before
+    world.env.backend.set_scheduled_event_subscription(world.guild.id, native.id, world.alice.id, False)
+    await world.env.advance_time(1)
+    assert ("pt2h", "discord_private") not in await planned()  # taken back: no wake-up left for nobody
+
+
 async def test_interest_shown_while_calbot_was_down_is_caught_up_at_start_up(world):
     await mirrored_calendar(world)
     await world.admin.slash(world.general, "event create", name="Raid", start="tomorrow 18:00", calendar="General")
